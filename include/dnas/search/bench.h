@@ -1,0 +1,38 @@
+#pragma once
+// `dnas bench`: time search steps at fixed shapes on synthetic data, each case in its own
+// child process so its peak RSS is its own.
+#include <string>
+#include <vector>
+
+namespace dnas::search {
+
+struct BenchShape {
+  std::string name;
+  int64_t layers, channels, batch, image, in_channels, steps;
+};
+
+// "paper" = 8 cells, C=16, batch 64, 3x32x32; "small" = 5 cells, C=8, batch 32, 3x32x32;
+// "tiny" = 5 cells, C=4, batch 8.
+BenchShape bench_shape(const std::string& name);
+
+struct BenchOptions {
+  std::vector<std::string> shapes = {"small", "paper"};
+  std::vector<std::string> modes = {"weight", "darts_1st", "darts_2nd"};  // what one step does
+  int64_t steps = 3;   // timed steps per case (after one warm-up step)
+  int64_t threads = 0; // 0 = all cores
+  std::string op_set = "darts8";
+  uint64_t seed = 0;
+};
+
+struct BenchRow {
+  std::string shape, mode;
+  double mean_s = 0, min_s = 0;  // seconds per step
+  double peak_rss_mb = 0;        // peak resident memory of the case's process
+};
+
+// Runs every shape x mode case; returns the rows (also printed as a table on stdout).
+std::vector<BenchRow> run_bench(const BenchOptions& options);
+
+std::string format_bench_table(const std::vector<BenchRow>& rows, int threads);
+
+}  // namespace dnas::search

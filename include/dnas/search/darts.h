@@ -1,0 +1,53 @@
+#pragma once
+// DARTS (METHODS.md 1.5): softmax over alpha on every edge, alternating an Adam step on alpha
+// (first order, or the unrolled second-order hypergradient) with an SGD step on w.
+#include <torch/optim/adam.h>
+
+#include <memory>
+
+#include "dnas/search/search_config.h"
+#include "dnas/search/strategy.h"
+
+namespace dnas::search {
+
+// Alphas [E, O] per cell type with their Adam optimizer; reused by softmax-based methods.
+struct ArchParameters {
+  ArchParameters(int64_t edges, int64_t normal_ops, int64_t reduce_ops, const OptimConfig& optim);
+  torch::Tensor alpha_normal;  // [E, O_normal], init 1e-3 * N(0, 1)
+  torch::Tensor alpha_reduce;  // [E, O_reduce]
+  std::unique_ptr<torch::optim::Adam> optimizer;
+  std::vector<torch::Tensor> list() const { return {alpha_normal, alpha_reduce}; }
+};
+
+class DartsStrategy : public SearchStrategy {
+ public:
+  DartsStrategy(int order, const supernet::SupernetConfig& net, const OptimConfig& optim);
+
+  StepResult step(WeightTrainer& weights, const TensorBatch& train, const TensorBatch& val,
+                  const EpochInfo& info) override;
+  supernet::ArchMix inference_mix() const override;
+  genotype::Genotype derive() const override;
+  std::vector<NamedTensor> arch_tensors() const override;
+
+  // Gradient of L_val w.r.t. the alphas at the current w (first order), [normal, reduce].
+  std::vector<torch::Tensor> first_order_gradient(WeightTrainer& weights, const TensorBatch& val,
+                                                  BatchStats* stats = nullptr);
+  // Unrolled hypergradient with xi = current lr and the finite-difference Hessian-vector
+  // product; restores w exactly. [normal, reduce].
+  std::vector<torch::Tensor> second_order_gradient(WeightTrainer& weights, const TensorBatch& train,
+                                                   const TensorBatch& val, BatchStats* stats = nullptr);
+
+  ArchParameters& arch() { return arch_; }
+
+ private:
+  supernet::ArchMix mix(bool detach) const;
+  int order_;
+  double hessian_radius_;
+  supernet::SupernetConfig net_;
+  ArchParameters arch_;
+};
+
+// Finite-difference step of the Hessian-vector product: radius / ||v||_2 (global norm).
+double finite_difference_epsilon(const std::vector<torch::Tensor>& v, double radius);
+
+}  // namespace dnas::search

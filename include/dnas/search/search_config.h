@@ -1,0 +1,69 @@
+#pragma once
+// Every setting of a search run, with METHODS.md defaults. The cli module fills it from an
+// INI file plus command-line overrides (key names in comments: section.key).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dnas::search {
+
+struct DataConfig {
+  std::string dataset = "fashion_mnist";  // data.dataset: fashion_mnist mnist cifar10 cifar100
+  std::string root;                       // data.root: "" = the dataset's default location
+  bool split_shuffle = false;             // data.split_shuffle: shuffle before D_train/D_val
+  double train_portion = 0.5;             // data.train_portion: share of D_train
+  int64_t limit = 0;                      // data.limit: use only this many training images (0 = all)
+  int64_t batch_size = 64;                // data.batch_size
+  int64_t crop_padding = 4;               // data.crop_padding: random-crop padding (0 = off)
+  bool flip = true;                       // data.flip: random horizontal flip
+};
+
+struct SupernetSettings {
+  int64_t channels = 16;     // supernet.channels
+  int64_t layers = 8;        // supernet.layers
+  int64_t steps = 4;         // supernet.steps (intermediate nodes)
+  int64_t stem_multiplier = 3;
+  std::string op_set = "darts8";  // supernet.op_set
+  std::vector<std::string> normal_ops, reduce_ops;  // supernet.normal_ops/reduce_ops override op_set
+};
+
+struct OptimConfig {
+  int64_t epochs = 50;             // search.epochs
+  double w_lr = 0.025;             // search.w_lr: cosine from here ...
+  double w_lr_min = 0.001;         // search.w_lr_min: ... down to here
+  double w_momentum = 0.9;         // search.w_momentum
+  double w_weight_decay = 3e-4;    // search.w_weight_decay
+  double w_grad_clip = 5.0;        // search.w_grad_clip (global norm, 0 = off)
+  double arch_lr = 3e-4;           // search.arch_lr (Adam)
+  double arch_beta1 = 0.5;         // search.arch_beta1
+  double arch_beta2 = 0.999;       // search.arch_beta2
+  double arch_weight_decay = 1e-3; // search.arch_weight_decay
+  double hessian_radius = 0.01;    // search.hessian_radius: r in eps = r/||v|| (DARTS 2nd order)
+  int64_t steps_per_epoch = 0;     // search.steps_per_epoch: cap on iterations (0 = full epoch)
+  int64_t eval_batches = 0;        // search.eval_batches: cap on D_val batches in the per-epoch eval
+};
+
+struct RunConfig {
+  std::string method = "darts_1st";  // search.method
+  uint64_t seed = 0;                 // search.seed
+  int64_t threads = 0;               // run.threads: intra-op threads (0 = all cores)
+  std::string out_dir = "runs/search";  // run.out_dir
+  double log_period_s = 10.0;        // run.log_period_s: progress line period in batch logs
+  bool progress = true;              // run.progress
+};
+
+struct SearchConfig {
+  DataConfig data;
+  SupernetSettings supernet;
+  OptimConfig optim;
+  RunConfig run;
+};
+
+// Resolved candidate op lists (explicit lists win over op_set); validates op names.
+std::vector<std::string> normal_op_names(const SupernetSettings& s);
+std::vector<std::string> reduce_op_names(const SupernetSettings& s);
+
+// Checks ranges and names; throws dnas::Error naming the offending key.
+void validate(const SearchConfig& config);
+
+}  // namespace dnas::search

@@ -1,0 +1,40 @@
+#pragma once
+// The search driver: data, supernet, method, epochs, logging and outputs.
+#include <string>
+#include <vector>
+
+#include "dnas/genotype/genotype.h"
+#include "dnas/search/search_config.h"
+
+namespace dnas::search {
+
+struct EpochRecord {
+  int64_t epoch = 0;
+  double lr = 0.0;
+  double train_loss = 0.0, train_acc = 0.0;    // over the epoch's weight steps
+  double search_val_acc = 0.0;                 // over the epoch's architecture steps
+  double val_loss = 0.0, val_acc = 0.0;        // eval pass over D_val with the inference mix
+  double seconds = 0.0;
+  std::string genotype;                        // derived at the end of the epoch
+};
+
+struct SearchResult {
+  genotype::Genotype genotype;
+  std::vector<EpochRecord> epochs;
+  int64_t weight_parameters = 0;
+  double seconds = 0.0;
+};
+
+// Cosine schedule of METHODS.md 1.4: lr_min + (lr0 - lr_min)(1 + cos(pi e / E)) / 2.
+double cosine_lr(double lr0, double lr_min, int64_t epoch, int64_t epochs);
+
+// Runs a whole search; writes genotype.txt and metrics.csv into config.run.out_dir.
+SearchResult run_search(const SearchConfig& config);
+
+// Markdown table of the per-epoch metrics and the final genotype.
+std::string format_results_table(const SearchResult& result);
+
+// Sets the intra-op thread count (0 = all cores) and returns the count in use.
+int configure_threads(int64_t threads);
+
+}  // namespace dnas::search

@@ -1,0 +1,48 @@
+#pragma once
+// The interface every search method implements (DARTS, MiLeNAS, GDAS, EoiNAS, ITNAS, SC,
+// NASP). A method owns its architecture parameters and optimizer, decides per iteration how
+// the supernet mixes ops (an ArchMix) and in which order weights and architecture update.
+#include <torch/types.h>
+
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dnas/genotype/genotype.h"
+#include "dnas/search/weight_trainer.h"
+#include "dnas/supernet/cell_mix.h"
+
+namespace dnas::search {
+
+struct EpochInfo {
+  int64_t epoch = 0;   // 0-based
+  int64_t epochs = 1;  // total
+  double w_lr = 0.0;   // learning rate of the network weights in this epoch
+};
+
+struct StepResult {
+  BatchStats train;  // from the weight step's forward
+  BatchStats val;    // from the architecture step's forward (count 0 when there was none)
+};
+
+using NamedTensor = std::pair<std::string, torch::Tensor>;
+
+class SearchStrategy {
+ public:
+  virtual ~SearchStrategy() = default;
+  // Schedules that change per epoch (temperatures, pruning) hook in here.
+  virtual void begin_epoch(const EpochInfo& info) {}
+  // One search iteration: architecture and weight updates in the method's order.
+  // train/val: augmented batches from D_train and D_val.
+  virtual StepResult step(WeightTrainer& weights, const TensorBatch& train, const TensorBatch& val,
+                          const EpochInfo& info) = 0;
+  // Deterministic mix used to evaluate the supernet (no sampling noise).
+  virtual supernet::ArchMix inference_mix() const = 0;
+  // The genotype the method derives from its current state.
+  virtual genotype::Genotype derive() const = 0;
+  // Architecture tensors by name (e.g. "alpha_normal" [E, O]) for logs and checkpoints.
+  virtual std::vector<NamedTensor> arch_tensors() const = 0;
+};
+
+}  // namespace dnas::search

@@ -1,0 +1,18 @@
+#pragma once
+// Builds a search method by name (search.method); unknown names are errors.
+#include <memory>
+#include <string>
+
+#include "dnas/search/search_config.h"
+#include "dnas/search/strategy.h"
+#include "dnas/supernet/supernet.h"
+
+namespace dnas::search {
+
+bool is_known_method(const std::string& name);
+std::string known_methods_text();  // "darts_1st, darts_2nd"
+
+std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
+                                              const supernet::SupernetConfig& net);
+
+}  // namespace dnas::search

@@ -1,0 +1,55 @@
+#pragma once
+// The network weights w of the supernet and their SGD optimizer (METHODS.md 1.5), shared by
+// every search method.
+#include <torch/nn/module.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
+
+#include "dnas/supernet/cell_mix.h"
+#include "dnas/supernet/supernet.h"
+
+namespace dnas::search {
+
+struct TensorBatch {
+  torch::Tensor x;  // [B, C, H, W] float32, augmented and normalised
+  torch::Tensor y;  // [B] int64
+};
+
+// Loss and accuracy of one batch, summed so batches can be merged.
+struct BatchStats {
+  double loss_sum = 0.0;  // sum over samples of the cross-entropy
+  int64_t correct = 0;
+  int64_t count = 0;
+  void add(const BatchStats& o) { loss_sum += o.loss_sum; correct += o.correct; count += o.count; }
+  double loss() const { return count ? loss_sum / count : 0.0; }
+  double accuracy() const { return count ? static_cast<double>(correct) / count : 0.0; }
+};
+
+// Batch statistics from logits [B, K] and a mean loss value.
+BatchStats batch_stats(const torch::Tensor& logits, const torch::Tensor& labels, double mean_loss);
+
+struct WeightOptions {
+  double lr = 0.025, momentum = 0.9, weight_decay = 3e-4, grad_clip = 5.0;  // clip 0 = off
+};
+
+class WeightTrainer {
+ public:
+  WeightTrainer(supernet::Supernet net, const WeightOptions& options);
+
+  // One SGD step of w on `batch` under `mix` (arch tensors inside `mix` should be detached).
+  BatchStats step(const TensorBatch& batch, const supernet::ArchMix& mix);
+  void set_lr(double lr);
+  double lr() const { return options_.lr; }
+  const WeightOptions& options() const { return options_; }
+
+  // Momentum buffer of each parameter (zeros before the first step), in parameters() order.
+  std::vector<torch::Tensor> momentum_buffers() const;
+
+  supernet::Supernet net;
+  torch::optim::SGD optimizer;
+
+ private:
+  WeightOptions options_;
+};
+
+}  // namespace dnas::search

@@ -1,0 +1,20 @@
+// The dnas executable: parses the command, runs it, turns errors into exit codes.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "dnas/cli/commands.h"
+#include "dnas/core/error.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    return dnas::cli::run_command(args);
+  } catch (const dnas::Error& e) {
+    std::cerr << "dnas: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "dnas: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

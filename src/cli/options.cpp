@@ -1,0 +1,162 @@
+#include "dnas/cli/options.h"
+
+#include <boost/program_options.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "dnas/core/error.h"
+
+namespace po = boost::program_options;
+
+namespace dnas::cli {
+namespace {
+
+// Space-separated op lists (supernet.normal_ops) are read as one string and split.
+struct OpLists {
+  std::string normal, reduce;
+};
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+std::string join_words(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& w : v) s += (s.empty() ? "" : " ") + w;
+  return s;
+}
+
+po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
+  po::options_description d("Settings (INI section.key; override with --section.key=value)");
+  auto& data = c.data;
+  auto& net = c.supernet;
+  auto& opt = c.optim;
+  auto& run = c.run;
+  d.add_options()
+      ("data.dataset", po::value(&data.dataset)->default_value(data.dataset), "fashion_mnist | mnist | cifar10 | cifar100")
+      ("data.root", po::value(&data.root)->default_value(data.root), "dataset directory (empty: the dataset's default location)")
+      ("data.split_shuffle", po::value(&data.split_shuffle)->default_value(data.split_shuffle), "shuffle the training set before the D_train/D_val split")
+      ("data.train_portion", po::value(&data.train_portion)->default_value(data.train_portion), "share of the training images in D_train (rest: D_val)")
+      ("data.limit", po::value(&data.limit)->default_value(data.limit), "use only this many training images (0 = all)")
+      ("data.batch_size", po::value(&data.batch_size)->default_value(data.batch_size), "batch size of D_train and D_val")
+      ("data.crop_padding", po::value(&data.crop_padding)->default_value(data.crop_padding), "random-crop zero padding (0 = no crop)")
+      ("data.flip", po::value(&data.flip)->default_value(data.flip), "random horizontal flip")
+      ("supernet.channels", po::value(&net.channels)->default_value(net.channels), "initial channels C")
+      ("supernet.layers", po::value(&net.layers)->default_value(net.layers), "number of cells L")
+      ("supernet.steps", po::value(&net.steps)->default_value(net.steps), "intermediate nodes per cell")
+      ("supernet.stem_multiplier", po::value(&net.stem_multiplier)->default_value(net.stem_multiplier), "stem width = multiplier * C")
+      ("supernet.op_set", po::value(&net.op_set)->default_value(net.op_set), "darts8 | darts7 | nasp7 | nasp12")
+      ("supernet.normal_ops", po::value(&lists.normal)->default_value(""), "explicit normal-cell ops, space separated (overrides op_set)")
+      ("supernet.reduce_ops", po::value(&lists.reduce)->default_value(""), "explicit reduction-cell ops, space separated (overrides op_set)")
+      ("search.method", po::value(&run.method)->default_value(run.method), "darts_1st | darts_2nd")
+      ("search.seed", po::value(&run.seed)->default_value(run.seed), "seed of weights, alphas, splits and batches")
+      ("search.epochs", po::value(&opt.epochs)->default_value(opt.epochs), "search epochs")
+      ("search.w_lr", po::value(&opt.w_lr)->default_value(opt.w_lr), "initial SGD learning rate of w (cosine)")
+      ("search.w_lr_min", po::value(&opt.w_lr_min)->default_value(opt.w_lr_min), "final SGD learning rate of w")
+      ("search.w_momentum", po::value(&opt.w_momentum)->default_value(opt.w_momentum), "SGD momentum")
+      ("search.w_weight_decay", po::value(&opt.w_weight_decay)->default_value(opt.w_weight_decay), "SGD weight decay (coupled L2)")
+      ("search.w_grad_clip", po::value(&opt.w_grad_clip)->default_value(opt.w_grad_clip), "global gradient-norm clip of w (0 = off)")
+      ("search.arch_lr", po::value(&opt.arch_lr)->default_value(opt.arch_lr), "Adam learning rate of the architecture parameters")
+      ("search.arch_beta1", po::value(&opt.arch_beta1)->default_value(opt.arch_beta1), "Adam beta1")
+      ("search.arch_beta2", po::value(&opt.arch_beta2)->default_value(opt.arch_beta2), "Adam beta2")
+      ("search.arch_weight_decay", po::value(&opt.arch_weight_decay)->default_value(opt.arch_weight_decay), "Adam weight decay (coupled L2)")
+      ("search.hessian_radius", po::value(&opt.hessian_radius)->default_value(opt.hessian_radius), "DARTS 2nd order: finite-difference radius r, eps = r / ||v||")
+      ("search.steps_per_epoch", po::value(&opt.steps_per_epoch)->default_value(opt.steps_per_epoch), "cap on iterations per epoch (0 = full pass over D_train)")
+      ("search.eval_batches", po::value(&opt.eval_batches)->default_value(opt.eval_batches), "cap on D_val batches in the per-epoch evaluation (0 = all)")
+      ("run.threads", po::value(&run.threads)->default_value(run.threads), "intra-op threads (0 = all cores)")
+      ("run.out_dir", po::value(&run.out_dir)->default_value(run.out_dir), "output directory")
+      ("run.log_period_s", po::value(&run.log_period_s)->default_value(run.log_period_s), "seconds between progress lines when stderr is not a terminal")
+      ("run.progress", po::value(&run.progress)->default_value(run.progress), "show progress");
+  return d;
+}
+
+po::options_description command_keys(std::string& config_file) {
+  po::options_description d("Command");
+  d.add_options()("help,h", "list every key with its default")(
+      "config,c", po::value(&config_file), "INI file with the settings");
+  return d;
+}
+
+}  // namespace
+
+SearchCommand parse_search_command(const std::vector<std::string>& args) {
+  SearchCommand cmd;
+  OpLists lists;
+  std::string config_file;
+  auto keys = search_keys(cmd.config, lists);
+  auto command = command_keys(config_file);
+  po::options_description all;
+  all.add(command).add(keys);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).run(), vm);
+  } catch (const po::error& e) {
+    fail(std::string("bad command-line option: ") + e.what(), "command line",
+         "`dnas search --help` lists every key; use --section.key=value");
+  }
+  if (vm.count("help")) {
+    cmd.help = true;
+    return cmd;
+  }
+  if (vm.count("config")) {
+    config_file = vm["config"].as<std::string>();
+    std::ifstream in(config_file);
+    if (!in) fail("cannot open config file", config_file, "check the path given to --config");
+    try {
+      po::store(po::parse_config_file(in, keys, /*allow_unregistered=*/false), vm);
+    } catch (const po::error& e) {
+      fail(std::string("bad setting: ") + e.what(), config_file,
+           "`dnas search --help` lists every key as [section] key = value");
+    }
+  }
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fail(std::string("bad setting: ") + e.what(), config_file.empty() ? "command line" : config_file,
+         "`dnas search --help` lists every key with its type and default");
+  }
+  cmd.config.supernet.normal_ops = split_words(lists.normal);
+  cmd.config.supernet.reduce_ops = split_words(lists.reduce);
+  search::validate(cmd.config);
+  return cmd;
+}
+
+std::string search_help() {
+  search::SearchConfig defaults;
+  OpLists lists;
+  std::string file;
+  std::ostringstream out;
+  out << "usage: dnas search --config FILE.ini [--section.key=value ...]\n\n"
+      << command_keys(file) << "\n"
+      << search_keys(defaults, lists);
+  return out.str();
+}
+
+std::string to_ini(const search::SearchConfig& c) {
+  std::ostringstream o;
+  o << std::boolalpha;
+  o << "[data]\ndataset = " << c.data.dataset << "\nroot = " << c.data.root
+    << "\nsplit_shuffle = " << c.data.split_shuffle << "\ntrain_portion = " << c.data.train_portion
+    << "\nlimit = " << c.data.limit << "\nbatch_size = " << c.data.batch_size
+    << "\ncrop_padding = " << c.data.crop_padding << "\nflip = " << c.data.flip << "\n";
+  o << "[supernet]\nchannels = " << c.supernet.channels << "\nlayers = " << c.supernet.layers
+    << "\nsteps = " << c.supernet.steps << "\nstem_multiplier = " << c.supernet.stem_multiplier
+    << "\nop_set = " << c.supernet.op_set << "\nnormal_ops = " << join_words(c.supernet.normal_ops)
+    << "\nreduce_ops = " << join_words(c.supernet.reduce_ops) << "\n";
+  const auto& p = c.optim;
+  o << "[search]\nmethod = " << c.run.method << "\nseed = " << c.run.seed << "\nepochs = " << p.epochs
+    << "\nw_lr = " << p.w_lr << "\nw_lr_min = " << p.w_lr_min << "\nw_momentum = " << p.w_momentum
+    << "\nw_weight_decay = " << p.w_weight_decay << "\nw_grad_clip = " << p.w_grad_clip
+    << "\narch_lr = " << p.arch_lr << "\narch_beta1 = " << p.arch_beta1
+    << "\narch_beta2 = " << p.arch_beta2 << "\narch_weight_decay = " << p.arch_weight_decay
+    << "\nhessian_radius = " << p.hessian_radius << "\nsteps_per_epoch = " << p.steps_per_epoch << "\neval_batches = " << p.eval_batches << "\n";
+  o << "[run]\nthreads = " << c.run.threads << "\nout_dir = " << c.run.out_dir
+    << "\nlog_period_s = " << c.run.log_period_s << "\nprogress = " << c.run.progress << "\n";
+  return o.str();
+}
+
+}  // namespace dnas::cli

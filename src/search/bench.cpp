@@ -1,0 +1,128 @@
+#include "dnas/search/bench.h"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+
+#include "dnas/core/error.h"
+#include "dnas/ops/op_names.h"
+#include "dnas/search/darts.h"
+#include "dnas/search/search_loop.h"
+
+namespace dnas::search {
+namespace {
+
+TensorBatch random_batch(const BenchShape& s) {
+  return {torch::randn({s.batch, s.in_channels, s.image, s.image}),  // [B, C, H, W]
+          torch::randint(0, 10, {s.batch}, torch::kLong)};            // [B]
+}
+
+// Times `steps` steps of one case in this process; returns seconds per step.
+std::vector<double> time_case(const BenchShape& s, const std::string& mode, const BenchOptions& o) {
+  torch::manual_seed(o.seed);
+  supernet::SupernetConfig cfg;
+  cfg.in_channels = s.in_channels;
+  cfg.channels = s.channels;
+  cfg.layers = s.layers;
+  cfg.steps = s.steps;
+  cfg.normal_ops = ops::op_set(o.op_set, ops::CellType::Normal);
+  cfg.reduce_ops = ops::op_set(o.op_set, ops::CellType::Reduce);
+  supernet::Supernet net(cfg);
+  OptimConfig optim;
+  WeightTrainer weights(net, WeightOptions{});
+  if (mode != "weight" && mode != "darts_1st" && mode != "darts_2nd")
+    fail("unknown bench mode '" + mode + "'", "bench --modes", "use weight, darts_1st, darts_2nd");
+  DartsStrategy darts(mode == "darts_2nd" ? 2 : 1, cfg, optim);
+  auto train = random_batch(s), val = random_batch(s);
+  std::vector<double> times;
+  for (int64_t i = 0; i <= o.steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (mode == "weight")
+      weights.step(train, darts.inference_mix());
+    else
+      darts.step(weights, train, val, EpochInfo{});
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (i > 0) times.push_back(dt);  // step 0 is the warm-up
+  }
+  return times;
+}
+
+}  // namespace
+
+BenchShape bench_shape(const std::string& name) {
+  if (name == "paper") return {"paper", 8, 16, 64, 32, 3, 4};
+  if (name == "small") return {"small", 5, 8, 32, 32, 3, 4};
+  if (name == "tiny") return {"tiny", 5, 4, 8, 32, 3, 4};
+  fail("unknown bench shape '" + name + "'", "bench --shapes", "use paper, small or tiny");
+}
+
+std::vector<BenchRow> run_bench(const BenchOptions& o) {
+  std::vector<BenchRow> rows;
+  for (const auto& shape_name : o.shapes) {
+    const auto shape = bench_shape(shape_name);
+    for (const auto& mode : o.modes) {
+      int fds[2];
+      if (pipe(fds) != 0) fail("cannot create a pipe", "bench", "");
+      std::fflush(stdout);
+      const pid_t pid = fork();
+      if (pid == 0) {  // child: run the case, write "mean min" to the pipe
+        close(fds[0]);
+        int code = 0;
+        try {
+          configure_threads(o.threads);
+          auto t = time_case(shape, mode, o);
+          double sum = 0;
+          for (double x : t) sum += x;
+          const std::string msg = std::to_string(sum / t.size()) + " " +
+                                  std::to_string(*std::min_element(t.begin(), t.end()));
+          if (write(fds[1], msg.data(), msg.size()) < 0) code = 3;
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "bench case %s/%s failed: %s\n", shape_name.c_str(), mode.c_str(), e.what());
+          code = 2;
+        }
+        close(fds[1]);
+        _exit(code);
+      }
+      close(fds[1]);
+      std::string text;
+      char buf[256];
+      for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, n);
+      close(fds[0]);
+      int status = 0;
+      struct rusage usage {};
+      wait4(pid, &status, 0, &usage);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail("bench case " + shape_name + "/" + mode + " failed", "bench", "see the message above");
+      BenchRow row{shape_name, mode};
+      std::istringstream(text) >> row.mean_s >> row.min_s;
+      row.peak_rss_mb = usage.ru_maxrss / 1024.0;
+      rows.push_back(row);
+      std::printf("  %-6s %-10s %8.3f s/step (min %.3f)  peak RSS %8.0f MB\n", shape_name.c_str(),
+                  mode.c_str(), row.mean_s, row.min_s, row.peak_rss_mb);
+      std::fflush(stdout);
+    }
+  }
+  return rows;
+}
+
+std::string format_bench_table(const std::vector<BenchRow>& rows, int threads) {
+  std::ostringstream out;
+  out << "| shape | step | s/step (mean) | s/step (min) | peak RSS MB |  threads " << threads << "\n"
+      << "|---|---|---|---|---|\n";
+  char line[160];
+  for (const auto& r : rows) {
+    std::snprintf(line, sizeof line, "| %s | %s | %.3f | %.3f | %.0f |\n", r.shape.c_str(),
+                  r.mode.c_str(), r.mean_s, r.min_s, r.peak_rss_mb);
+    out << line;
+  }
+  return out.str();
+}
+
+}  // namespace dnas::search

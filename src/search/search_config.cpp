@@ -1,0 +1,65 @@
+#include "dnas/search/search_config.h"
+
+#include "dnas/core/error.h"
+#include "dnas/ops/op_names.h"
+#include "dnas/search/strategy_factory.h"
+
+namespace dnas::search {
+namespace {
+
+std::vector<std::string> resolve(const std::vector<std::string>& explicit_ops,
+                                 const std::string& op_set, ops::CellType cell,
+                                 const std::string& key) {
+  if (explicit_ops.empty()) return ops::op_set(op_set, cell);
+  std::vector<std::string> out;
+  for (const auto& op : explicit_ops) out.push_back(ops::canonical_op_name(op, key));
+  return out;
+}
+
+void require(bool ok, const std::string& key, const std::string& what) {
+  if (!ok) fail("invalid value for " + key, key, what);
+}
+
+}  // namespace
+
+std::vector<std::string> normal_op_names(const SupernetSettings& s) {
+  return resolve(s.normal_ops, s.op_set, ops::CellType::Normal, "supernet.normal_ops");
+}
+
+std::vector<std::string> reduce_op_names(const SupernetSettings& s) {
+  return resolve(s.reduce_ops, s.op_set, ops::CellType::Reduce, "supernet.reduce_ops");
+}
+
+void validate(const SearchConfig& c) {
+  require(c.data.batch_size >= 1, "data.batch_size", "must be >= 1");
+  require(c.data.train_portion > 0 && c.data.train_portion < 1, "data.train_portion",
+          "must be in (0, 1)");
+  require(c.data.limit >= 0, "data.limit", "must be >= 0 (0 = all images)");
+  require(c.data.crop_padding >= 0, "data.crop_padding", "must be >= 0");
+  require(c.supernet.channels >= 2 && c.supernet.channels % 2 == 0, "supernet.channels",
+          "must be even and >= 2 (FactorizedReduce halves it)");
+  require(c.supernet.layers >= 1, "supernet.layers", "must be >= 1");
+  require(c.supernet.steps >= 1, "supernet.steps", "must be >= 1");
+  require(c.supernet.stem_multiplier >= 1, "supernet.stem_multiplier", "must be >= 1");
+  normal_op_names(c.supernet);  // throw on unknown ops / sets
+  reduce_op_names(c.supernet);
+  require(c.optim.epochs >= 1, "search.epochs", "must be >= 1");
+  require(c.optim.w_lr > 0 && c.optim.w_lr_min >= 0 && c.optim.w_lr_min <= c.optim.w_lr,
+          "search.w_lr", "need w_lr > 0 and 0 <= w_lr_min <= w_lr");
+  require(c.optim.w_momentum >= 0 && c.optim.w_momentum < 1, "search.w_momentum", "must be in [0, 1)");
+  require(c.optim.w_weight_decay >= 0, "search.w_weight_decay", "must be >= 0");
+  require(c.optim.w_grad_clip >= 0, "search.w_grad_clip", "must be >= 0 (0 = off)");
+  require(c.optim.arch_lr > 0, "search.arch_lr", "must be > 0");
+  require(c.optim.arch_beta1 >= 0 && c.optim.arch_beta1 < 1 && c.optim.arch_beta2 >= 0 &&
+              c.optim.arch_beta2 < 1,
+          "search.arch_beta1", "Adam betas must be in [0, 1)");
+  require(c.optim.hessian_radius > 0, "search.hessian_radius", "must be > 0");
+  require(c.optim.steps_per_epoch >= 0, "search.steps_per_epoch", "must be >= 0 (0 = full epoch)");
+  require(c.optim.eval_batches >= 0, "search.eval_batches", "must be >= 0 (0 = all)");
+  require(c.run.threads >= 0, "run.threads", "must be >= 0 (0 = all cores)");
+  require(c.run.log_period_s > 0, "run.log_period_s", "must be > 0");
+  require(is_known_method(c.run.method), "search.method",
+          "choose one of: " + known_methods_text());
+}
+
+}  // namespace dnas::search

@@ -1,0 +1,198 @@
+#include "dnas/search/search_loop.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "dnas/core/error.h"
+#include "dnas/core/log.h"
+#include "dnas/core/progress.h"
+#include "dnas/data/augment.h"
+#include "dnas/data/batch_stream.h"
+#include "dnas/data/dataset.h"
+#include "dnas/data/split.h"
+#include "dnas/search/strategy_factory.h"
+#include "dnas/search/weight_trainer.h"
+
+namespace dnas::search {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Softmax rows of an [E, O] alpha as text, one edge per line.
+std::string format_alpha(const torch::Tensor& alpha) {
+  auto p = torch::softmax(alpha.detach(), -1);
+  std::string out;
+  for (int64_t e = 0; e < p.size(0); ++e) {
+    out += "\n    e" + std::to_string(e) + ":";
+    for (int64_t o = 0; o < p.size(1); ++o) out += fmt::format(" {:.3f}", p[e][o].item<double>());
+  }
+  return out;
+}
+
+TensorBatch prepare(const data::Batch& b, const data::AugmentOptions& aug, bool train) {
+  return {data::augment_batch(b.images, aug, train, b.key, b.first_index), b.labels};
+}
+
+// Loss/accuracy of the supernet on up to `max_batches` batches of `stream` (eval mode).
+BatchStats evaluate(supernet::Supernet& net, const supernet::ArchMix& mix, data::BatchStream& stream,
+                    const data::AugmentOptions& aug, int64_t max_batches) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  BatchStats total;
+  stream.start_epoch(0);
+  data::Batch b;
+  for (int64_t i = 0; (max_batches == 0 || i < max_batches) && stream.next(b); ++i) {
+    auto t = prepare(b, aug, /*train=*/false);
+    auto logits = net->forward(t.x, mix);
+    total.add(batch_stats(logits, t.y, torch::cross_entropy_loss(logits, t.y).item<double>()));
+  }
+  net->train();
+  return total;
+}
+
+void write_outputs(const SearchConfig& c, const SearchResult& r) {
+  std::filesystem::create_directories(c.run.out_dir);
+  const auto dir = std::filesystem::path(c.run.out_dir);
+  {
+    std::ofstream g(dir / "genotype.txt.tmp");
+    g << genotype::to_string(r.genotype) << "\n";
+    if (!g) fail("cannot write the genotype", (dir / "genotype.txt.tmp").string(), "check run.out_dir");
+  }
+  std::filesystem::rename(dir / "genotype.txt.tmp", dir / "genotype.txt");
+  std::ofstream m(dir / "metrics.csv.tmp");
+  m << "epoch,lr,train_loss,train_acc,search_val_acc,val_loss,val_acc,seconds,genotype\n";
+  for (const auto& e : r.epochs)
+    m << fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.3f},\"{}\"\n", e.epoch, e.lr,
+                     e.train_loss, e.train_acc, e.search_val_acc, e.val_loss, e.val_acc, e.seconds,
+                     e.genotype);
+  m.close();
+  if (!m) fail("cannot write metrics", (dir / "metrics.csv.tmp").string(), "check run.out_dir");
+  std::filesystem::rename(dir / "metrics.csv.tmp", dir / "metrics.csv");
+}
+
+}  // namespace
+
+double cosine_lr(double lr0, double lr_min, int64_t epoch, int64_t epochs) {
+  return lr_min + 0.5 * (lr0 - lr_min) * (1.0 + std::cos(M_PI * epoch / epochs));
+}
+
+std::string format_results_table(const SearchResult& r) {
+  std::string out = "| epoch | lr | train loss | train acc % | search val acc % | val loss | val acc % | s |\n"
+                    "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& e : r.epochs)
+    out += fmt::format("| {} | {:.4f} | {:.4f} | {:.2f} | {:.2f} | {:.4f} | {:.2f} | {:.1f} |\n", e.epoch + 1,
+                       e.lr, e.train_loss, 100 * e.train_acc, 100 * e.search_val_acc, e.val_loss,
+                       100 * e.val_acc, e.seconds);
+  out += fmt::format("\nsupernet weights: {}   search time: {}\ngenotype: {}\n", r.weight_parameters,
+                     core::Progress::format_duration(r.seconds), genotype::to_string(r.genotype));
+  return out;
+}
+
+int configure_threads(int64_t threads) {
+  const int n = threads > 0 ? static_cast<int>(threads)
+                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(n);
+  return n;
+}
+
+SearchResult run_search(const SearchConfig& c) {
+  validate(c);
+  const auto start = Clock::now();
+  const int threads = configure_threads(c.run.threads);
+  torch::manual_seed(c.run.seed);
+
+  const std::string root = c.data.root.empty() ? data::default_data_root(c.data.dataset) : c.data.root;
+  auto dataset = data::load_dataset(c.data.dataset, root);
+  data::SplitOptions split;
+  split.fractions = {c.data.train_portion, 1.0 - c.data.train_portion};
+  split.shuffle = c.data.split_shuffle;
+  split.seed = c.run.seed;
+  split.limit = c.data.limit;
+  auto parts = data::split_indices(dataset.train.size(), split);
+
+  supernet::SupernetConfig net_cfg;
+  net_cfg.in_channels = dataset.info.channels;
+  net_cfg.classes = dataset.info.classes;
+  net_cfg.channels = c.supernet.channels;
+  net_cfg.layers = c.supernet.layers;
+  net_cfg.steps = c.supernet.steps;
+  net_cfg.stem_multiplier = c.supernet.stem_multiplier;
+  net_cfg.normal_ops = normal_op_names(c.supernet);
+  net_cfg.reduce_ops = reduce_op_names(c.supernet);
+  supernet::Supernet net(net_cfg);
+  auto strategy = make_strategy(c, net_cfg);
+  WeightTrainer weights(net, WeightOptions{c.optim.w_lr, c.optim.w_momentum, c.optim.w_weight_decay,
+                                           c.optim.w_grad_clip});
+
+  data::BatchStream train_stream(dataset.train, parts[0], c.data.batch_size, c.run.seed, true);
+  data::BatchStream val_stream(dataset.train, parts[1], c.data.batch_size, c.run.seed + 1, true);
+  data::BatchStream eval_stream(dataset.train, parts[1], c.data.batch_size, c.run.seed + 2, false);
+  data::AugmentOptions aug;
+  aug.crop_padding = c.data.crop_padding;
+  aug.flip = c.data.flip;
+  aug.mean = dataset.info.mean;
+  aug.std = dataset.info.std;
+
+  SearchResult result;
+  result.weight_parameters = supernet::count_parameters(*net);
+  spdlog::info("search: method {} on {} ({} train / {} val images), {} threads, supernet L={} C={} "
+               "steps={} ({} weights), seed {}",
+               c.run.method, c.data.dataset, parts[0].size(0), parts[1].size(0), threads,
+               net_cfg.layers, net_cfg.channels, net_cfg.steps, result.weight_parameters, c.run.seed);
+
+  const int64_t per_epoch = c.optim.steps_per_epoch > 0
+                                ? std::min(c.optim.steps_per_epoch, train_stream.batches_per_epoch())
+                                : train_stream.batches_per_epoch();
+  for (int64_t epoch = 0; epoch < c.optim.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    EpochInfo info{epoch, c.optim.epochs, cosine_lr(c.optim.w_lr, c.optim.w_lr_min, epoch, c.optim.epochs)};
+    weights.set_lr(info.w_lr);
+    strategy->begin_epoch(info);
+    train_stream.start_epoch(epoch);
+    core::Progress progress(fmt::format("epoch {}/{}", epoch + 1, c.optim.epochs), per_epoch,
+                            c.run.log_period_s, c.run.progress);
+    BatchStats train_stats, search_val_stats;
+    data::Batch tb;
+    for (int64_t step = 0; step < per_epoch && train_stream.next(tb); ++step) {
+      auto train = prepare(tb, aug, true);
+      auto val = prepare(val_stream.next_endless(), aug, true);
+      auto r = strategy->step(weights, train, val, info);
+      if (!std::isfinite(r.train.loss_sum))
+        fail(fmt::format("training loss is not finite at epoch {} step {}", epoch, step),
+             "search." + c.run.method, "lower search.w_lr or check the data");
+      train_stats.add(r.train);
+      search_val_stats.add(r.val);
+      progress.update(step + 1, fmt::format("loss {:.3f} acc {:.1f}%", train_stats.loss(),
+                                            100 * train_stats.accuracy()));
+    }
+    progress.finish();
+    auto eval = evaluate(net, strategy->inference_mix(), eval_stream, aug, c.optim.eval_batches);
+    EpochRecord rec{epoch, info.w_lr, train_stats.loss(), train_stats.accuracy(),
+                    search_val_stats.accuracy(), eval.loss(), eval.accuracy(), seconds_since(epoch_start),
+                    genotype::to_string(strategy->derive())};
+    spdlog::info("epoch {}/{} lr {:.5f} | train loss {:.4f} acc {:.2f}% | val loss {:.4f} acc {:.2f}% | {:.1f}s",
+                 epoch + 1, c.optim.epochs, rec.lr, rec.train_loss, 100 * rec.train_acc, rec.val_loss,
+                 100 * rec.val_acc, rec.seconds);
+    spdlog::info("epoch {} genotype: {}", epoch + 1, rec.genotype);
+    for (const auto& [name, t] : strategy->arch_tensors())
+      if (t.dim() == 2) spdlog::info("epoch {} softmax({}):{}", epoch + 1, name, format_alpha(t));
+    result.epochs.push_back(std::move(rec));
+  }
+  result.genotype = strategy->derive();
+  result.seconds = seconds_since(start);
+  write_outputs(c, result);
+  spdlog::info("search finished in {}: {}", core::Progress::format_duration(result.seconds),
+               genotype::to_string(result.genotype));
+  return result;
+}
+
+}  // namespace dnas::search

@@ -1,0 +1,38 @@
+#include "dnas/search/strategy_factory.h"
+
+#include <vector>
+
+#include "dnas/core/error.h"
+#include "dnas/search/darts.h"
+
+namespace dnas::search {
+namespace {
+
+const std::vector<std::string>& method_names() {
+  static const std::vector<std::string> names = {"darts_1st", "darts_2nd"};
+  return names;
+}
+
+}  // namespace
+
+bool is_known_method(const std::string& name) {
+  for (const auto& n : method_names())
+    if (n == name) return true;
+  return false;
+}
+
+std::string known_methods_text() {
+  std::string s;
+  for (const auto& n : method_names()) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
+                                              const supernet::SupernetConfig& net) {
+  const auto& m = config.run.method;
+  if (m == "darts_1st") return std::make_unique<DartsStrategy>(1, net, config.optim);
+  if (m == "darts_2nd") return std::make_unique<DartsStrategy>(2, net, config.optim);
+  fail("unknown search method '" + m + "'", "search.method", "choose one of: " + known_methods_text());
+}
+
+}  // namespace dnas::search

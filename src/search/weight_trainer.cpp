@@ -1,0 +1,53 @@
+#include "dnas/search/weight_trainer.h"
+
+#include <torch/torch.h>
+
+namespace dnas::search {
+
+BatchStats batch_stats(const torch::Tensor& logits, const torch::Tensor& labels, double mean_loss) {
+  BatchStats s;
+  s.count = labels.size(0);
+  s.loss_sum = mean_loss * s.count;
+  s.correct = logits.detach().argmax(1).eq(labels).sum().item<int64_t>();
+  return s;
+}
+
+WeightTrainer::WeightTrainer(supernet::Supernet network, const WeightOptions& options)
+    : net(std::move(network)),
+      optimizer(net->parameters(), torch::optim::SGDOptions(options.lr)
+                                       .momentum(options.momentum)
+                                       .weight_decay(options.weight_decay)),
+      options_(options) {}
+
+BatchStats WeightTrainer::step(const TensorBatch& batch, const supernet::ArchMix& mix) {
+  optimizer.zero_grad();
+  auto logits = net->forward(batch.x, mix);  // [B, K]
+  auto loss = torch::cross_entropy_loss(logits, batch.y);
+  loss.backward();
+  if (options_.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), options_.grad_clip);
+  optimizer.step();
+  return batch_stats(logits, batch.y, loss.item<double>());
+}
+
+void WeightTrainer::set_lr(double lr) {
+  options_.lr = lr;
+  for (auto& group : optimizer.param_groups())
+    static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+}
+
+std::vector<torch::Tensor> WeightTrainer::momentum_buffers() const {
+  std::vector<torch::Tensor> out;
+  const auto& state = optimizer.state();
+  for (const auto& p : net->parameters()) {
+    auto it = state.find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+    if (it == state.end()) {
+      out.push_back(torch::zeros_like(p));
+    } else {
+      const auto& s = static_cast<const torch::optim::SGDParamState&>(*it->second);
+      out.push_back(s.momentum_buffer().defined() ? s.momentum_buffer() : torch::zeros_like(p));
+    }
+  }
+  return out;
+}
+
+}  // namespace dnas::search

@@ -1,0 +1,82 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "dnas/ops/op_factory.h"
+#include "dnas/ops/op_names.h"
+
+namespace {
+
+int64_t params_of(const torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+// Conv weights (METHODS.md 1.2 table) plus BN affine parameters (2 per BN channel).
+int64_t expected_params(const std::string& op, int64_t c, int64_t stride, bool affine) {
+  const int64_t bn = affine ? 2 * c : 0;
+  if (op == "skip_connect") return stride == 1 ? 0 : 2 * (c * c / 2) + bn;  // FactorizedReduce
+  if (op.rfind("sep_conv", 0) == 0) return dnas::ops::conv_weight_count(op, c) + 2 * bn;
+  if (op == "none" || op.find("pool") != std::string::npos) return 0;
+  return dnas::ops::conv_weight_count(op, c) + bn;
+}
+
+}  // namespace
+
+class EveryOp : public ::testing::TestWithParam<std::tuple<std::string, int64_t, bool>> {};
+
+TEST_P(EveryOp, OutputShapeAndParameterCount) {
+  const auto [name, stride, affine] = GetParam();
+  const int64_t c = 6;
+  auto op = dnas::ops::make_op(name, c, stride, {affine, /*pool_bn=*/true});
+  auto x = torch::randn({2, c, 10, 10});
+  auto y = op->forward(x);
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, c, 10 / stride, 10 / stride})) << name;
+  EXPECT_EQ(params_of(*op), expected_params(name, c, stride, affine)) << name;
+  if (op->starts_with_relu()) {
+    op->eval();  // deterministic BN so both paths see the same statistics
+    EXPECT_TRUE(torch::allclose(op->forward(x), op->forward_activated(torch::relu(x)))) << name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllOps, EveryOp,
+    ::testing::Combine(::testing::ValuesIn(dnas::ops::known_op_names()), ::testing::Values(1, 2),
+                       ::testing::Bool()));
+
+TEST(Operations, NoneWithStrideTwoGivesHalfSizeZeros) {
+  auto op = dnas::ops::make_op("none", 8, 2, {});
+  auto y = op->forward(torch::randn({1, 8, 16, 16}));
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{1, 8, 8, 8}));
+  EXPECT_EQ(y.abs().sum().item<float>(), 0.f);
+}
+
+TEST(Operations, AvgPoolExcludesPaddingFromTheDivisor) {
+  auto op = dnas::ops::make_op("avg_pool_3x3", 1, 1, {false, /*pool_bn=*/false});
+  auto y = op->forward(torch::ones({1, 1, 4, 4}));
+  // With padding excluded the corner average of ones is exactly 1 (not 4/9).
+  EXPECT_FLOAT_EQ(y[0][0][0][0].item<float>(), 1.f);
+}
+
+TEST(Operations, SearchPoolsCarryANonAffineBatchNormNamedLikeTheReference) {
+  auto op = dnas::ops::make_op("max_pool_3x3", 4, 1, {false, true});
+  auto buffers = op->named_buffers();
+  EXPECT_TRUE(buffers.contains("1.running_mean"));
+  auto sep = dnas::ops::make_op("sep_conv_3x3", 4, 1, {true, true});
+  auto params = sep->named_parameters();
+  for (const char* key : {"op.1.weight", "op.2.weight", "op.3.weight", "op.5.weight", "op.6.weight", "op.7.bias"})
+    EXPECT_TRUE(params.contains(key)) << key;
+}
+
+TEST(Operations, FactorizedReduceHandlesOddInputs) {
+  auto op = dnas::ops::make_factorized_reduce(4, 8, true);
+  EXPECT_EQ(op->forward(torch::randn({2, 4, 7, 7})).sizes(), (std::vector<int64_t>{2, 8, 4, 4}));
+  EXPECT_EQ(op->forward(torch::randn({2, 4, 28, 28})).sizes(), (std::vector<int64_t>{2, 8, 14, 14}));
+}
+
+TEST(Operations, Conv3x1Then1x3UsesTheSpecOrder) {
+  auto op = dnas::ops::make_op("conv_3x1_1x3", 4, 1, {true, true});
+  auto params = op->named_parameters();
+  EXPECT_EQ(params["op.1.weight"].sizes(), (std::vector<int64_t>{4, 4, 1, 3}));  // 1xk first
+  EXPECT_EQ(params["op.2.weight"].sizes(), (std::vector<int64_t>{4, 4, 3, 1}));
+}
