@@ -46,8 +46,12 @@ torch::Tensor MixedOpImpl::forward(const torch::Tensor& x, const std::vector<tor
       y = op->starts_with_relu() ? op->forward_activated(relu_x) : op->forward(x);
     }
     ++evaluations_;
-    auto term = y * weights[o];
-    out = out.defined() ? out + term : term;
+    // One fused multiply-add per op into a buffer this edge owns (no temporaries; autograd
+    // saves y only when the weight needs a gradient).
+    if (out.defined())
+      out.addcmul_(y, weights[o]);
+    else
+      out = y * weights[o];
   }
   return out;
 }

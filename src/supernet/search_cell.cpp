@@ -46,7 +46,11 @@ torch::Tensor SearchCellImpl::forward(const torch::Tensor& s0, const torch::Tens
       const int64_t e = genotype::edge_index(s, j);
       const OpMode* modes = mix.modes.empty() ? nullptr : mix.modes.data() + e * O;
       auto term = edges_[e]->forward(states[j], rows[e].unbind(0), modes);
-      if (term.defined()) node = node.defined() ? node + term : term;
+      if (!term.defined()) continue;
+      if (node.defined())
+        node.add_(term);  // node starts as an edge output this cell owns: safe to accumulate into
+      else
+        node = term;
     }
     if (!node.defined()) {  // every incoming op skipped: the node is zero
       const auto& ref = states[1];
