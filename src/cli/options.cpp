@@ -52,7 +52,7 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("supernet.op_set", po::value(&net.op_set)->default_value(net.op_set), "darts8 | darts7 | nasp7 | nasp12")
       ("supernet.normal_ops", po::value(&lists.normal)->default_value(""), "explicit normal-cell ops, space separated (overrides op_set)")
       ("supernet.reduce_ops", po::value(&lists.reduce)->default_value(""), "explicit reduction-cell ops, space separated (overrides op_set)")
-      ("search.method", po::value(&run.method)->default_value(run.method), "darts_1st | darts_2nd")
+      ("search.method", po::value(&run.method)->default_value(run.method), "darts_1st | darts_2nd | milenas | gdas")
       ("search.seed", po::value(&run.seed)->default_value(run.seed), "seed of weights, alphas, splits and batches")
       ("search.epochs", po::value(&opt.epochs)->default_value(opt.epochs), "search epochs")
       ("search.w_lr", po::value(&opt.w_lr)->default_value(opt.w_lr), "initial SGD learning rate of w (cosine)")
@@ -67,6 +67,10 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("search.hessian_radius", po::value(&opt.hessian_radius)->default_value(opt.hessian_radius), "DARTS 2nd order: finite-difference radius r, eps = r / ||v||")
       ("search.steps_per_epoch", po::value(&opt.steps_per_epoch)->default_value(opt.steps_per_epoch), "cap on iterations per epoch (0 = full pass over D_train)")
       ("search.eval_batches", po::value(&opt.eval_batches)->default_value(opt.eval_batches), "cap on D_val batches in the per-epoch evaluation (0 = all)")
+      ("gdas.tau_max", po::value(&c.gdas.tau_max)->default_value(c.gdas.tau_max), "GDAS: Gumbel temperature at the first epoch (linear decay)")
+      ("gdas.tau_min", po::value(&c.gdas.tau_min)->default_value(c.gdas.tau_min), "GDAS: Gumbel temperature at the last epoch")
+      ("gdas.derive", po::value(&c.gdas.derive)->default_value(c.gdas.derive), "GDAS genotype rule: darts | autodl")
+      ("milenas.lambda", po::value(&c.milenas.lambda)->default_value(c.milenas.lambda), "MiLeNAS: weight of the validation gradient")
       ("run.threads", po::value(&run.threads)->default_value(run.threads), "intra-op threads (0 = all cores)")
       ("run.out_dir", po::value(&run.out_dir)->default_value(run.out_dir), "output directory")
       ("run.log_period_s", po::value(&run.log_period_s)->default_value(run.log_period_s), "seconds between progress lines when stderr is not a terminal")
@@ -154,6 +158,8 @@ std::string to_ini(const search::SearchConfig& c) {
     << "\narch_lr = " << p.arch_lr << "\narch_beta1 = " << p.arch_beta1
     << "\narch_beta2 = " << p.arch_beta2 << "\narch_weight_decay = " << p.arch_weight_decay
     << "\nhessian_radius = " << p.hessian_radius << "\nsteps_per_epoch = " << p.steps_per_epoch << "\neval_batches = " << p.eval_batches << "\n";
+  o << "[gdas]\ntau_max = " << c.gdas.tau_max << "\ntau_min = " << c.gdas.tau_min
+    << "\nderive = " << c.gdas.derive << "\n[milenas]\nlambda = " << c.milenas.lambda << "\n";
   o << "[run]\nthreads = " << c.run.threads << "\nout_dir = " << c.run.out_dir
     << "\nlog_period_s = " << c.run.log_period_s << "\nprogress = " << c.run.progress << "\n";
   return o.str();

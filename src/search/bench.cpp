@@ -13,7 +13,7 @@
 
 #include "dnas/core/error.h"
 #include "dnas/ops/op_names.h"
-#include "dnas/search/darts.h"
+#include "dnas/search/strategy_factory.h"
 #include "dnas/search/search_loop.h"
 
 namespace dnas::search {
@@ -35,19 +35,22 @@ std::vector<double> time_case(const BenchShape& s, const std::string& mode, cons
   cfg.normal_ops = ops::op_set(o.op_set, ops::CellType::Normal);
   cfg.reduce_ops = ops::op_set(o.op_set, ops::CellType::Reduce);
   supernet::Supernet net(cfg);
-  OptimConfig optim;
   WeightTrainer weights(net, WeightOptions{});
-  if (mode != "weight" && mode != "darts_1st" && mode != "darts_2nd")
-    fail("unknown bench mode '" + mode + "'", "bench --modes", "use weight, darts_1st, darts_2nd");
-  DartsStrategy darts(mode == "darts_2nd" ? 2 : 1, cfg, optim);
+  SearchConfig config;
+  config.run.method = mode == "weight" ? "darts_1st" : mode;
+  if (!is_known_method(config.run.method))
+    fail("unknown bench mode '" + mode + "'", "bench --modes",
+         "use weight or a search method: " + known_methods_text());
+  auto strategy = make_strategy(config, cfg);
+  strategy->begin_epoch(EpochInfo{0, 50, 0.025});
   auto train = random_batch(s), val = random_batch(s);
   std::vector<double> times;
   for (int64_t i = 0; i <= o.steps; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     if (mode == "weight")
-      weights.step(train, darts.inference_mix());
+      weights.step(train, strategy->inference_mix());
     else
-      darts.step(weights, train, val, EpochInfo{});
+      strategy->step(weights, train, val, EpochInfo{0, 50, 0.025});
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (i > 0) times.push_back(dt);  // step 0 is the warm-up
   }

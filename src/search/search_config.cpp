@@ -56,6 +56,10 @@ void validate(const SearchConfig& c) {
   require(c.optim.hessian_radius > 0, "search.hessian_radius", "must be > 0");
   require(c.optim.steps_per_epoch >= 0, "search.steps_per_epoch", "must be >= 0 (0 = full epoch)");
   require(c.optim.eval_batches >= 0, "search.eval_batches", "must be >= 0 (0 = all)");
+  require(c.gdas.tau_max > 0 && c.gdas.tau_min > 0 && c.gdas.tau_min <= c.gdas.tau_max, "gdas.tau_min",
+          "need 0 < gdas.tau_min <= gdas.tau_max");
+  require(c.gdas.derive == "darts" || c.gdas.derive == "autodl", "gdas.derive", "darts or autodl");
+  require(c.milenas.lambda >= 0, "milenas.lambda", "must be >= 0");
   require(c.run.threads >= 0, "run.threads", "must be >= 0 (0 = all cores)");
   require(c.run.log_period_s > 0, "run.log_period_s", "must be > 0");
   require(is_known_method(c.run.method), "search.method",

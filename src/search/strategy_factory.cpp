@@ -4,12 +4,14 @@
 
 #include "dnas/core/error.h"
 #include "dnas/search/darts.h"
+#include "dnas/search/gdas.h"
+#include "dnas/search/milenas.h"
 
 namespace dnas::search {
 namespace {
 
 const std::vector<std::string>& method_names() {
-  static const std::vector<std::string> names = {"darts_1st", "darts_2nd"};
+  static const std::vector<std::string> names = {"darts_1st", "darts_2nd", "milenas", "gdas"};
   return names;
 }
 
@@ -32,6 +34,8 @@ std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
   const auto& m = config.run.method;
   if (m == "darts_1st") return std::make_unique<DartsStrategy>(1, net, config.optim);
   if (m == "darts_2nd") return std::make_unique<DartsStrategy>(2, net, config.optim);
+  if (m == "milenas") return std::make_unique<MilenasStrategy>(net, config.optim, config.milenas.lambda);
+  if (m == "gdas") return std::make_unique<GdasStrategy>(net, config.optim, config.gdas);
   fail("unknown search method '" + m + "'", "search.method", "choose one of: " + known_methods_text());
 }
 

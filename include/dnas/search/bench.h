@@ -17,7 +17,7 @@ BenchShape bench_shape(const std::string& name);
 
 struct BenchOptions {
   std::vector<std::string> shapes = {"small", "paper"};
-  std::vector<std::string> modes = {"weight", "darts_1st", "darts_2nd"};  // what one step does
+  std::vector<std::string> modes = {"weight", "darts_1st", "darts_2nd"};  // weight or a method
   int64_t steps = 3;   // timed steps per case (after one warm-up step)
   int64_t threads = 0; // 0 = all cores
   std::string op_set = "darts8";

@@ -43,6 +43,16 @@ struct OptimConfig {
   int64_t eval_batches = 0;        // search.eval_batches: cap on D_val batches in the per-epoch eval
 };
 
+struct GdasConfig {
+  double tau_max = 10.0;         // gdas.tau_max: temperature at the first epoch
+  double tau_min = 0.1;          // gdas.tau_min: temperature at the last epoch
+  std::string derive = "darts";  // gdas.derive: darts (METHODS.md 1.6) | autodl (top-2 (op,src) pairs)
+};
+
+struct MilenasConfig {
+  double lambda = 1.0;  // milenas.lambda: weight of the validation-loss gradient
+};
+
 struct RunConfig {
   std::string method = "darts_1st";  // search.method
   uint64_t seed = 0;                 // search.seed
@@ -56,6 +66,8 @@ struct SearchConfig {
   DataConfig data;
   SupernetSettings supernet;
   OptimConfig optim;
+  GdasConfig gdas;
+  MilenasConfig milenas;
   RunConfig run;
 };
 

@@ -10,7 +10,7 @@
 namespace dnas::search {
 
 bool is_known_method(const std::string& name);
-std::string known_methods_text();  // "darts_1st, darts_2nd"
+std::string known_methods_text();  // "darts_1st, darts_2nd, ..."
 
 std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
                                               const supernet::SupernetConfig& net);

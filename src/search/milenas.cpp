@@ -1,0 +1,34 @@
+#include "dnas/search/milenas.h"
+
+#include <torch/torch.h>
+
+namespace dnas::search {
+
+MilenasStrategy::MilenasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim,
+                                 double lambda)
+    : darts_(1, net, optim), lambda_(lambda) {}
+
+std::vector<torch::Tensor> MilenasStrategy::mixed_level_gradient(WeightTrainer& w, const TensorBatch& train,
+                                                                 const TensorBatch& val, BatchStats* val_stats) {
+  auto g = darts_.first_order_gradient(w, train);  // both terms at the same w
+  if (lambda_ != 0.0) {
+    auto g_val = darts_.first_order_gradient(w, val, val_stats);
+    for (size_t k = 0; k < g.size(); ++k) g[k] = g[k] + lambda_ * g_val[k];
+  }
+  return g;
+}
+
+StepResult MilenasStrategy::step(WeightTrainer& w, const TensorBatch& train, const TensorBatch& val,
+                                 const EpochInfo&) {
+  StepResult result;
+  auto grads = mixed_level_gradient(w, train, val, &result.val);
+  auto& a = darts_.arch();
+  a.optimizer->zero_grad();
+  a.alpha_normal.mutable_grad() = grads[0];
+  a.alpha_reduce.mutable_grad() = grads[1];
+  a.optimizer->step();
+  result.train = w.step(train, darts_.inference_mix());
+  return result;
+}
+
+}  // namespace dnas::search
