@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/genotype/derive.h"
@@ -59,12 +60,15 @@ StepResult GdasStrategy::step(WeightTrainer& w, const TensorBatch& train, const 
 }
 
 supernet::ArchMix GdasStrategy::inference_mix() const {
-  auto cell = [](const torch::Tensor& alpha) {
-    auto a = alpha.detach();
+  // The strongest op of every edge, `none` excluded as in the derivation.
+  auto cell = [](const torch::Tensor& alpha, const std::vector<std::string>& ops) {
+    auto a = alpha.detach().clone();  // [E, O]
+    for (size_t o = 0; o < ops.size(); ++o)
+      if (ops[o] == "none" && ops.size() > 1) a.select(1, static_cast<int64_t>(o)).fill_(-INFINITY);
     auto onehot = torch::zeros_like(a).scatter_(1, a.argmax(-1, true), 1.0);  // [E, O]
     return supernet::CellMix{onehot, supernet::argmax_modes(onehot), {}};
   };
-  return {cell(arch_.alpha_normal), cell(arch_.alpha_reduce)};
+  return {cell(arch_.alpha_normal, net_.normal_ops), cell(arch_.alpha_reduce, net_.reduce_ops)};
 }
 
 genotype::CellGenotype derive_autodl(const torch::Tensor& weights, const std::vector<std::string>& ops,

@@ -1,35 +1,23 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "dnas/ops/op_names.h"
 #include "dnas/search/darts.h"
+#include "search/search_fixtures.h"
 
 using namespace dnas;
+using dnas::testing::random_batch;
+using dnas::testing::tiny_supernet_config;
 
 namespace {
-
-supernet::SupernetConfig tiny_config() {
-  supernet::SupernetConfig cfg;
-  cfg.channels = 4;
-  cfg.layers = 3;
-  cfg.steps = 2;
-  cfg.normal_ops = ops::op_set("darts8", ops::CellType::Normal);
-  cfg.reduce_ops = cfg.normal_ops;
-  return cfg;
-}
-
-search::TensorBatch batch(int64_t n) {
-  return {torch::randn({n, 3, 8, 8}), torch::randint(0, 10, {n}, torch::kLong)};
-}
 
 // Runs `steps` DARTS iterations from seed `seed`; returns the final alphas and one weight.
 std::vector<torch::Tensor> run(int order, uint64_t seed, int steps) {
   torch::manual_seed(seed);
-  auto cfg = tiny_config();
+  auto cfg = tiny_supernet_config();
   supernet::Supernet net(cfg);
   search::WeightTrainer weights(net, {});
   search::DartsStrategy darts(order, cfg, search::OptimConfig{});
-  auto train = batch(4), val = batch(4);
+  auto train = random_batch(4), val = random_batch(4);
   for (int i = 0; i < steps; ++i) darts.step(weights, train, val, search::EpochInfo{});
   return {darts.arch().alpha_normal.detach().clone(), darts.arch().alpha_reduce.detach().clone(),
           net->parameters()[0].detach().clone()};
@@ -39,11 +27,11 @@ std::vector<torch::Tensor> run(int order, uint64_t seed, int steps) {
 
 TEST(Darts, FirstOrderGradientIsTheValidationLossGradient) {
   torch::manual_seed(1);
-  auto cfg = tiny_config();
+  auto cfg = tiny_supernet_config();
   supernet::Supernet net(cfg);
   search::WeightTrainer weights(net, {});
   search::DartsStrategy darts(1, cfg, search::OptimConfig{});
-  auto val = batch(4);
+  auto val = random_batch(4);
   auto g = darts.first_order_gradient(weights, val);
   auto& a = darts.arch();
   auto logits = net->forward(val.x, {supernet::soft_mix(torch::softmax(a.alpha_normal, -1)),

@@ -1,24 +1,10 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "dnas/ops/op_names.h"
 #include "dnas/search/gdas.h"
+#include "search/search_fixtures.h"
 
 using namespace dnas;
-
-namespace {
-
-supernet::SupernetConfig tiny_config() {
-  supernet::SupernetConfig cfg;
-  cfg.channels = 4;
-  cfg.layers = 3;
-  cfg.steps = 2;
-  cfg.normal_ops = ops::op_set("darts8", ops::CellType::Normal);
-  cfg.reduce_ops = cfg.normal_ops;
-  return cfg;
-}
-
-}  // namespace
 
 TEST(Gdas, DrawIsExactlyOneHotInValueAndSumsToOne) {
   torch::manual_seed(0);
@@ -65,11 +51,11 @@ TEST(Gdas, TemperatureIsLinearFromTauMaxToTauMin) {
 
 TEST(Gdas, OnlyTheSampledOpIsComputedOnEveryEdge) {
   torch::manual_seed(3);
-  auto cfg = tiny_config();
+  auto cfg = dnas::testing::tiny_supernet_config();
   supernet::Supernet net(cfg);
   search::WeightTrainer weights(net, {});
   search::GdasStrategy gdas(cfg, search::OptimConfig{}, search::GdasConfig{});
-  search::TensorBatch train{torch::randn({4, 3, 8, 8}), torch::randint(0, 10, {4}, torch::kLong)};
+  auto train = dnas::testing::random_batch(4);
   auto before = gdas.arch().alpha_normal.detach().clone();
   gdas.step(weights, train, train, search::EpochInfo{});
   // one forward for w and one for alpha; at most one op per edge (a drawn `none` costs nothing)
@@ -87,4 +73,19 @@ TEST(Gdas, AutodlDerivationMayReuseASource) {
   EXPECT_EQ(cell.nodes[0][0].src, 0);
   EXPECT_EQ(cell.nodes[0][1].op, "sep_conv_3x3");
   EXPECT_EQ(cell.nodes[0][1].src, 0);
+}
+
+TEST(Gdas, InferenceRunsTheStrongestOpOtherThanNone) {
+  auto cfg = dnas::testing::tiny_supernet_config();
+  search::GdasStrategy gdas(cfg, search::OptimConfig{}, search::GdasConfig{});
+  {
+    torch::NoGradGuard no_grad;
+    gdas.arch().alpha_normal.zero_();
+    gdas.arch().alpha_normal.select(1, 0).fill_(5.0);  // `none` strongest everywhere
+    gdas.arch().alpha_normal.select(1, 4).fill_(1.0);  // then sep_conv_3x3
+  }
+  auto mix = gdas.inference_mix();
+  EXPECT_TRUE(torch::equal(mix.normal.weights.argmax(-1), torch::full({5}, 4, torch::kLong)));
+  EXPECT_EQ(mix.normal.mode(0, 0, 8), supernet::OpMode::Off);
+  EXPECT_EQ(mix.normal.mode(0, 4, 8), supernet::OpMode::On);
 }

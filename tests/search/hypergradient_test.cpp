@@ -7,6 +7,7 @@
 #include "dnas/ops/op_names.h"
 #include "dnas/search/darts.h"
 #include "dnas/search/search_loop.h"
+#include "search/search_fixtures.h"
 
 using namespace dnas;
 
@@ -20,12 +21,7 @@ struct TinySearch {
 
   TinySearch() {
     torch::manual_seed(7);
-    cfg.in_channels = 3;
-    cfg.channels = 4;
-    cfg.layers = 3;
-    cfg.steps = 2;
-    cfg.normal_ops = ops::op_set("darts8", ops::CellType::Normal);
-    cfg.reduce_ops = cfg.normal_ops;
+    cfg = dnas::testing::tiny_supernet_config();
     supernet::Supernet net(cfg);
     net->to(torch::kFloat64);
     weights = std::make_unique<search::WeightTrainer>(net, search::WeightOptions{0.05, 0.9, 3e-4, 5.0});
@@ -37,9 +33,8 @@ struct TinySearch {
     auto& a = darts->arch();
     a.alpha_normal = torch::randn_like(a.alpha_normal, torch::kFloat64).mul_(0.5).requires_grad_();
     a.alpha_reduce = torch::randn_like(a.alpha_reduce, torch::kFloat64).mul_(0.5).requires_grad_();
-    auto opts = torch::TensorOptions().dtype(torch::kFloat64);
-    train = {torch::randn({6, 3, 8, 8}, opts), torch::randint(0, 10, {6}, torch::kLong)};
-    val = {torch::randn({6, 3, 8, 8}, opts), torch::randint(0, 10, {6}, torch::kLong)};
+    train = dnas::testing::random_batch(6, torch::kFloat64);
+    val = dnas::testing::random_batch(6, torch::kFloat64);
   }
 
   supernet::ArchMix mix() {

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "dnas/ops/op_names.h"
 #include "dnas/search/milenas.h"
+#include "search/search_fixtures.h"
 
 using namespace dnas;
 
@@ -15,16 +15,12 @@ struct Fixture {
   search::TensorBatch a, b;
   Fixture() {
     torch::manual_seed(4);
-    cfg.channels = 4;
-    cfg.layers = 3;
-    cfg.steps = 2;
-    cfg.normal_ops = ops::op_set("darts7", ops::CellType::Normal);
-    cfg.reduce_ops = cfg.normal_ops;
+    cfg = dnas::testing::tiny_supernet_config("darts7");
     net = supernet::Supernet(cfg);
     net->eval();  // fixed BN statistics so repeated forwards agree exactly
     weights = std::make_unique<search::WeightTrainer>(net, search::WeightOptions{});
-    a = {torch::randn({4, 3, 8, 8}), torch::randint(0, 10, {4}, torch::kLong)};
-    b = {torch::randn({4, 3, 8, 8}), torch::randint(0, 10, {4}, torch::kLong)};
+    a = dnas::testing::random_batch(4);
+    b = dnas::testing::random_batch(4);
   }
 };
 

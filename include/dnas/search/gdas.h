@@ -24,7 +24,7 @@ class GdasStrategy : public SearchStrategy {
   void begin_epoch(const EpochInfo& info) override;
   StepResult step(WeightTrainer& weights, const TensorBatch& train, const TensorBatch& val,
                   const EpochInfo& info) override;
-  // The argmax op of every edge (discrete), as the derived network would run.
+  // The strongest non-`none` op of every edge (discrete), as the derived network would run.
   supernet::ArchMix inference_mix() const override;
   genotype::Genotype derive() const override;
   std::vector<NamedTensor> arch_tensors() const override;
