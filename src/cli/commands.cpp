@@ -2,6 +2,8 @@
 
 #include <boost/program_options.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -16,6 +18,15 @@ namespace po = boost::program_options;
 namespace dnas::cli {
 namespace {
 
+// Keeps the resolved settings next to the results (rerun with --config OUT/config.ini).
+void write_resolved_config(const std::string& out_dir, const std::string& ini) {
+  std::filesystem::create_directories(out_dir);
+  const auto path = std::filesystem::path(out_dir) / "config.ini";
+  std::ofstream out(path);
+  out << ini;
+  if (!out) fail("cannot write the resolved config", path.string(), "check run.out_dir");
+}
+
 int search_command(const std::vector<std::string>& args) {
   auto cmd = parse_search_command(args);
   if (cmd.help) {
@@ -23,7 +34,9 @@ int search_command(const std::vector<std::string>& args) {
     return 0;
   }
   core::init_logging(0);
-  spdlog::info("dnas search, resolved config:\n{}", to_ini(cmd.config));
+  const std::string ini = to_ini(cmd.config);
+  spdlog::info("dnas search, resolved config:\n{}", ini);
+  write_resolved_config(cmd.config.run.out_dir, ini);
   auto result = search::run_search(cmd.config);
   std::cout << "\n" << search::format_results_table(result);
   return 0;
