@@ -19,12 +19,16 @@ namespace dnas::cli {
 namespace {
 
 // Keeps the resolved settings next to the results (rerun with --config OUT/config.ini).
+// Written after the search, through a temp file, so an earlier run's files stay consistent.
 void write_resolved_config(const std::string& out_dir, const std::string& ini) {
-  std::filesystem::create_directories(out_dir);
   const auto path = std::filesystem::path(out_dir) / "config.ini";
-  std::ofstream out(path);
-  out << ini;
-  if (!out) fail("cannot write the resolved config", path.string(), "check run.out_dir");
+  const auto tmp = std::filesystem::path(out_dir) / "config.ini.tmp";
+  {
+    std::ofstream out(tmp);
+    out << ini;
+    if (!out) fail("cannot write the resolved config", tmp.string(), "check run.out_dir");
+  }
+  std::filesystem::rename(tmp, path);
 }
 
 int search_command(const std::vector<std::string>& args) {
@@ -36,8 +40,8 @@ int search_command(const std::vector<std::string>& args) {
   core::init_logging(0);
   const std::string ini = to_ini(cmd.config);
   spdlog::info("dnas search, resolved config:\n{}", ini);
-  write_resolved_config(cmd.config.run.out_dir, ini);
   auto result = search::run_search(cmd.config);
+  write_resolved_config(cmd.config.run.out_dir, ini);
   std::cout << "\n" << search::format_results_table(result);
   return 0;
 }
