@@ -44,6 +44,18 @@ ArchParameters::ArchParameters(int64_t edges, int64_t normal_ops, int64_t reduce
                   .weight_decay(o.arch_weight_decay));
 }
 
+void ArchParameters::append_state(std::vector<NamedTensor>& out, const std::string& prefix) const {
+  out.emplace_back(prefix + "alpha_normal", alpha_normal.detach().clone());
+  out.emplace_back(prefix + "alpha_reduce", alpha_reduce.detach().clone());
+  append_adam_state(out, prefix + "adam", *optimizer);
+}
+
+void ArchParameters::load_state(const std::vector<NamedTensor>& state, const std::string& prefix) {
+  restore_state(state, prefix + "alpha_normal", alpha_normal);
+  restore_state(state, prefix + "alpha_reduce", alpha_reduce);
+  load_adam_state(*optimizer, prefix + "adam", state);
+}
+
 double finite_difference_epsilon(const std::vector<torch::Tensor>& v, double radius) {
   double sq = 0.0;
   for (const auto& t : v) sq += t.pow(2).sum().item<double>();
@@ -136,5 +148,13 @@ genotype::Genotype DartsStrategy::derive() const {
 std::vector<NamedTensor> DartsStrategy::arch_tensors() const {
   return {{"alpha_normal", arch_.alpha_normal.detach()}, {"alpha_reduce", arch_.alpha_reduce.detach()}};
 }
+
+std::vector<NamedTensor> DartsStrategy::state() {
+  std::vector<NamedTensor> out;
+  arch_.append_state(out);
+  return out;
+}
+
+void DartsStrategy::load_state(const std::vector<NamedTensor>& state) { arch_.load_state(state); }
 
 }  // namespace dnas::search

@@ -104,4 +104,10 @@ std::vector<NamedTensor> GdasStrategy::arch_tensors() const {
   return {{"alpha_normal", arch_.alpha_normal.detach()}, {"alpha_reduce", arch_.alpha_reduce.detach()}};
 }
 
+std::vector<NamedTensor> GdasStrategy::state() {
+  std::vector<NamedTensor> out;
+  arch_.append_state(out);
+  return out;
+}
+
 }  // namespace dnas::search

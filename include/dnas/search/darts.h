@@ -17,6 +17,9 @@ struct ArchParameters {
   torch::Tensor alpha_reduce;  // [E, O_reduce]
   std::unique_ptr<torch::optim::Adam> optimizer;
   std::vector<torch::Tensor> list() const { return {alpha_normal, alpha_reduce}; }
+  // "<prefix>alpha_normal", "<prefix>alpha_reduce" and "<prefix>adam/..." entries.
+  void append_state(std::vector<NamedTensor>& out, const std::string& prefix = "") const;
+  void load_state(const std::vector<NamedTensor>& state, const std::string& prefix = "");
 };
 
 class DartsStrategy : public SearchStrategy {
@@ -28,6 +31,8 @@ class DartsStrategy : public SearchStrategy {
   supernet::ArchMix inference_mix() const override;
   genotype::Genotype derive() const override;
   std::vector<NamedTensor> arch_tensors() const override;
+  std::vector<NamedTensor> state() override;
+  void load_state(const std::vector<NamedTensor>& state) override;
 
   // Gradient of L_val w.r.t. the alphas at the current w (first order), [normal, reduce].
   std::vector<torch::Tensor> first_order_gradient(WeightTrainer& weights, const TensorBatch& val,

@@ -28,6 +28,10 @@ class GdasStrategy : public SearchStrategy {
   supernet::ArchMix inference_mix() const override;
   genotype::Genotype derive() const override;
   std::vector<NamedTensor> arch_tensors() const override;
+  // Alphas and Adam moments; tau is recomputed by begin_epoch. The Gumbel noise comes from
+  // torch's default generator, whose state the checkpoint saves separately.
+  std::vector<NamedTensor> state() override;
+  void load_state(const std::vector<NamedTensor>& state) override { arch_.load_state(state); }
 
   // A fresh sample for both cell types; detach: no gradient to alpha (weight step).
   supernet::ArchMix sample_mix(bool detach) const;

@@ -15,6 +15,8 @@ class MilenasStrategy : public SearchStrategy {
   supernet::ArchMix inference_mix() const override { return darts_.inference_mix(); }
   genotype::Genotype derive() const override { return darts_.derive(); }
   std::vector<NamedTensor> arch_tensors() const override { return darts_.arch_tensors(); }
+  std::vector<NamedTensor> state() override { return darts_.state(); }
+  void load_state(const std::vector<NamedTensor>& state) override { darts_.load_state(state); }
 
   // The mixed-level gradient at the current w, [normal, reduce].
   std::vector<torch::Tensor> mixed_level_gradient(WeightTrainer& weights, const TensorBatch& train,

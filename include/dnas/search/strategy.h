@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dnas/genotype/genotype.h"
+#include "dnas/search/strategy_state.h"
 #include "dnas/search/weight_trainer.h"
 #include "dnas/supernet/cell_mix.h"
 
@@ -26,8 +27,6 @@ struct StepResult {
   BatchStats val;    // from the architecture step's forward (count 0 when there was none)
 };
 
-using NamedTensor = std::pair<std::string, torch::Tensor>;
-
 class SearchStrategy {
  public:
   virtual ~SearchStrategy() = default;
@@ -43,6 +42,11 @@ class SearchStrategy {
   virtual genotype::Genotype derive() const = 0;
   // Architecture tensors by name (e.g. "alpha_normal" [E, O]) for logs and checkpoints.
   virtual std::vector<NamedTensor> arch_tensors() const = 0;
+  // Everything a resumed run needs to continue bit-identically: parameters, optimizer
+  // moments, statistics, masks, schedule scalars (0-d tensors), by unique name.
+  virtual std::vector<NamedTensor> state() = 0;
+  // Restores what state() returned (see strategy_state.h for checked lookups).
+  virtual void load_state(const std::vector<NamedTensor>& state) = 0;
 };
 
 }  // namespace dnas::search
