@@ -50,7 +50,7 @@ std::vector<double> time_case(const BenchShape& s, const std::string& mode, cons
     if (mode == "weight")
       weights.step(train, strategy->inference_mix());
     else
-      strategy->step(weights, train, val, EpochInfo{0, 50, 0.025});
+      strategy->step(weights, {train, val, val}, EpochInfo{0, 50, 0.025});
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (i > 0) times.push_back(dt);  // step 0 is the warm-up
   }

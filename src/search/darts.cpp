@@ -124,8 +124,9 @@ std::vector<torch::Tensor> DartsStrategy::second_order_gradient(WeightTrainer& w
   return g1;
 }
 
-StepResult DartsStrategy::step(WeightTrainer& w, const TensorBatch& train, const TensorBatch& val,
-                               const EpochInfo&) {
+StepResult DartsStrategy::step(WeightTrainer& w, const StepBatches& b, const EpochInfo&) {
+  const auto& train = b.train;
+  const auto& val = b.val;
   StepResult result;
   auto grads = order_ == 2 ? second_order_gradient(w, train, val, &result.val)
                            : first_order_gradient(w, val, &result.val);

@@ -44,8 +44,9 @@ supernet::ArchMix GdasStrategy::sample_mix(bool detach) const {
   return {cell(arch_.alpha_normal), cell(arch_.alpha_reduce)};
 }
 
-StepResult GdasStrategy::step(WeightTrainer& w, const TensorBatch& train, const TensorBatch& val,
-                              const EpochInfo&) {
+StepResult GdasStrategy::step(WeightTrainer& w, const StepBatches& b, const EpochInfo&) {
+  const auto& train = b.train;
+  const auto& val = b.val;
   StepResult result;
   result.train = w.step(train, sample_mix(/*detach=*/true));
   auto logits = w.net->forward(val.x, sample_mix(/*detach=*/false));

@@ -18,8 +18,9 @@ std::vector<torch::Tensor> MilenasStrategy::mixed_level_gradient(WeightTrainer& 
   return g;
 }
 
-StepResult MilenasStrategy::step(WeightTrainer& w, const TensorBatch& train, const TensorBatch& val,
-                                 const EpochInfo&) {
+StepResult MilenasStrategy::step(WeightTrainer& w, const StepBatches& b, const EpochInfo&) {
+  const auto& train = b.train;
+  const auto& val = b.val;
   StepResult result;
   auto grads = mixed_level_gradient(w, train, val, &result.val);
   auto& a = darts_.arch();

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "dnas/core/error.h"
@@ -112,12 +113,6 @@ SearchResult run_search(const SearchConfig& c) {
 
   const std::string root = c.data.root.empty() ? data::default_data_root(c.data.dataset) : c.data.root;
   auto dataset = data::load_dataset(c.data.dataset, root);
-  data::SplitOptions split;
-  split.fractions = {c.data.train_portion, 1.0 - c.data.train_portion};
-  split.shuffle = c.data.split_shuffle;
-  split.seed = c.run.seed;
-  split.limit = c.data.limit;
-  auto parts = data::split_indices(dataset.train.size(), split);
 
   supernet::SupernetConfig net_cfg;
   net_cfg.in_channels = dataset.info.channels;
@@ -133,6 +128,15 @@ SearchResult run_search(const SearchConfig& c) {
   WeightTrainer weights(net, WeightOptions{c.optim.w_lr, c.optim.w_momentum, c.optim.w_weight_decay,
                                            c.optim.w_grad_clip});
 
+  data::SplitOptions split;
+  split.fractions = {c.data.train_portion, 1.0 - c.data.train_portion};
+  if (strategy->validation_splits() == 2) split.fractions = {1.0 / 3, 1.0 / 3, 1.0 / 3};
+  split.shuffle = c.data.split_shuffle;
+  split.seed = c.run.seed;
+  split.limit = c.data.limit;
+  auto parts = data::split_indices(dataset.train.size(), split);
+  std::optional<data::BatchStream> val_beta_stream;
+  if (parts.size() == 3) val_beta_stream.emplace(dataset.train, parts[2], c.data.batch_size, c.run.seed + 3, true);
   data::BatchStream train_stream(dataset.train, parts[0], c.data.batch_size, c.run.seed, true);
   data::BatchStream val_stream(dataset.train, parts[1], c.data.batch_size, c.run.seed + 1, true);
   data::BatchStream eval_stream(dataset.train, parts[1], c.data.batch_size, c.run.seed + 2, false);
@@ -163,9 +167,9 @@ SearchResult run_search(const SearchConfig& c) {
     BatchStats train_stats, search_val_stats;
     data::Batch tb;
     for (int64_t step = 0; step < per_epoch && train_stream.next(tb); ++step) {
-      auto train = prepare(tb, aug, true);
-      auto val = prepare(val_stream.next_endless(), aug, true);
-      auto r = strategy->step(weights, train, val, info);
+      StepBatches batches{prepare(tb, aug, true), prepare(val_stream.next_endless(), aug, true), {}};
+      if (val_beta_stream) batches.val_beta = prepare(val_beta_stream->next_endless(), aug, true);
+      auto r = strategy->step(weights, batches, info);
       if (!std::isfinite(r.train.loss_sum))
         fail(fmt::format("training loss is not finite at epoch {} step {}", epoch, step),
              "search." + c.run.method, "lower search.w_lr or check the data");

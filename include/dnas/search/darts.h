@@ -26,8 +26,7 @@ class DartsStrategy : public SearchStrategy {
  public:
   DartsStrategy(int order, const supernet::SupernetConfig& net, const OptimConfig& optim);
 
-  StepResult step(WeightTrainer& weights, const TensorBatch& train, const TensorBatch& val,
-                  const EpochInfo& info) override;
+  StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) override;
   supernet::ArchMix inference_mix() const override;
   genotype::Genotype derive() const override;
   std::vector<NamedTensor> arch_tensors() const override;

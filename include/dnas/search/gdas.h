@@ -22,8 +22,7 @@ class GdasStrategy : public SearchStrategy {
   GdasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim, const GdasConfig& gdas);
 
   void begin_epoch(const EpochInfo& info) override;
-  StepResult step(WeightTrainer& weights, const TensorBatch& train, const TensorBatch& val,
-                  const EpochInfo& info) override;
+  StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) override;
   // The strongest non-`none` op of every edge (discrete), as the derived network would run.
   supernet::ArchMix inference_mix() const override;
   genotype::Genotype derive() const override;

@@ -10,8 +10,7 @@ class MilenasStrategy : public SearchStrategy {
  public:
   MilenasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim, double lambda);
 
-  StepResult step(WeightTrainer& weights, const TensorBatch& train, const TensorBatch& val,
-                  const EpochInfo& info) override;
+  StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) override;
   supernet::ArchMix inference_mix() const override { return darts_.inference_mix(); }
   genotype::Genotype derive() const override { return darts_.derive(); }
   std::vector<NamedTensor> arch_tensors() const override { return darts_.arch_tensors(); }

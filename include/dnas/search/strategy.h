@@ -22,6 +22,13 @@ struct EpochInfo {
   double w_lr = 0.0;   // learning rate of the network weights in this epoch
 };
 
+// The batches of one search iteration (augmented, from disjoint splits of the training set).
+struct StepBatches {
+  TensorBatch train;     // from D_train: the weight step (and MiLeNAS's training-loss term)
+  TensorBatch val;       // from D_val: the architecture step
+  TensorBatch val_beta;  // from a third split D_val_beta, only when validation_splits() == 2
+};
+
 struct StepResult {
   BatchStats train;  // from the weight step's forward
   BatchStats val;    // from the architecture step's forward (count 0 when there was none)
@@ -33,9 +40,10 @@ class SearchStrategy {
   // Schedules that change per epoch (temperatures, pruning) hook in here.
   virtual void begin_epoch(const EpochInfo& info) {}
   // One search iteration: architecture and weight updates in the method's order.
-  // train/val: augmented batches from D_train and D_val.
-  virtual StepResult step(WeightTrainer& weights, const TensorBatch& train, const TensorBatch& val,
-                          const EpochInfo& info) = 0;
+  virtual StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) = 0;
+  // 2 for methods whose second parameter set learns on its own split (MiLeNAS-SC's beta):
+  // the loop then splits the data three ways into equal parts and fills batches.val_beta.
+  virtual int validation_splits() const { return 1; }
   // Deterministic mix used to evaluate the supernet (no sampling noise).
   virtual supernet::ArchMix inference_mix() const = 0;
   // The genotype the method derives from its current state.
