@@ -106,4 +106,16 @@ int64_t conv_weight_count(const std::string& name, int64_t c) {
   return 0;  // none, skip_connect, pools
 }
 
+int64_t op_multiply_adds(const std::string& name, int64_t c, int64_t s, int64_t h, int64_t w) {
+  const std::string op = canonical_op_name(name, "op_multiply_adds");
+  const int64_t ho = (h + s - 1) / s, wo = (w + s - 1) / s;
+  if (op == "skip_connect") return s == 1 ? 0 : c * c * ho * wo;  // FactorizedReduce: two c x c/2 1x1 convs
+  if (op == "conv_3x1_1x3" || op == "conv_7x1_1x7") {
+    const int64_t k = op == "conv_3x1_1x3" ? 3 : 7;
+    return k * c * c * h * wo + k * c * c * ho * wo;  // 1xk at stride (1, s), then kx1 at (s, 1)
+  }
+  // Every other conv of an op produces the op's output resolution.
+  return conv_weight_count(op, c) * ho * wo;
+}
+
 }  // namespace dnas::ops

@@ -23,4 +23,9 @@ CandidateOpPtr make_factorized_reduce(int64_t c_in, int64_t c_out, bool affine);
 // Weight count of op `name` at C channels, conv weights only (METHODS.md 1.2, for NASP).
 int64_t conv_weight_count(const std::string& name, int64_t channels);
 
+// Multiply-adds of op `name` at C channels on an h x w input with stride 1 or 2, counting
+// convolutions only (pools, identity and none are 0), as the papers count FLOPs.
+// Outputs are ceil(h/s) x ceil(w/s).
+int64_t op_multiply_adds(const std::string& name, int64_t channels, int64_t stride, int64_t h, int64_t w);
+
 }  // namespace dnas::ops

@@ -1,0 +1,26 @@
+#pragma once
+// Auxiliary classifier of METHODS.md 1.8, on the output of cell floor(2L/3) (training only).
+// Module names follow the reference (`features.*`, `classifier`).
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
+
+namespace dnas::eval {
+
+class AuxHeadImpl : public torch::nn::Module {
+ public:
+  // imagenet: avgpool stride 2 and no BN after the 768-channel conv (as the reference).
+  AuxHeadImpl(int64_t c_in, int64_t classes, bool imagenet);
+
+  // x [N, c_in, H, W] -> [N, classes]. 8x8 (CIFAR) or 14x14 (ImageNet) inputs pool to 2x2 as
+  // in the reference; other sizes (e.g. 7x7 from 28x28 images) use an adaptive 2x2 average
+  // pool instead, which has no weights, so parameter counts are unchanged.
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  torch::nn::Sequential features{nullptr};
+  torch::nn::Linear classifier{nullptr};
+};
+TORCH_MODULE(AuxHead);
+
+}  // namespace dnas::eval
