@@ -33,14 +33,6 @@ const torch::Tensor& Checkpoint::tensor(const std::string& name) const {
        "it was written by another configuration or version; resume with the same config");
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> Checkpoint::group(const std::string& prefix) const {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  const std::string p = prefix + "/";
-  for (const auto& [n, t] : tensors)
-    if (n.rfind(p, 0) == 0) out.emplace_back(n.substr(p.size()), t);
-  return out;
-}
-
 double Checkpoint::number(const std::string& key) const {
   auto it = numbers.find(key);
   if (it == numbers.end()) fail("checkpoint has no value '" + key + "'", source, "resume with a checkpoint of this version");

@@ -53,4 +53,37 @@ inline void write_gzip(const std::string& path, const std::vector<uint8_t>& byte
   gzclose(f);
 }
 
+// A learnable Fashion-MNIST-format dataset in `dir` (plain IDX files): class k of 10 has a
+// bright 6x6 square at a class-specific position on a noisy 28x28 background.
+inline void write_mnist_like(const std::string& dir, uint32_t n_train, uint32_t n_test, uint32_t seed = 1) {
+  uint32_t state = seed * 2654435761u + 1;
+  auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 24;
+  };
+  auto write_split = [&](const std::string& prefix, uint32_t n) {
+    std::vector<uint8_t> images, labels;
+    append_be32(images, 0x803);
+    append_be32(images, n);
+    append_be32(images, 28);
+    append_be32(images, 28);
+    append_be32(labels, 0x801);
+    append_be32(labels, n);
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t k = next() % 10;
+      labels.push_back(static_cast<uint8_t>(k));
+      const uint32_t r0 = 3 + (k / 5) * 14, c0 = 2 + (k % 5) * 5;
+      for (uint32_t r = 0; r < 28; ++r)
+        for (uint32_t c = 0; c < 28; ++c) {
+          const bool on = r >= r0 && r < r0 + 6 && c >= c0 && c < c0 + 6;
+          images.push_back(static_cast<uint8_t>(on ? 200 + next() % 56 : next() % 60));
+        }
+    }
+    write_bytes(dir + "/" + prefix + "-images-idx3-ubyte", images);
+    write_bytes(dir + "/" + prefix + "-labels-idx1-ubyte", labels);
+  };
+  write_split("train", n_train);
+  write_split("t10k", n_test);
+}
+
 }  // namespace dnas::data::test_files

@@ -8,6 +8,7 @@
 
 #include "dnas/core/error.h"
 #include "dnas/store/checkpoint_file.h"
+#include "dnas/store/module_state.h"
 
 namespace dnas::store {
 namespace {
@@ -106,7 +107,7 @@ TEST_F(StoreTest, CheckpointRoundTripAndAtomicReplace) {
   EXPECT_EQ(c.string("genotype"), "DARTS_V2");
   EXPECT_DOUBLE_EQ(c.number("epoch"), 1.0);
   EXPECT_TRUE(torch::equal(c.tensor("model/stem.0.weight"), torch::full({2, 2}, 1.0)));
-  EXPECT_EQ(c.group("method").at(0).first, "adam/0/step");
+  EXPECT_EQ(with_prefix(c.tensors, "method").at(0).first, "adam/0/step");
   EXPECT_EQ(c.tensor("method/adam/0/step").item<int64_t>(), 3);
 
   // A failing write leaves the good file in place and no temporary behind.

@@ -18,7 +18,6 @@ struct Checkpoint {
   std::vector<std::pair<std::string, torch::Tensor>> tensors;  // "group/name" -> tensor
 
   const torch::Tensor& tensor(const std::string& name) const;  // throws naming the file
-  std::vector<std::pair<std::string, torch::Tensor>> group(const std::string& prefix) const;  // prefix stripped
   double number(const std::string& key) const;
   const std::string& string(const std::string& key) const;
   std::string source;  // the file it was read from (for errors)

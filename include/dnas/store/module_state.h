@@ -1,0 +1,36 @@
+#pragma once
+// What a checkpoint needs from torch objects: a module's parameters and buffers under their
+// state_dict names, SGD momentum buffers by parameter name, and the default generator's state.
+#include <torch/nn/module.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dnas::store {
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// Parameters then buffers, e.g. "cells.0._ops.1.op.1.weight", "stem.1.running_mean" (copies).
+NamedTensors module_state(const torch::nn::Module& module);
+// Copies every entry back; throws naming `source` and the entry on a missing name, an extra
+// name or a shape mismatch (a checkpoint of another network).
+void load_module_state(torch::nn::Module& module, const NamedTensors& state, const std::string& source);
+
+// Momentum buffers of `sgd` (whose parameters are module.parameters()) by parameter name;
+// parameters without a buffer yet are left out.
+NamedTensors sgd_momentum_state(const torch::nn::Module& module, torch::optim::SGD& sgd);
+void load_sgd_momentum_state(const torch::nn::Module& module, torch::optim::SGD& sgd, const NamedTensors& state,
+                             const std::string& source);
+
+// State of torch's default CPU generator ([n] uint8) and its restoration.
+torch::Tensor cpu_generator_state();
+void restore_cpu_generator_state(const torch::Tensor& state);
+
+// Entries of `all` whose name starts with "<prefix>/", prefix stripped.
+NamedTensors with_prefix(const NamedTensors& all, const std::string& prefix);
+void append_prefixed(NamedTensors& out, const std::string& prefix, const NamedTensors& entries);
+
+}  // namespace dnas::store

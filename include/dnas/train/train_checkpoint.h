@@ -1,0 +1,43 @@
+#pragma once
+// Checkpoints of a retrain run: network weights (state_dict names), SGD momentum, torch's RNG
+// state, the position in the epoch with its partial statistics, the per-epoch history and the
+// best-validation weights. A fingerprint of the settings guards against resuming another run.
+#include <torch/nn/module.h>
+#include <torch/optim/sgd.h>
+
+#include <string>
+#include <vector>
+
+#include "dnas/genotype/genotype.h"
+#include "dnas/search/weight_trainer.h"
+#include "dnas/store/module_state.h"
+#include "dnas/train/train_config.h"
+#include "dnas/train/trainer.h"
+
+namespace dnas::train {
+
+struct TrainProgress {
+  int64_t epoch = 0, step = 0;        // next step to run
+  search::BatchStats partial;         // statistics of the current epoch's finished steps
+  double epoch_seconds_before = 0.0;  // time already spent in the current epoch
+  double seconds_before = 0.0;        // wall time of earlier invocations
+  double seconds = 0.0;               // total wall time when saved
+  std::vector<TrainEpoch> history;
+  double best_val_acc = 0.0;
+  int64_t best_epoch = 0;
+  store::NamedTensors best_weights;   // train.select = best_val only
+  bool finished = false;
+};
+
+// The settings that must not change across a resume, as text.
+std::string train_fingerprint(const TrainConfig& config, const genotype::Genotype& genotype);
+
+void save_train_checkpoint(const std::string& path, const TrainConfig& config, const genotype::Genotype& genotype,
+                           const torch::nn::Module& net, torch::optim::SGD& sgd, const TrainProgress& progress);
+
+// Restores net, sgd and torch's RNG; throws dnas::Error naming the file when it is missing,
+// damaged or written by a run with other settings.
+TrainProgress load_train_checkpoint(const std::string& path, const TrainConfig& config,
+                                    const genotype::Genotype& genotype, torch::nn::Module& net, torch::optim::SGD& sgd);
+
+}  // namespace dnas::train

@@ -1,0 +1,66 @@
+#pragma once
+// Every setting of a retrain run (METHODS.md 1.8), with the DARTS CIFAR protocol as defaults.
+// The cli module fills it from an INI file plus overrides (keys in comments: section.key).
+#include <cstdint>
+#include <string>
+
+namespace dnas::train {
+
+struct TrainData {
+  std::string dataset = "fashion_mnist";  // data.dataset: fashion_mnist mnist cifar10 cifar100
+  std::string root;                       // data.root: "" = the dataset's default location
+  int64_t batch_size = 96;                // data.batch_size
+  int64_t crop_padding = 4;               // data.crop_padding (0 = no random crop)
+  bool flip = true;                       // data.flip
+  int64_t cutout = 16;                    // data.cutout: square side (0 = off)
+  int64_t limit = 0;                      // data.limit: use only this many training images (0 = all)
+  double val_portion = 0.0;               // data.val_portion: hold out this share of train as validation
+  int64_t test_limit = 0;                 // data.test_limit: evaluate on this many test images (0 = all)
+};
+
+struct TrainModel {
+  std::string genotype = "DARTS_V2";  // model.genotype: text, published name, or a file/dir (genotype.txt)
+  int64_t channels = 36;              // model.channels
+  int64_t layers = 20;                // model.layers
+  bool auxiliary = true;              // model.auxiliary
+  double aux_weight = 0.4;            // model.aux_weight: loss = CE + aux_weight * CE_aux
+  double drop_path = 0.2;             // model.drop_path: p_max of the linear drop-path schedule
+  std::string stem = "cifar";         // model.stem: cifar | imagenet
+};
+
+struct TrainOptim {
+  int64_t epochs = 600;              // train.epochs
+  double lr = 0.025;                 // train.lr
+  double lr_min = 0.0;               // train.lr_min (cosine)
+  std::string schedule = "cosine";   // train.schedule: cosine | exponential (DARTS ImageNet) | linear_warmup (PC-DARTS)
+  double lr_gamma = 0.97;            // train.lr_gamma: per-epoch factor of `exponential`
+  int64_t warmup_epochs = 5;         // train.warmup_epochs of `linear_warmup`
+  double momentum = 0.9;             // train.momentum
+  double weight_decay = 3e-4;        // train.weight_decay
+  double grad_clip = 5.0;            // train.grad_clip (global norm, 0 = off)
+  double label_smoothing = 0.0;      // train.label_smoothing (0.1 in the DARTS ImageNet recipe)
+  int64_t steps_per_epoch = 0;       // train.steps_per_epoch: cap (0 = full epoch)
+  std::string select = "final";      // train.select: final | best_val (needs data.val_portion > 0)
+};
+
+struct TrainRun {
+  uint64_t seed = 0;                 // train.seed
+  int64_t threads = 0;               // run.threads (0 = all cores)
+  std::string out_dir = "runs/train";  // run.out_dir: metrics.csv, result.txt, checkpoint.h5
+  double log_period_s = 10.0;        // run.log_period_s
+  bool progress = true;              // run.progress
+  bool resume = false;               // --resume: continue from out_dir/checkpoint.h5
+  int64_t stop_after_steps = 0;      // run.stop_after_steps: checkpoint and stop after this many steps (0 = never)
+};
+
+struct TrainConfig {
+  TrainData data;
+  TrainModel model;
+  TrainOptim optim;
+  TrainRun run;
+};
+
+// Checks ranges and names; throws dnas::Error naming the key.
+void validate(const TrainConfig& config);
+
+}  // namespace dnas::train

@@ -1,0 +1,41 @@
+#pragma once
+// The retrain driver (METHODS.md 1.8): a genotype's evaluation network trained from scratch,
+// checkpointed every epoch and on stop requests, tested once at the end. The test set never
+// drives a decision: the final epoch is reported, or the best validation epoch when
+// train.select = best_val and a validation split is configured.
+#include <string>
+#include <vector>
+
+#include "dnas/eval/network_cost.h"
+#include "dnas/genotype/genotype.h"
+#include "dnas/train/train_config.h"
+
+namespace dnas::train {
+
+struct TrainEpoch {
+  int64_t epoch = 0;
+  double lr = 0.0, drop_path = 0.0;
+  double train_loss = 0.0, train_acc = 0.0;
+  double val_loss = 0.0, val_acc = 0.0;  // 0 without a validation split
+  double seconds = 0.0;
+};
+
+struct TrainResult {
+  genotype::Genotype genotype;
+  std::string genotype_origin;
+  eval::NetworkCost cost;       // at the dataset's input size
+  std::vector<TrainEpoch> epochs;
+  int64_t selected_epoch = 0;   // the epoch whose weights were tested (0-based)
+  double test_loss = 0.0, test_acc = 0.0;
+  double seconds = 0.0;         // wall time of all invocations (resumes included)
+};
+
+// Runs (or resumes, with config.run.resume) a training; writes metrics.csv, result.txt and
+// checkpoint.h5 into run.out_dir. Throws core::Interrupted after checkpointing when a stop was
+// requested (SIGTERM/SIGUSR1 or run.stop_after_steps).
+TrainResult run_training(const TrainConfig& config);
+
+// Markdown table of the per-epoch metrics and the final result.
+std::string format_train_table(const TrainResult& result);
+
+}  // namespace dnas::train

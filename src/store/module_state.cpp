@@ -1,0 +1,100 @@
+#include "dnas/store/module_state.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <map>
+
+#include "dnas/core/error.h"
+
+namespace dnas::store {
+namespace {
+
+std::string shape_text(const torch::Tensor& t) {
+  std::string s = "[";
+  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? "," : "") + std::to_string(t.size(d));
+  return s + "]";
+}
+
+const std::string kHint = "the checkpoint belongs to another network or genotype; resume with the same config";
+
+}  // namespace
+
+NamedTensors module_state(const torch::nn::Module& module) {
+  NamedTensors out;
+  for (const auto& p : module.named_parameters()) out.emplace_back(p.key(), p.value().detach().clone());
+  for (const auto& b : module.named_buffers()) out.emplace_back(b.key(), b.value().detach().clone());
+  return out;
+}
+
+void load_module_state(torch::nn::Module& module, const NamedTensors& state, const std::string& source) {
+  std::map<std::string, torch::Tensor> by_name(state.begin(), state.end());
+  torch::NoGradGuard no_grad;
+  size_t used = 0;
+  auto load = [&](const std::string& name, torch::Tensor& dst) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) fail("checkpoint has no weights for '" + name + "'", source, kHint);
+    if (!it->second.sizes().equals(dst.sizes()))
+      fail("weights '" + name + "' have shape " + shape_text(it->second) + " in the checkpoint, " + shape_text(dst) +
+               " in the network", source, kHint);
+    dst.copy_(it->second);
+    ++used;
+  };
+  for (auto& p : module.named_parameters()) load(p.key(), p.value());
+  for (auto& b : module.named_buffers()) load(b.key(), b.value());
+  if (used != by_name.size()) fail("checkpoint has weights the network lacks", source, kHint);
+}
+
+NamedTensors sgd_momentum_state(const torch::nn::Module& module, torch::optim::SGD& sgd) {
+  NamedTensors out;
+  auto& states = sgd.state();
+  for (const auto& p : module.named_parameters()) {
+    auto it = states.find(c10::guts::to_string(p.value().unsafeGetTensorImpl()));
+    if (it == states.end()) continue;
+    const auto& s = static_cast<const torch::optim::SGDParamState&>(*it->second);
+    if (s.momentum_buffer().defined()) out.emplace_back(p.key(), s.momentum_buffer().clone());
+  }
+  return out;
+}
+
+void load_sgd_momentum_state(const torch::nn::Module& module, torch::optim::SGD& sgd, const NamedTensors& state,
+                             const std::string& source) {
+  std::map<std::string, torch::Tensor> by_name(state.begin(), state.end());
+  auto& states = sgd.state();
+  states.clear();
+  for (const auto& p : module.named_parameters()) {
+    auto it = by_name.find(p.key());
+    if (it == by_name.end()) continue;
+    if (!it->second.sizes().equals(p.value().sizes()))
+      fail("momentum of '" + p.key() + "' has the wrong shape", source, kHint);
+    auto s = std::make_unique<torch::optim::SGDParamState>();
+    s->momentum_buffer(it->second.clone());
+    states[c10::guts::to_string(p.value().unsafeGetTensorImpl())] = std::move(s);
+  }
+}
+
+torch::Tensor cpu_generator_state() {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void restore_cpu_generator_state(const torch::Tensor& state) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+NamedTensors with_prefix(const NamedTensors& all, const std::string& prefix) {
+  NamedTensors out;
+  const std::string p = prefix + "/";
+  for (const auto& [n, t] : all)
+    if (n.rfind(p, 0) == 0) out.emplace_back(n.substr(p.size()), t);
+  return out;
+}
+
+void append_prefixed(NamedTensors& out, const std::string& prefix, const NamedTensors& entries) {
+  for (const auto& [n, t] : entries) out.emplace_back(prefix + "/" + n, t);
+}
+
+}  // namespace dnas::store

@@ -1,0 +1,233 @@
+#include "dnas/train/trainer.h"
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <optional>
+
+#include "dnas/core/error.h"
+#include "dnas/core/progress.h"
+#include "dnas/core/signals.h"
+#include "dnas/core/text_file.h"
+#include "dnas/data/augment.h"
+#include "dnas/data/batch_stream.h"
+#include "dnas/data/dataset.h"
+#include "dnas/data/split.h"
+#include "dnas/eval/drop_path.h"
+#include "dnas/search/search_loop.h"
+#include "dnas/search/weight_trainer.h"
+#include "dnas/train/genotype_source.h"
+#include "dnas/train/losses.h"
+#include "dnas/train/lr_schedule.h"
+#include "dnas/train/train_checkpoint.h"
+
+namespace dnas::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Loss/accuracy of `net` (eval mode) over a whole stream.
+search::BatchStats evaluate(eval::EvalNetwork& net, data::BatchStream& stream, const data::AugmentOptions& aug) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  search::BatchStats total;
+  stream.start_epoch(0);
+  data::Batch b;
+  while (stream.next(b)) {
+    auto logits = net->forward(data::augment_batch(b.images, aug, false, b.key, b.first_index)).logits;
+    total.add(search::batch_stats(logits, b.labels, torch::cross_entropy_loss(logits, b.labels).item<double>()));
+  }
+  net->train();
+  return total;
+}
+
+std::string metrics_csv(const std::vector<TrainEpoch>& epochs) {
+  std::string s = "epoch,lr,drop_path,train_loss,train_acc,val_loss,val_acc,seconds\n";
+  for (const auto& e : epochs)
+    s += fmt::format("{},{:.6g},{:.4f},{:.6f},{:.6f},{:.6f},{:.6f},{:.3f}\n", e.epoch, e.lr, e.drop_path,
+                     e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.seconds);
+  return s;
+}
+
+std::string result_text(const TrainResult& r, const TrainConfig& c) {
+  return fmt::format(
+      "genotype: {}\norigin: {}\nparameters: {}\nparameters_with_aux: {}\nmultiply_adds: {}\nselect: {}\n"
+      "selected_epoch: {}\ntest_loss: {:.6f}\ntest_acc: {:.6f}\nseconds: {:.1f}\n",
+      genotype::to_string(r.genotype), r.genotype_origin, r.cost.parameters, r.cost.parameters_with_aux,
+      r.cost.multiply_adds, c.optim.select, r.selected_epoch + 1, r.test_loss, r.test_acc, r.seconds);
+}
+
+}  // namespace
+
+std::string format_train_table(const TrainResult& r) {
+  std::string out = "| epoch | lr | drop-path | train loss | train acc % | val acc % | s |\n|---|---|---|---|---|---|---|\n";
+  for (const auto& e : r.epochs)
+    out += fmt::format("| {} | {:.4f} | {:.3f} | {:.4f} | {:.2f} | {:.2f} | {:.1f} |\n", e.epoch + 1, e.lr,
+                       e.drop_path, e.train_loss, 100 * e.train_acc, 100 * e.val_acc, e.seconds);
+  out += fmt::format("\ntest accuracy: {:.2f}% (epoch {})   params: {:.3f}M (+aux {:.3f}M)   "
+                     "multiply-adds: {:.1f}M   time: {}\ngenotype: {}\n",
+                     100 * r.test_acc, r.selected_epoch + 1, r.cost.parameters / 1e6,
+                     (r.cost.parameters_with_aux - r.cost.parameters) / 1e6, r.cost.multiply_adds / 1e6,
+                     core::Progress::format_duration(r.seconds), genotype::to_string(r.genotype));
+  return out;
+}
+
+TrainResult run_training(const TrainConfig& c) {
+  validate(c);
+  const auto start = Clock::now();
+  const int threads = search::configure_threads(c.run.threads);
+  torch::manual_seed(c.run.seed);
+  auto resolved = resolve_genotype(c.model.genotype);
+
+  const std::string root = c.data.root.empty() ? data::default_data_root(c.data.dataset) : c.data.root;
+  auto dataset = data::load_dataset(c.data.dataset, root);
+  data::SplitOptions split;
+  split.fractions = c.data.val_portion > 0 ? std::vector<double>{1.0 - c.data.val_portion, c.data.val_portion}
+                                            : std::vector<double>{1.0};
+  split.shuffle = c.data.val_portion > 0;
+  split.seed = c.run.seed;
+  split.limit = c.data.limit;
+  auto parts = data::split_indices(dataset.train.size(), split);
+  const int64_t n_test = c.data.test_limit > 0 ? std::min(c.data.test_limit, dataset.test.size()) : dataset.test.size();
+
+  eval::EvalNetworkConfig net_cfg;
+  net_cfg.in_channels = dataset.info.channels;
+  net_cfg.classes = dataset.info.classes;
+  net_cfg.channels = c.model.channels;
+  net_cfg.layers = c.model.layers;
+  net_cfg.auxiliary = c.model.auxiliary;
+  net_cfg.stem = c.model.stem;
+  eval::EvalNetwork net(resolved.genotype, net_cfg);
+  torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(c.optim.lr)
+                                               .momentum(c.optim.momentum)
+                                               .weight_decay(c.optim.weight_decay));
+
+  data::BatchStream train_stream(dataset.train, parts[0], c.data.batch_size, c.run.seed, /*shuffle=*/true);
+  std::optional<data::BatchStream> val_stream;
+  if (parts.size() > 1) val_stream.emplace(dataset.train, parts[1], c.data.batch_size, c.run.seed + 1, false);
+  data::BatchStream test_stream(dataset.test, torch::arange(n_test), c.data.batch_size, c.run.seed + 2, false);
+  data::AugmentOptions aug;
+  aug.crop_padding = c.data.crop_padding;
+  aug.flip = c.data.flip;
+  aug.cutout = c.data.cutout;
+  aug.mean = dataset.info.mean;
+  aug.std = dataset.info.std;
+
+  TrainResult result;
+  result.genotype = resolved.genotype;
+  result.genotype_origin = resolved.origin;
+  result.cost = eval::network_cost(resolved.genotype, net_cfg, dataset.info.height, dataset.info.width);
+
+  std::filesystem::create_directories(c.run.out_dir);
+  const std::string checkpoint_path = (std::filesystem::path(c.run.out_dir) / "checkpoint.h5").string();
+  TrainProgress state;
+  if (c.run.resume) {
+    state = load_train_checkpoint(checkpoint_path, c, resolved.genotype, *net, sgd);
+    spdlog::info("train: resumed from {} at epoch {} step {}", checkpoint_path, state.epoch + 1, state.step);
+  }
+  auto elapsed = [&] { return state.seconds_before + std::chrono::duration<double>(Clock::now() - start).count(); };
+  auto save = [&] {
+    state.seconds = elapsed();
+    save_train_checkpoint(checkpoint_path, c, resolved.genotype, *net, sgd, state);
+  };
+  spdlog::info("train: {} on {} ({} train / {} val / {} test images), {} threads, C={} L={}, {:.3f}M params, "
+               "{:.1f}M multiply-adds, seed {}",
+               resolved.origin, c.data.dataset, parts[0].size(0), parts.size() > 1 ? parts[1].size(0) : 0, n_test,
+               threads, c.model.channels, c.model.layers, result.cost.parameters / 1e6,
+               result.cost.multiply_adds / 1e6, c.run.seed);
+
+  const int64_t per_epoch = c.optim.steps_per_epoch > 0
+                                ? std::min(c.optim.steps_per_epoch, train_stream.batches_per_epoch())
+                                : train_stream.batches_per_epoch();
+  int64_t steps_this_run = 0;
+  net->train();
+  for (; state.epoch < c.optim.epochs; ++state.epoch) {
+    const auto epoch_start = Clock::now();
+    const double seconds_at_start = state.epoch_seconds_before;
+    TrainEpoch rec;
+    rec.epoch = state.epoch;
+    rec.lr = learning_rate(c.optim, state.epoch);
+    rec.drop_path = eval::drop_path_rate(c.model.drop_path, state.epoch, c.optim.epochs);
+    for (auto& group : sgd.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(rec.lr);
+    net->set_drop_path_prob(rec.drop_path);
+    train_stream.seek(state.epoch, state.step);
+    core::Progress progress(fmt::format("epoch {}/{}", state.epoch + 1, c.optim.epochs), per_epoch,
+                            c.run.log_period_s, c.run.progress);
+    data::Batch b;
+    for (; state.step < per_epoch && train_stream.next(b); ++state.step) {
+      if (core::stop_requested() || (c.run.stop_after_steps > 0 && steps_this_run >= c.run.stop_after_steps)) {
+        state.epoch_seconds_before = seconds_at_start + std::chrono::duration<double>(Clock::now() - epoch_start).count();
+        save();
+        spdlog::warn("train: stop requested; checkpoint written at epoch {} step {} ({})", state.epoch + 1,
+                     state.step, checkpoint_path);
+        throw core::Interrupted{};
+      }
+      auto x = data::augment_batch(b.images, aug, /*train=*/true, b.key, b.first_index);
+      auto out = net->forward(x);
+      auto loss = smoothed_cross_entropy(out.logits, b.labels, c.optim.label_smoothing);
+      if (out.aux_logits.defined() && c.model.aux_weight > 0)
+        loss = loss + c.model.aux_weight * smoothed_cross_entropy(out.aux_logits, b.labels, c.optim.label_smoothing);
+      sgd.zero_grad();
+      loss.backward();
+      if (c.optim.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), c.optim.grad_clip);
+      sgd.step();
+      const double loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value))
+        fail(fmt::format("training loss is not finite at epoch {} step {}", state.epoch + 1, state.step),
+             c.run.out_dir, "lower train.lr or check the data");
+      state.partial.add(search::batch_stats(out.logits, b.labels, loss_value));
+      ++steps_this_run;
+      progress.update(state.step + 1, fmt::format("loss {:.3f} acc {:.1f}%", state.partial.loss(),
+                                                  100 * state.partial.accuracy()));
+    }
+    progress.finish();
+    rec.train_loss = state.partial.loss();
+    rec.train_acc = state.partial.accuracy();
+    if (val_stream) {
+      auto v = evaluate(net, *val_stream, aug);
+      rec.val_loss = v.loss();
+      rec.val_acc = v.accuracy();
+      if (c.optim.select == "best_val" && (state.history.empty() || rec.val_acc > state.best_val_acc)) {
+        state.best_val_acc = rec.val_acc;
+        state.best_epoch = state.epoch;
+        state.best_weights = store::module_state(*net);
+      }
+    }
+    rec.seconds = seconds_at_start + std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    spdlog::info("epoch {}/{} lr {:.5f} drop-path {:.3f} | train loss {:.4f} acc {:.2f}%{} | {:.1f}s", state.epoch + 1,
+                 c.optim.epochs, rec.lr, rec.drop_path, rec.train_loss, 100 * rec.train_acc,
+                 val_stream ? fmt::format(" | val loss {:.4f} acc {:.2f}%", rec.val_loss, 100 * rec.val_acc) : "",
+                 rec.seconds);
+    state.history.push_back(rec);
+    state.step = 0;
+    state.partial = {};
+    state.epoch_seconds_before = 0.0;
+    ++state.epoch;  // the checkpoint resumes at the next epoch
+    save();
+    --state.epoch;
+  }
+
+  result.epochs = state.history;
+  result.selected_epoch = c.optim.epochs - 1;
+  if (c.optim.select == "best_val" && !state.best_weights.empty()) {
+    store::load_module_state(*net, state.best_weights, checkpoint_path);
+    result.selected_epoch = state.best_epoch;
+  }
+  auto test = evaluate(net, test_stream, aug);
+  result.test_loss = test.loss();
+  result.test_acc = test.accuracy();
+  result.seconds = elapsed();
+  state.finished = true;
+  save();
+  core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "metrics.csv").string(), metrics_csv(result.epochs));
+  core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "result.txt").string(), result_text(result, c));
+  spdlog::info("train finished in {}: test accuracy {:.2f}% (epoch {}, select={})",
+               core::Progress::format_duration(result.seconds), 100 * result.test_acc, result.selected_epoch + 1,
+               c.optim.select);
+  return result;
+}
+
+}  // namespace dnas::train
