@@ -5,17 +5,19 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <thread>
 
 #include "dnas/core/error.h"
 #include "dnas/core/log.h"
 #include "dnas/core/progress.h"
+#include "dnas/core/signals.h"
+#include "dnas/core/text_file.h"
 #include "dnas/data/augment.h"
 #include "dnas/data/batch_stream.h"
 #include "dnas/data/dataset.h"
 #include "dnas/data/split.h"
+#include "dnas/search/search_checkpoint.h"
 #include "dnas/search/strategy_factory.h"
 #include "dnas/search/weight_trainer.h"
 
@@ -61,23 +63,13 @@ BatchStats evaluate(supernet::Supernet& net, const supernet::ArchMix& mix, data:
 }
 
 void write_outputs(const SearchConfig& c, const SearchResult& r) {
-  std::filesystem::create_directories(c.run.out_dir);
   const auto dir = std::filesystem::path(c.run.out_dir);
-  {
-    std::ofstream g(dir / "genotype.txt.tmp");
-    g << genotype::to_string(r.genotype) << "\n";
-    if (!g) fail("cannot write the genotype", (dir / "genotype.txt.tmp").string(), "check run.out_dir");
-  }
-  std::filesystem::rename(dir / "genotype.txt.tmp", dir / "genotype.txt");
-  std::ofstream m(dir / "metrics.csv.tmp");
-  m << "epoch,lr,train_loss,train_acc,search_val_acc,val_loss,val_acc,seconds,genotype\n";
+  core::write_text_atomically((dir / "genotype.txt").string(), genotype::to_string(r.genotype) + "\n");
+  std::string csv = "epoch,lr,train_loss,train_acc,search_val_acc,val_loss,val_acc,seconds,genotype\n";
   for (const auto& e : r.epochs)
-    m << fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.3f},\"{}\"\n", e.epoch, e.lr,
-                     e.train_loss, e.train_acc, e.search_val_acc, e.val_loss, e.val_acc, e.seconds,
-                     e.genotype);
-  m.close();
-  if (!m) fail("cannot write metrics", (dir / "metrics.csv.tmp").string(), "check run.out_dir");
-  std::filesystem::rename(dir / "metrics.csv.tmp", dir / "metrics.csv");
+    csv += fmt::format("{},{:.6g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.3f},\"{}\"\n", e.epoch, e.lr, e.train_loss,
+                       e.train_acc, e.search_val_acc, e.val_loss, e.val_acc, e.seconds, e.genotype);
+  core::write_text_atomically((dir / "metrics.csv").string(), csv);
 }
 
 }  // namespace
@@ -148,6 +140,19 @@ SearchResult run_search(const SearchConfig& c) {
 
   SearchResult result;
   result.weight_parameters = supernet::count_parameters(*net);
+  std::filesystem::create_directories(c.run.out_dir);
+  const std::string checkpoint_path = (std::filesystem::path(c.run.out_dir) / "checkpoint.h5").string();
+  const SearchStreams streams{&train_stream, &val_stream, val_beta_stream ? &*val_beta_stream : nullptr};
+  SearchProgress state;
+  if (c.run.resume) {
+    state = load_search_checkpoint(checkpoint_path, c, weights, *strategy, streams);
+    spdlog::info("search: resumed from {} at epoch {} step {}", checkpoint_path, state.epoch + 1, state.step);
+  }
+  auto elapsed = [&] { return state.seconds_before + seconds_since(start); };
+  auto save = [&] {
+    state.seconds = elapsed();
+    save_search_checkpoint(checkpoint_path, c, weights, *strategy, streams, state);
+  };
   spdlog::info("search: method {} on {} ({} train / {} val images), {} threads, supernet L={} C={} "
                "steps={} ({} weights), seed {}",
                c.run.method, c.data.dataset, parts[0].size(0), parts[1].size(0), threads,
@@ -156,43 +161,60 @@ SearchResult run_search(const SearchConfig& c) {
   const int64_t per_epoch = c.optim.steps_per_epoch > 0
                                 ? std::min(c.optim.steps_per_epoch, train_stream.batches_per_epoch())
                                 : train_stream.batches_per_epoch();
-  for (int64_t epoch = 0; epoch < c.optim.epochs; ++epoch) {
+  int64_t steps_this_run = 0;
+  for (; state.epoch < c.optim.epochs; ++state.epoch) {
+    const int64_t epoch = state.epoch;
     const auto epoch_start = Clock::now();
     EpochInfo info{epoch, c.optim.epochs, cosine_lr(c.optim.w_lr, c.optim.w_lr_min, epoch, c.optim.epochs)};
     weights.set_lr(info.w_lr);
     strategy->begin_epoch(info);
-    train_stream.start_epoch(epoch);
+    train_stream.seek(epoch, state.step);
     core::Progress progress(fmt::format("epoch {}/{}", epoch + 1, c.optim.epochs), per_epoch,
                             c.run.log_period_s, c.run.progress);
-    BatchStats train_stats, search_val_stats;
     data::Batch tb;
-    for (int64_t step = 0; step < per_epoch && train_stream.next(tb); ++step) {
+    for (; state.step < per_epoch && train_stream.next(tb); ++state.step) {
+      if (core::stop_requested() || (c.run.stop_after_steps > 0 && steps_this_run >= c.run.stop_after_steps)) {
+        train_stream.seek(epoch, state.step);  // the batch just taken is the first one to run
+        state.epoch_seconds_before += seconds_since(epoch_start);
+        save();
+        spdlog::warn("search: stop requested; checkpoint written at epoch {} step {} ({})", epoch + 1, state.step,
+                     checkpoint_path);
+        throw core::Interrupted{};
+      }
       StepBatches batches{prepare(tb, aug, true), prepare(val_stream.next_endless(), aug, true), {}};
       if (val_beta_stream) batches.val_beta = prepare(val_beta_stream->next_endless(), aug, true);
       auto r = strategy->step(weights, batches, info);
       if (!std::isfinite(r.train.loss_sum))
-        fail(fmt::format("training loss is not finite at epoch {} step {}", epoch, step),
+        fail(fmt::format("training loss is not finite at epoch {} step {}", epoch, state.step),
              "search." + c.run.method, "lower search.w_lr or check the data");
-      train_stats.add(r.train);
-      search_val_stats.add(r.val);
-      progress.update(step + 1, fmt::format("loss {:.3f} acc {:.1f}%", train_stats.loss(),
-                                            100 * train_stats.accuracy()));
+      state.train.add(r.train);
+      state.search_val.add(r.val);
+      ++steps_this_run;
+      progress.update(state.step + 1, fmt::format("loss {:.3f} acc {:.1f}%", state.train.loss(),
+                                                  100 * state.train.accuracy()));
     }
     progress.finish();
     auto eval = evaluate(net, strategy->inference_mix(), eval_stream, aug, c.optim.eval_batches);
-    EpochRecord rec{epoch, info.w_lr, train_stats.loss(), train_stats.accuracy(),
-                    search_val_stats.accuracy(), eval.loss(), eval.accuracy(), seconds_since(epoch_start),
-                    genotype::to_string(strategy->derive())};
+    EpochRecord rec{epoch, info.w_lr, state.train.loss(), state.train.accuracy(),
+                    state.search_val.accuracy(), eval.loss(), eval.accuracy(),
+                    state.epoch_seconds_before + seconds_since(epoch_start), genotype::to_string(strategy->derive())};
     spdlog::info("epoch {}/{} lr {:.5f} | train loss {:.4f} acc {:.2f}% | val loss {:.4f} acc {:.2f}% | {:.1f}s",
                  epoch + 1, c.optim.epochs, rec.lr, rec.train_loss, 100 * rec.train_acc, rec.val_loss,
                  100 * rec.val_acc, rec.seconds);
     spdlog::info("epoch {} genotype: {}", epoch + 1, rec.genotype);
     for (const auto& [name, t] : strategy->arch_tensors())
       if (t.dim() == 2) spdlog::info("epoch {} softmax({}):{}", epoch + 1, name, format_alpha(t));
-    result.epochs.push_back(std::move(rec));
+    state.history.push_back(std::move(rec));
+    state.step = 0;
+    state.train = state.search_val = {};
+    state.epoch_seconds_before = 0.0;
+    ++state.epoch;  // the checkpoint resumes at the next epoch
+    save();
+    --state.epoch;
   }
+  result.epochs = state.history;
   result.genotype = strategy->derive();
-  result.seconds = seconds_since(start);
+  result.seconds = elapsed();
   write_outputs(c, result);
   spdlog::info("search finished in {}: {}", core::Progress::format_duration(result.seconds),
                genotype::to_string(result.genotype));

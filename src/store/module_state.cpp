@@ -73,6 +73,21 @@ void load_sgd_momentum_state(const torch::nn::Module& module, torch::optim::SGD&
   }
 }
 
+torch::Tensor defined_gradients(const torch::nn::Module& module) {
+  const auto params = module.parameters();
+  auto flags = torch::zeros({static_cast<int64_t>(params.size())}, torch::kUInt8);  // [P]
+  for (size_t i = 0; i < params.size(); ++i) flags[static_cast<int64_t>(i)] = params[i].grad().defined() ? 1 : 0;
+  return flags;
+}
+
+void restore_defined_gradients(torch::nn::Module& module, const torch::Tensor& flags, const std::string& source) {
+  auto params = module.parameters();
+  if (flags.dim() != 1 || flags.size(0) != static_cast<int64_t>(params.size()))
+    fail("gradient flags do not match the network's parameters", source, kHint);
+  for (size_t i = 0; i < params.size(); ++i)
+    params[i].mutable_grad() = flags[static_cast<int64_t>(i)].item<int>() ? torch::zeros_like(params[i]) : torch::Tensor();
+}
+
 torch::Tensor cpu_generator_state() {
   auto gen = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());

@@ -48,6 +48,7 @@ void save_train_checkpoint(const std::string& path, const TrainConfig& c, const 
   store::append_prefixed(ck.tensors, "model", store::module_state(net));
   store::append_prefixed(ck.tensors, "momentum", store::sgd_momentum_state(net, sgd));
   store::append_prefixed(ck.tensors, "best", p.best_weights);
+  ck.tensors.emplace_back("grad_defined", store::defined_gradients(net));
   ck.tensors.emplace_back("rng/cpu", store::cpu_generator_state());
   auto table = torch::empty({static_cast<int64_t>(p.history.size()), static_cast<int64_t>(kColumns.size())},
                             torch::kFloat64);  // [epochs, columns]
@@ -69,6 +70,7 @@ TrainProgress load_train_checkpoint(const std::string& path, const TrainConfig& 
          path, "resume with the original settings, or use another run.out_dir");
   store::load_module_state(net, store::with_prefix(ck.tensors, "model"), path);
   store::load_sgd_momentum_state(net, sgd, store::with_prefix(ck.tensors, "momentum"), path);
+  store::restore_defined_gradients(net, ck.tensor("grad_defined"), path);
   store::restore_cpu_generator_state(ck.tensor("rng/cpu"));
   TrainProgress p;
   p.epoch = static_cast<int64_t>(ck.number("epoch"));

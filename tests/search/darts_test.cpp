@@ -18,7 +18,7 @@ std::vector<torch::Tensor> run(int order, uint64_t seed, int steps) {
   search::WeightTrainer weights(net, {});
   search::DartsStrategy darts(order, cfg, search::OptimConfig{});
   auto train = random_batch(4), val = random_batch(4);
-  for (int i = 0; i < steps; ++i) darts.step(weights, {train, val}, search::EpochInfo{});
+  for (int i = 0; i < steps; ++i) darts.step(weights, {train, val, {}}, search::EpochInfo{});
   return {darts.arch().alpha_normal.detach().clone(), darts.arch().alpha_reduce.detach().clone(),
           net->parameters()[0].detach().clone()};
 }

@@ -57,7 +57,7 @@ TEST(Gdas, OnlyTheSampledOpIsComputedOnEveryEdge) {
   search::GdasStrategy gdas(cfg, search::OptimConfig{}, search::GdasConfig{});
   auto train = dnas::testing::random_batch(4);
   auto before = gdas.arch().alpha_normal.detach().clone();
-  gdas.step(weights, {train, train}, search::EpochInfo{});
+  gdas.step(weights, {train, train, {}}, search::EpochInfo{});
   // one forward for w and one for alpha; at most one op per edge (a drawn `none` costs nothing)
   EXPECT_LE(net->evaluations(), 2 * 5 * 3);
   EXPECT_GE(net->evaluations(), 2 * 5 * 3 / 2);

@@ -60,6 +60,8 @@ struct RunConfig {
   std::string out_dir = "runs/search";  // run.out_dir
   double log_period_s = 10.0;        // run.log_period_s: progress line period in batch logs
   bool progress = true;              // run.progress
+  bool resume = false;               // --resume: continue from out_dir/checkpoint.h5
+  int64_t stop_after_steps = 0;      // run.stop_after_steps: checkpoint and stop after this many steps (0 = never)
 };
 
 struct SearchConfig {

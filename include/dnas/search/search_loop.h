@@ -28,7 +28,9 @@ struct SearchResult {
 // Cosine schedule of METHODS.md 1.4: lr_min + (lr0 - lr_min)(1 + cos(pi e / E)) / 2.
 double cosine_lr(double lr0, double lr_min, int64_t epoch, int64_t epochs);
 
-// Runs a whole search; writes genotype.txt and metrics.csv into config.run.out_dir.
+// Runs (or resumes, with config.run.resume) a whole search; writes genotype.txt, metrics.csv and
+// checkpoint.h5 (every epoch and on a stop request) into config.run.out_dir. Throws
+// core::Interrupted after checkpointing when a stop was requested.
 SearchResult run_search(const SearchConfig& config);
 
 // Markdown table of the per-epoch metrics and the final genotype.

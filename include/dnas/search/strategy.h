@@ -37,7 +37,8 @@ struct StepResult {
 class SearchStrategy {
  public:
   virtual ~SearchStrategy() = default;
-  // Schedules that change per epoch (temperatures, pruning) hook in here.
+  // Schedules that change per epoch (temperatures, pruning) hook in here. Must be idempotent
+  // per epoch: a run resumed mid-epoch calls it again after load_state().
   virtual void begin_epoch(const EpochInfo& info) {}
   // One search iteration: architecture and weight updates in the method's order.
   virtual StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) = 0;

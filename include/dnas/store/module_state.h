@@ -25,6 +25,12 @@ NamedTensors sgd_momentum_state(const torch::nn::Module& module, torch::optim::S
 void load_sgd_momentum_state(const torch::nn::Module& module, torch::optim::SGD& sgd, const NamedTensors& state,
                              const std::string& source);
 
+// Which parameters have a gradient tensor ([P] uint8 in parameters() order). Optimizers skip
+// parameters without one (e.g. ops a sampling method never ran), so a resume must restore it.
+torch::Tensor defined_gradients(const torch::nn::Module& module);
+// Gives a zero gradient to the flagged parameters and none to the others.
+void restore_defined_gradients(torch::nn::Module& module, const torch::Tensor& flags, const std::string& source);
+
 // State of torch's default CPU generator ([n] uint8) and its restoration.
 torch::Tensor cpu_generator_state();
 void restore_cpu_generator_state(const torch::Tensor& state);

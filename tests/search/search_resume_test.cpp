@@ -1,0 +1,98 @@
+// Interrupt a search, resume it from its checkpoint, and compare with an uninterrupted run.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "data/test_files.h"
+#include "dnas/core/error.h"
+#include "dnas/core/signals.h"
+#include "dnas/genotype/genotype.h"
+#include "dnas/search/search_loop.h"
+#include "dnas/store/checkpoint_file.h"
+
+namespace dnas::search {
+namespace {
+
+using data::test_files::TempDir;
+
+class SearchResumeTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override { data::test_files::write_mnist_like(data_.path(), 128, 8); }
+  SearchConfig config(const std::string& out) const {
+    SearchConfig c;
+    c.data.root = data_.path();
+    c.data.batch_size = 16;
+    c.supernet.channels = 4;
+    c.supernet.layers = 3;
+    c.supernet.steps = 2;
+    c.optim.epochs = 2;
+    c.optim.steps_per_epoch = 3;
+    c.optim.eval_batches = 1;
+    c.run.method = GetParam();
+    c.run.threads = 1;
+    c.run.progress = false;
+    c.run.out_dir = out_.file(out);
+    return c;
+  }
+  TempDir data_, out_;
+};
+
+TEST_P(SearchResumeTest, InterruptedAndResumedEqualsUninterrupted) {
+  auto full = run_search(config("full"));
+  auto cut = config("cut");
+  cut.run.stop_after_steps = 4;  // epoch 2, step 2
+  EXPECT_THROW(run_search(cut), core::Interrupted);
+  auto mid = store::read_checkpoint(cut.run.out_dir + "/checkpoint.h5", "search");
+  EXPECT_EQ(mid.number("epoch"), 1.0);
+  EXPECT_EQ(mid.number("step"), 1.0);
+  cut.run.stop_after_steps = 0;
+  cut.run.resume = true;
+  auto resumed = run_search(cut);
+
+  EXPECT_EQ(genotype::to_string(resumed.genotype), genotype::to_string(full.genotype));
+  ASSERT_EQ(resumed.epochs.size(), full.epochs.size());
+  for (size_t e = 0; e < full.epochs.size(); ++e) {
+    EXPECT_EQ(resumed.epochs[e].train_loss, full.epochs[e].train_loss) << e;
+    EXPECT_EQ(resumed.epochs[e].search_val_acc, full.epochs[e].search_val_acc) << e;
+    EXPECT_EQ(resumed.epochs[e].val_loss, full.epochs[e].val_loss) << e;
+    EXPECT_EQ(resumed.epochs[e].genotype, full.epochs[e].genotype) << e;
+  }
+  auto a = store::read_checkpoint(config("full").run.out_dir + "/checkpoint.h5", "search");
+  auto b = store::read_checkpoint(cut.run.out_dir + "/checkpoint.h5", "search");
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    if (a.tensors[i].first == "history") continue;  // holds wall times
+    EXPECT_EQ(a.tensors[i].first, b.tensors[i].first);
+    EXPECT_TRUE(torch::equal(a.tensors[i].second, b.tensors[i].second)) << a.tensors[i].first;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, SearchResumeTest, ::testing::Values("darts_1st", "darts_2nd", "milenas", "gdas"));
+
+TEST(SearchResume, OtherSettingsAreRefused) {
+  TempDir data, out;
+  data::test_files::write_mnist_like(data.path(), 64, 8);
+  SearchConfig c;
+  c.data.root = data.path();
+  c.data.batch_size = 16;
+  c.supernet.channels = 4;
+  c.supernet.layers = 3;
+  c.supernet.steps = 2;
+  c.optim.epochs = 1;
+  c.optim.steps_per_epoch = 1;
+  c.optim.eval_batches = 1;
+  c.run.threads = 1;
+  c.run.progress = false;
+  c.run.out_dir = out.file("run");
+  run_search(c);
+  c.run.resume = true;
+  c.run.method = "gdas";
+  try {
+    run_search(c);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("other settings"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace dnas::search
