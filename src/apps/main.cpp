@@ -5,11 +5,16 @@
 
 #include "dnas/cli/commands.h"
 #include "dnas/core/error.h"
+#include "dnas/core/signals.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  dnas::core::install_stop_handlers();
   try {
     return dnas::cli::run_command(args);
+  } catch (const dnas::core::Interrupted& e) {
+    std::cerr << "dnas: " << e.what() << "; continue with --resume (exit " << dnas::core::kExitInterrupted << ")\n";
+    return dnas::core::kExitInterrupted;
   } catch (const dnas::Error& e) {
     std::cerr << "dnas: error: " << e.what() << "\n";
     return 2;

@@ -2,10 +2,10 @@
 
 #include <boost/program_options.hpp>
 
-#include <fstream>
 #include <sstream>
 
 #include "dnas/core/error.h"
+#include "settings_parser.h"
 
 namespace po = boost::program_options;
 
@@ -74,14 +74,8 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("run.threads", po::value(&run.threads)->default_value(run.threads), "intra-op threads (0 = all cores)")
       ("run.out_dir", po::value(&run.out_dir)->default_value(run.out_dir), "output directory")
       ("run.log_period_s", po::value(&run.log_period_s)->default_value(run.log_period_s), "seconds between progress lines when stderr is not a terminal")
-      ("run.progress", po::value(&run.progress)->default_value(run.progress), "show progress");
-  return d;
-}
-
-po::options_description command_keys(std::string& config_file) {
-  po::options_description d("Command");
-  d.add_options()("help,h", "list every key with its default")(
-      "config,c", po::value(&config_file), "INI file with the settings");
+      ("run.progress", po::value(&run.progress)->default_value(run.progress), "show progress")
+      ("run.stop_after_steps", po::value(&run.stop_after_steps)->default_value(run.stop_after_steps), "checkpoint and stop after this many steps (0 = never); continue with --resume");
   return d;
 }
 
@@ -90,39 +84,10 @@ po::options_description command_keys(std::string& config_file) {
 SearchCommand parse_search_command(const std::vector<std::string>& args) {
   SearchCommand cmd;
   OpLists lists;
-  std::string config_file;
-  auto keys = search_keys(cmd.config, lists);
-  auto command = command_keys(config_file);
-  po::options_description all;
-  all.add(command).add(keys);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).run(), vm);
-  } catch (const po::error& e) {
-    fail(std::string("bad command-line option: ") + e.what(), "command line",
-         "`dnas search --help` lists every key; use --section.key=value");
-  }
-  if (vm.count("help")) {
-    cmd.help = true;
-    return cmd;
-  }
-  if (vm.count("config")) {
-    config_file = vm["config"].as<std::string>();
-    std::ifstream in(config_file);
-    if (!in) fail("cannot open config file", config_file, "check the path given to --config");
-    try {
-      po::store(po::parse_config_file(in, keys, /*allow_unregistered=*/false), vm);
-    } catch (const po::error& e) {
-      fail(std::string("bad setting: ") + e.what(), config_file,
-           "`dnas search --help` lists every key as [section] key = value");
-    }
-  }
-  try {
-    po::notify(vm);
-  } catch (const po::error& e) {
-    fail(std::string("bad setting: ") + e.what(), config_file.empty() ? "command line" : config_file,
-         "`dnas search --help` lists every key with its type and default");
-  }
+  auto flags = parse_settings(args, search_keys(cmd.config, lists), "search");
+  cmd.help = flags.help;
+  cmd.config.run.resume = flags.resume;
+  if (cmd.help) return cmd;
   cmd.config.supernet.normal_ops = split_words(lists.normal);
   cmd.config.supernet.reduce_ops = split_words(lists.reduce);
   search::validate(cmd.config);
@@ -132,12 +97,8 @@ SearchCommand parse_search_command(const std::vector<std::string>& args) {
 std::string search_help() {
   search::SearchConfig defaults;
   OpLists lists;
-  std::string file;
-  std::ostringstream out;
-  out << "usage: dnas search --config FILE.ini [--section.key=value ...]\n\n"
-      << command_keys(file) << "\n"
-      << search_keys(defaults, lists);
-  return out.str();
+  return settings_help("usage: dnas search --config FILE.ini [--section.key=value ...] [--resume]",
+                       search_keys(defaults, lists));
 }
 
 std::string to_ini(const search::SearchConfig& c) {
@@ -161,7 +122,8 @@ std::string to_ini(const search::SearchConfig& c) {
   o << "[gdas]\ntau_max = " << c.gdas.tau_max << "\ntau_min = " << c.gdas.tau_min
     << "\nderive = " << c.gdas.derive << "\n[milenas]\nlambda = " << c.milenas.lambda << "\n";
   o << "[run]\nthreads = " << c.run.threads << "\nout_dir = " << c.run.out_dir
-    << "\nlog_period_s = " << c.run.log_period_s << "\nprogress = " << c.run.progress << "\n";
+    << "\nlog_period_s = " << c.run.log_period_s << "\nprogress = " << c.run.progress
+    << "\nstop_after_steps = " << c.run.stop_after_steps << "\n";
   return o.str();
 }
 

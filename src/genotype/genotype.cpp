@@ -101,4 +101,25 @@ void validate_genotype(const Genotype& genotype, const std::string& where) {
   validate_cell(genotype.reduce, where + ": reduce cell");
 }
 
+int cell_depth(const CellGenotype& cell) {
+  std::vector<int> depth(cell.nodes.size() + 2, 0);  // per state: ops on the longest path to it
+  for (size_t m = 0; m < cell.nodes.size(); ++m)
+    for (const auto& g : cell.nodes[m]) depth[m + 2] = std::max(depth[m + 2], depth[static_cast<size_t>(g.src)] + 1);
+  int out = 0;
+  for (int s : cell.concat) out = std::max(out, depth[static_cast<size_t>(s)]);
+  return out;
+}
+
+std::string describe_cell(const CellGenotype& cell) {
+  std::string s;
+  for (size_t m = 0; m < cell.nodes.size(); ++m) {
+    s += "  node " + std::to_string(m + 2) + " =";
+    if (cell.nodes[m].empty()) s += " (no inputs)";
+    for (size_t i = 0; i < cell.nodes[m].size(); ++i)
+      s += (i ? " + " : " ") + cell.nodes[m][i].op + "(" + std::to_string(cell.nodes[m][i].src) + ")";
+    s += "\n";
+  }
+  return s + "  output = concat" + concat_to_string(cell.concat) + "\n";
+}
+
 }  // namespace dnas::genotype

@@ -81,3 +81,27 @@ TEST(Options, ResolvedConfigRoundTripsThroughIni) {
   EXPECT_EQ(dnas::cli::to_ini(again.config), dnas::cli::to_ini(cmd.config));
   EXPECT_TRUE(again.config.data.split_shuffle);
 }
+
+TEST(TrainOptions, IniOverridesResumeAndValidation) {
+  auto path = write_ini("train", "[model]\ngenotype = DARTS_V1\nchannels = 16\nlayers = 8\n[train]\nepochs = 5\n"
+                                 "schedule = exponential\nseed = 4\n[data]\ncutout = 0\n");
+  auto cmd = dnas::cli::parse_train_command({"--config", path, "--model.layers=11", "--resume"});
+  EXPECT_EQ(cmd.config.model.genotype, "DARTS_V1");
+  EXPECT_EQ(cmd.config.model.channels, 16);
+  EXPECT_EQ(cmd.config.model.layers, 11);
+  EXPECT_EQ(cmd.config.optim.schedule, "exponential");
+  EXPECT_EQ(cmd.config.run.seed, 4u);
+  EXPECT_EQ(cmd.config.data.cutout, 0);
+  EXPECT_TRUE(cmd.config.run.resume);
+  EXPECT_EQ(cmd.config.optim.lr, 0.025);  // default kept
+  // The resolved INI parses back to the same settings.
+  auto again = dnas::cli::parse_train_command({"--config", write_ini("train2", dnas::cli::to_ini(cmd.config))});
+  EXPECT_EQ(dnas::cli::to_ini(again.config), dnas::cli::to_ini(cmd.config));
+  try {
+    dnas::cli::parse_train_command({"--train.schedule=step"});
+    FAIL() << "expected an error";
+  } catch (const dnas::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("train.schedule"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(dnas::cli::parse_train_command({"--help"}).help);
+}

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dnas/search/search_config.h"
+#include "dnas/train/train_config.h"
 
 namespace dnas::cli {
 
@@ -22,5 +23,14 @@ std::string search_help();
 
 // Config as INI text (every key, resolved values), for logs and provenance.
 std::string to_ini(const search::SearchConfig& config);
+
+struct TrainCommand {
+  train::TrainConfig config;
+  bool help = false;
+};
+
+TrainCommand parse_train_command(const std::vector<std::string>& args);
+std::string train_help();
+std::string to_ini(const train::TrainConfig& config);
 
 }  // namespace dnas::cli

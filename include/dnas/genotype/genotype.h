@@ -43,6 +43,12 @@ std::string concat_to_string(const std::vector<int>& concat);
 // Number of genes whose op is `op` (aliases accepted), e.g. count_op(cell, "skip_connect").
 int count_op(const CellGenotype& cell, const std::string& op);
 
+// Longest path, in ops, from a cell input to the cell output (nodes without genes ignored).
+int cell_depth(const CellGenotype& cell);
+
+// One line per node: "  node 2 = sep_conv_3x3(0) + skip_connect(1)", then the concat.
+std::string describe_cell(const CellGenotype& cell);
+
 // Throws dnas::Error naming `where` when a gene has an unknown or non-canonical op, a source
 // outside [0, 2+m), or when concat is empty, out of [2, 2+steps) or repeats a state.
 void validate_cell(const CellGenotype& cell, const std::string& where);

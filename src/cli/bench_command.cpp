@@ -1,0 +1,57 @@
+#include <boost/program_options.hpp>
+
+#include <iostream>
+#include <sstream>
+
+#include "dnas/core/error.h"
+#include "dnas/search/bench.h"
+#include "subcommands.h"
+
+namespace po = boost::program_options;
+
+namespace dnas::cli {
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+int bench_command(const std::vector<std::string>& args) {
+  search::BenchOptions o;
+  std::string shapes = "small,paper", modes = "weight,darts_1st,darts_2nd";
+  po::options_description d("dnas bench: search-step time and peak memory on synthetic data");
+  d.add_options()("help,h", "this help")
+      ("shapes", po::value(&shapes)->default_value(shapes), "comma list of tiny, small, paper")
+      ("modes", po::value(&modes)->default_value(modes), "comma list of weight (w step only) and search methods (one iteration)")
+      ("steps", po::value(&o.steps)->default_value(o.steps), "timed steps per case (after 1 warm-up)")
+      ("threads", po::value(&o.threads)->default_value(o.threads), "intra-op threads (0 = all cores)")
+      ("op_set", po::value(&o.op_set)->default_value(o.op_set), "candidate op set")
+      ("seed", po::value(&o.seed)->default_value(o.seed), "seed");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(d).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fail(std::string("bad bench option: ") + e.what(), "command line", "see `dnas bench --help`");
+  }
+  if (vm.count("help")) {
+    std::cout << d;
+    return 0;
+  }
+  o.shapes = split_list(shapes);
+  o.modes = split_list(modes);
+  if (o.steps < 1) fail("--steps must be >= 1", "bench --steps", "");
+  const int threads = o.threads > 0 ? static_cast<int>(o.threads) : 0;
+  std::cout << "dnas bench (" << (threads ? std::to_string(threads) : std::string("all")) << " threads)\n";
+  auto rows = search::run_bench(o);
+  std::cout << "\n" << search::format_bench_table(rows, threads);
+  return 0;
+}
+
+}  // namespace dnas::cli

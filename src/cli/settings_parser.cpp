@@ -1,0 +1,66 @@
+#include "settings_parser.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "dnas/core/error.h"
+
+namespace po = boost::program_options;
+
+namespace dnas::cli {
+namespace {
+
+po::options_description command_flags(std::string& config_file) {
+  po::options_description d("Command");
+  d.add_options()("help,h", "list every key with its default")(
+      "config,c", po::value(&config_file), "INI file with the settings")(
+      "resume", "continue the run in run.out_dir from its checkpoint.h5");
+  return d;
+}
+
+}  // namespace
+
+SettingsFlags parse_settings(const std::vector<std::string>& args, const po::options_description& keys,
+                             const std::string& command) {
+  std::string config_file;
+  auto flags = command_flags(config_file);
+  po::options_description all;
+  all.add(flags).add(keys);
+  po::variables_map vm;
+  const std::string help_hint = "`dnas " + command + " --help` lists every key";
+  try {
+    po::store(po::command_line_parser(args).options(all).run(), vm);
+  } catch (const po::error& e) {
+    fail(std::string("bad command-line option: ") + e.what(), "command line", help_hint + "; use --section.key=value");
+  }
+  SettingsFlags out;
+  out.help = vm.count("help") > 0;
+  out.resume = vm.count("resume") > 0;
+  if (out.help) return out;
+  if (vm.count("config")) {
+    config_file = vm["config"].as<std::string>();
+    std::ifstream in(config_file);
+    if (!in) fail("cannot open config file", config_file, "check the path given to --config");
+    try {
+      po::store(po::parse_config_file(in, keys, /*allow_unregistered=*/false), vm);
+    } catch (const po::error& e) {
+      fail(std::string("bad setting: ") + e.what(), config_file, help_hint + " as [section] key = value");
+    }
+  }
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fail(std::string("bad setting: ") + e.what(), config_file.empty() ? "command line" : config_file,
+         help_hint + " with its type and default");
+  }
+  return out;
+}
+
+std::string settings_help(const std::string& usage_line, const po::options_description& keys) {
+  std::string file;
+  std::ostringstream out;
+  out << usage_line << "\n\n" << command_flags(file) << "\n" << keys;
+  return out.str();
+}
+
+}  // namespace dnas::cli
