@@ -14,17 +14,17 @@ namespace dnas::ops {
 namespace {
 
 bool direct_path(const torch::Tensor& x, int64_t kernel, int64_t stride) {
-  return stride == 1 && kernel <= 15 && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 &&
+  return (stride == 1 || stride == 2) && kernel <= 15 && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 &&
          depthwise_mode() != DepthwiseMode::Torch;
 }
 
 #define DNAS_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 
-// out/arg [H, W] = max over the k x k window of the -inf padded plane [H+k-1, W+k-1];
-// arg holds the window tap (kh*k + kw) of the first maximum.
+// out/arg [Ho, Wo] = max over the k x k windows at stride s of the -inf padded plane of width
+// PW; arg holds the window tap (kh*k + kw) of the first maximum.
 DNAS_VECTOR_CLONES
-void max_plane(const float* pin, float* out, uint8_t* arg, int64_t H, int64_t W, int64_t K) {
-  const int64_t PW = W + K - 1;
+void max_plane(const float* pin, float* out, uint8_t* arg, int64_t H, int64_t W, int64_t K, int64_t S,
+               int64_t PW) {
   for (int64_t h = 0; h < H; ++h) {
     float* orow = out + h * W;
     uint8_t* arow = arg + h * W;
@@ -34,11 +34,12 @@ void max_plane(const float* pin, float* out, uint8_t* arg, int64_t H, int64_t W,
     }
     for (int64_t kh = 0; kh < K; ++kh)
       for (int64_t kw = 0; kw < K; ++kw) {
-        const float* src = pin + (h + kh) * PW + kw;
+        const float* src = pin + (h * S + kh) * PW + kw;
         const uint8_t tap = static_cast<uint8_t>(kh * K + kw);
         for (int64_t w = 0; w < W; ++w) {
-          const bool better = src[w] > orow[w];
-          orow[w] = better ? src[w] : orow[w];
+          const float v = src[w * S];
+          const bool better = v > orow[w];
+          orow[w] = better ? v : orow[w];
           arow[w] = better ? tap : arow[w];
         }
       }
@@ -48,11 +49,12 @@ void max_plane(const float* pin, float* out, uint8_t* arg, int64_t H, int64_t W,
 class MaxPoolFunction : public torch::autograd::Function<MaxPoolFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
-                               int64_t kernel) {
+                               int64_t kernel, int64_t stride) {
     auto x = input.contiguous();  // [N, C, H, W]
     const int64_t NC = x.size(0) * x.size(1), H = x.size(2), W = x.size(3), P = (kernel - 1) / 2;
-    auto out = torch::empty_like(x);                                  // [N, C, H, W]
-    auto arg = torch::empty(x.sizes(), x.options().dtype(torch::kUInt8));  // [N, C, H, W]
+    const int64_t Ho = (H + 2 * P - kernel) / stride + 1, Wo = (W + 2 * P - kernel) / stride + 1;
+    auto out = torch::empty({x.size(0), x.size(1), Ho, Wo}, x.options());           // [N, C, Ho, Wo]
+    auto arg = torch::empty({x.size(0), x.size(1), Ho, Wo}, x.options().dtype(torch::kUInt8));
     const float* xp = x.data_ptr<float>();
     float* op = out.data_ptr<float>();
     uint8_t* ap = arg.data_ptr<uint8_t>();
@@ -62,37 +64,41 @@ class MaxPoolFunction : public torch::autograd::Function<MaxPoolFunction> {
       for (int64_t p = begin; p < end; ++p) {
         for (int64_t h = 0; h < H; ++h)
           std::copy_n(xp + p * H * W + h * W, W, padded.data() + (h + P) * PW + P);
-        max_plane(padded.data(), op + p * H * W, ap + p * H * W, H, W, kernel);
+        max_plane(padded.data(), op + p * Ho * Wo, ap + p * Ho * Wo, Ho, Wo, kernel, stride, PW);
       }
     });
     ctx->save_for_backward({arg});
     ctx->saved_data["kernel"] = kernel;
+    ctx->saved_data["stride"] = stride;
+    ctx->saved_data["height"] = H;
+    ctx->saved_data["width"] = W;
     return out;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
-    auto arg = ctx->get_saved_variables()[0];  // [N, C, H, W] uint8
-    const int64_t K = ctx->saved_data["kernel"].toInt(), P = (K - 1) / 2;
-    auto g = grads[0].contiguous();  // [N, C, H, W]
-    const int64_t NC = g.size(0) * g.size(1), H = g.size(2), W = g.size(3);
-    auto grad_input = torch::zeros_like(g);
+    auto arg = ctx->get_saved_variables()[0];  // [N, C, Ho, Wo] uint8
+    const int64_t K = ctx->saved_data["kernel"].toInt(), S = ctx->saved_data["stride"].toInt(), P = (K - 1) / 2;
+    const int64_t H = ctx->saved_data["height"].toInt(), W = ctx->saved_data["width"].toInt();
+    auto g = grads[0].contiguous();  // [N, C, Ho, Wo]
+    const int64_t NC = g.size(0) * g.size(1), Ho = g.size(2), Wo = g.size(3);
+    auto grad_input = torch::zeros({g.size(0), g.size(1), H, W}, g.options());  // [N, C, H, W]
     const float* gp = g.data_ptr<float>();
     const uint8_t* ap = arg.data_ptr<uint8_t>();
     float* gi = grad_input.data_ptr<float>();
     at::parallel_for(0, NC, 1, [&](int64_t begin, int64_t end) {
       for (int64_t p = begin; p < end; ++p) {
-        const float* gplane = gp + p * H * W;
-        const uint8_t* aplane = ap + p * H * W;
+        const float* gplane = gp + p * Ho * Wo;
+        const uint8_t* aplane = ap + p * Ho * Wo;
         float* iplane = gi + p * H * W;
-        for (int64_t h = 0; h < H; ++h)
-          for (int64_t w = 0; w < W; ++w) {
-            const int64_t tap = aplane[h * W + w];
-            iplane[(h + tap / K - P) * W + (w + tap % K - P)] += gplane[h * W + w];
+        for (int64_t h = 0; h < Ho; ++h)
+          for (int64_t w = 0; w < Wo; ++w) {
+            const int64_t tap = aplane[h * Wo + w];
+            iplane[(h * S + tap / K - P) * W + (w * S + tap % K - P)] += gplane[h * Wo + w];
           }
       }
     });
-    return {grad_input, {}};
+    return {grad_input, {}, {}};
   }
 };
 
@@ -120,11 +126,11 @@ torch::Tensor inverse_counts(int64_t H, int64_t W, int64_t K) {
 
 torch::Tensor max_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride) {
   if (!direct_path(x, kernel, stride)) return torch::max_pool2d(x, kernel, stride, (kernel - 1) / 2);
-  return MaxPoolFunction::apply(x, kernel);
+  return MaxPoolFunction::apply(x, kernel, stride);
 }
 
 torch::Tensor avg_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride) {
-  if (!direct_path(x, kernel, stride))
+  if (stride != 1 || !direct_path(x, kernel, stride))
     return torch::avg_pool2d(x, kernel, stride, (kernel - 1) / 2, /*ceil_mode=*/false,
                              /*count_include_pad=*/false);
   // Window sums are a depthwise conv with a ones kernel; then divide by the in-image count.

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -12,6 +13,9 @@
 #include <sstream>
 
 #include "dnas/core/error.h"
+#include "dnas/eval/eval_network.h"
+#include "dnas/genotype/published.h"
+#include "dnas/ops/depthwise_conv.h"
 #include "dnas/ops/op_names.h"
 #include "dnas/search/strategy_factory.h"
 #include "dnas/search/search_loop.h"
@@ -24,8 +28,36 @@ TensorBatch random_batch(const BenchShape& s) {
           torch::randint(0, 10, {s.batch}, torch::kLong)};            // [B]
 }
 
+// Times one retrain step of the DARTS_V2 evaluation network (aux head, drop-path 0.1, loss
+// CE + 0.4 CE_aux, clip 5), as the reference train.py does it.
+std::vector<double> time_retrain(const BenchShape& s, const BenchOptions& o) {
+  torch::manual_seed(o.seed);
+  eval::EvalNetworkConfig cfg;
+  cfg.in_channels = s.in_channels;
+  cfg.channels = s.channels;
+  cfg.layers = s.layers;
+  eval::EvalNetwork net(genotype::published_genotype("DARTS_V2"), cfg);
+  net->set_drop_path_prob(0.1);
+  torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.025).momentum(0.9).weight_decay(3e-4));
+  auto batch = random_batch(s);
+  std::vector<double> times;
+  for (int64_t i = 0; i <= o.steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto out = net->forward(batch.x);
+    auto loss = torch::cross_entropy_loss(out.logits, batch.y) + 0.4 * torch::cross_entropy_loss(out.aux_logits, batch.y);
+    sgd.zero_grad();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(net->parameters(), 5.0);
+    sgd.step();
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (i > 0) times.push_back(dt);
+  }
+  return times;
+}
+
 // Times `steps` steps of one case in this process; returns seconds per step.
 std::vector<double> time_case(const BenchShape& s, const std::string& mode, const BenchOptions& o) {
+  if (mode == "retrain") return time_retrain(retrain_shape(s.name), o);
   torch::manual_seed(o.seed);
   supernet::SupernetConfig cfg;
   cfg.in_channels = s.in_channels;
@@ -59,6 +91,13 @@ std::vector<double> time_case(const BenchShape& s, const std::string& mode, cons
 
 }  // namespace
 
+BenchShape retrain_shape(const std::string& name) {
+  if (name == "paper") return {"paper", 20, 36, 96, 32, 3, 4};
+  if (name == "small") return {"small", 8, 16, 32, 32, 3, 4};
+  if (name == "tiny") return {"tiny", 5, 8, 8, 32, 3, 4};
+  fail("unknown bench shape '" + name + "'", "bench --shapes", "use paper, small or tiny");
+}
+
 BenchShape bench_shape(const std::string& name) {
   if (name == "paper") return {"paper", 8, 16, 64, 32, 3, 4};
   if (name == "small") return {"small", 5, 8, 32, 32, 3, 4};
@@ -72,6 +111,11 @@ std::vector<BenchRow> run_bench(const BenchOptions& o) {
     const auto shape = bench_shape(shape_name);
     for (const auto& mode : o.modes) {
       int fds[2];
+      if (o.depthwise != "auto" && o.depthwise != "direct" && o.depthwise != "torch")
+        fail("unknown depthwise kernel '" + o.depthwise + "'", "bench --depthwise", "auto | direct | torch");
+      if (mode != "weight" && mode != "retrain" && !is_known_method(mode))
+        fail("unknown bench mode '" + mode + "'", "bench --modes",
+             "use weight, retrain or a search method: " + known_methods_text());
       if (pipe(fds) != 0) fail("cannot create a pipe", "bench", "");
       std::fflush(stdout);
       const pid_t pid = fork();
@@ -80,7 +124,14 @@ std::vector<BenchRow> run_bench(const BenchOptions& o) {
         int code = 0;
         try {
           configure_threads(o.threads);
+          ops::set_depthwise_mode(o.depthwise == "direct"  ? ops::DepthwiseMode::Direct
+                                  : o.depthwise == "torch" ? ops::DepthwiseMode::Torch
+                                                           : ops::DepthwiseMode::Auto);
+          std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
+          if (!o.profile.empty())
+            profile = std::make_unique<torch::autograd::profiler::RecordProfile>(o.profile + "." + shape_name + "." + mode + ".json");
           auto t = time_case(shape, mode, o);
+          profile.reset();
           double sum = 0;
           for (double x : t) sum += x;
           const std::string msg = std::to_string(sum / t.size()) + " " +

@@ -1,5 +1,5 @@
 #pragma once
-// Pooling with direct CPU kernels for the stride-1 case the search cells run most (the
+// Pooling with direct CPU kernels: max pool at stride 1 and 2, avg pool at stride 1 (the
 // libtorch NCHW max-pool kernel is several times slower at NAS shapes). Other cases and
 // non-CPU tensors call the libtorch ops. Results match torch exactly (ties: first maximum).
 #include <torch/types.h>

@@ -14,13 +14,18 @@ struct BenchShape {
 // "paper" = 8 cells, C=16, batch 64, 3x32x32; "small" = 5 cells, C=8, batch 32, 3x32x32;
 // "tiny" = 5 cells, C=4, batch 8.
 BenchShape bench_shape(const std::string& name);
+// Shapes of the `retrain` mode (DARTS_V2 eval network, aux head): "paper" = 20 cells, C=36,
+// batch 96; "small" = 8 cells, C=16, batch 32; "tiny" = 5 cells, C=8, batch 8 (3x32x32).
+BenchShape retrain_shape(const std::string& name);
 
 struct BenchOptions {
   std::vector<std::string> shapes = {"small", "paper"};
-  std::vector<std::string> modes = {"weight", "darts_1st", "darts_2nd"};  // weight or a method
+  std::vector<std::string> modes = {"weight", "darts_1st", "darts_2nd"};  // weight, retrain or a method
   int64_t steps = 3;   // timed steps per case (after one warm-up step)
   int64_t threads = 0; // 0 = all cores
   std::string op_set = "darts8";
+  std::string depthwise = "auto";  // depthwise-conv kernel: auto | direct | torch
+  std::string profile;             // write a chrome://tracing profile of the timed steps per case
   uint64_t seed = 0;
 };
 
