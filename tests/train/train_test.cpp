@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -160,6 +161,21 @@ TEST_F(TrainRunTest, MismatchedOrDamagedCheckpointIsAnErrorAndKeepsTheFile) {
   missing.run.resume = true;
   missing.run.out_dir = out_.file("nothing");
   EXPECT_NE(error_of([&] { run_training(missing); }).find("no checkpoint"), std::string::npos);
+}
+
+TEST_F(TrainRunTest, SigusrCheckpointsAtTheNextStep) {
+  auto c = config("signal");
+  core::install_stop_handlers();
+  std::raise(SIGUSR1);  // the handler only sets the flag
+  ASSERT_TRUE(core::stop_requested());
+  EXPECT_THROW(run_training(c), core::Interrupted);
+  core::clear_stop_request();
+  auto ck = store::read_checkpoint(c.run.out_dir + "/checkpoint.h5", "train");
+  EXPECT_EQ(ck.number("epoch"), 0.0);
+  EXPECT_EQ(ck.number("step"), 0.0);
+  c.run.resume = true;
+  auto resumed = run_training(c);
+  EXPECT_EQ(resumed.epochs.size(), 2u);
 }
 
 TEST(TrainConfig, SelectionNeverUsesTheTestSet) {
