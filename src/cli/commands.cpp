@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "dnas/core/build_info.h"
 #include "dnas/core/error.h"
 #include "subcommands.h"
 
@@ -28,7 +29,7 @@ int run_command(const std::vector<std::string>& argv) {
   if (argv[0] == "inspect") return inspect_command(rest);
   if (argv[0] == "bench") return bench_command(rest);
   if (argv[0] == "version" || argv[0] == "--version") {
-    std::cout << "dnas 0.1.0\n";
+    std::cout << "dnas " << core::version() << " (" << core::git_revision() << ")\n";
     return 0;
   }
   fail("unknown command '" + argv[0] + "'", "command line", "run `dnas --help` for the commands");

@@ -27,6 +27,7 @@ int search_command(const std::vector<std::string>& args) {
   }
   core::init_logging(0);
   const std::string ini = to_ini(cmd.config);
+  cmd.config.run.config_text = ini;
   spdlog::info("dnas search, resolved config:\n{}", ini);
   auto result = search::run_search(cmd.config);
   write_resolved_config(cmd.config.run.out_dir, ini);
@@ -43,6 +44,7 @@ int train_command(const std::vector<std::string>& args) {
   }
   core::init_logging(0);
   const std::string ini = to_ini(cmd.config);
+  cmd.config.run.config_text = ini;
   spdlog::info("dnas train, resolved config:\n{}", ini);
   auto result = train::run_training(cmd.config);
   write_resolved_config(cmd.config.run.out_dir, ini);

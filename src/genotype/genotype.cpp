@@ -1,5 +1,7 @@
 #include "dnas/genotype/genotype.h"
 
+#include <cstdint>
+#include <cstdio>
 #include <set>
 
 #include "dnas/core/error.h"
@@ -120,6 +122,17 @@ std::string describe_cell(const CellGenotype& cell) {
     s += "\n";
   }
   return s + "  output = concat" + concat_to_string(cell.concat) + "\n";
+}
+
+std::string genotype_hash(const Genotype& g) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a offset basis
+  for (unsigned char c : to_string(g)) {
+    h ^= c;
+    h *= 1099511628211ull;  // FNV prime
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
 }
 
 }  // namespace dnas::genotype

@@ -92,6 +92,13 @@ void save_search_checkpoint(const std::string& path, const SearchConfig& c, Weig
     ck.text["genotype." + std::to_string(i)] = p.history[i].genotype;
   }
   ck.tensors.emplace_back("history", table);
+  // Architecture tensors per epoch, stacked: "arch_history/<name>" [epochs, ...].
+  if (!p.arch_history.empty())
+    for (size_t k = 0; k < p.arch_history.front().size(); ++k) {
+      std::vector<torch::Tensor> rows;
+      for (const auto& epoch : p.arch_history) rows.push_back(epoch.at(k).second);
+      ck.tensors.emplace_back("arch_history/" + p.arch_history.front()[k].first, torch::stack(rows));
+    }
   store::write_checkpoint(path, ck);
 }
 
@@ -125,6 +132,12 @@ SearchProgress load_search_checkpoint(const std::string& path, const SearchConfi
   for (int64_t i = 0; i < table.size(0); ++i) {
     p.history.push_back(from_row(table[i].data_ptr<double>()));
     p.history.back().genotype = ck.string("genotype." + std::to_string(i));
+  }
+  p.arch_history.resize(p.history.size());
+  for (const auto& [name, stacked] : store::with_prefix(ck.tensors, "arch_history")) {
+    if (stacked.size(0) != static_cast<int64_t>(p.history.size()))
+      fail("architecture history '" + name + "' does not match the epochs", path, "the checkpoint is damaged");
+    for (int64_t e = 0; e < stacked.size(0); ++e) p.arch_history[static_cast<size_t>(e)].emplace_back(name, stacked[e].clone());
   }
   return p;
 }

@@ -18,6 +18,9 @@
 #include "dnas/data/dataset.h"
 #include "dnas/data/split.h"
 #include "dnas/search/search_checkpoint.h"
+#include "dnas/search/search_results.h"
+#include "dnas/store/h5_file.h"
+#include "dnas/store/provenance.h"
 #include "dnas/search/strategy_factory.h"
 #include "dnas/search/weight_trainer.h"
 
@@ -153,6 +156,18 @@ SearchResult run_search(const SearchConfig& c) {
     state.seconds = elapsed();
     save_search_checkpoint(checkpoint_path, c, weights, *strategy, streams, state);
   };
+  // results.h5: rewritten (atomically) at every epoch end and when the run ends, however it ends.
+  auto write_results = [&](const std::string& status, const std::string& error) {
+    SearchResult snapshot = result;
+    snapshot.epochs = state.history;
+    snapshot.arch_history = state.arch_history;
+    snapshot.genotype = strategy->derive();
+    snapshot.seconds = elapsed();
+    store::write_atomically((std::filesystem::path(c.run.out_dir) / "results.h5").string(), [&](store::H5File& f) {
+      store::write_provenance(f, {"search", status, error, c.run.config_text});
+      write_search_results(f, "/search", snapshot, c.run.method);
+    });
+  };
   spdlog::info("search: method {} on {} ({} train / {} val images), {} threads, supernet L={} C={} "
                "steps={} ({} weights), seed {}",
                c.run.method, c.data.dataset, parts[0].size(0), parts[1].size(0), threads,
@@ -162,60 +177,72 @@ SearchResult run_search(const SearchConfig& c) {
                                 ? std::min(c.optim.steps_per_epoch, train_stream.batches_per_epoch())
                                 : train_stream.batches_per_epoch();
   int64_t steps_this_run = 0;
-  for (; state.epoch < c.optim.epochs; ++state.epoch) {
-    const int64_t epoch = state.epoch;
-    const auto epoch_start = Clock::now();
-    EpochInfo info{epoch, c.optim.epochs, cosine_lr(c.optim.w_lr, c.optim.w_lr_min, epoch, c.optim.epochs)};
-    weights.set_lr(info.w_lr);
-    strategy->begin_epoch(info);
-    train_stream.seek(epoch, state.step);
-    core::Progress progress(fmt::format("epoch {}/{}", epoch + 1, c.optim.epochs), per_epoch,
-                            c.run.log_period_s, c.run.progress);
-    data::Batch tb;
-    for (; state.step < per_epoch && train_stream.next(tb); ++state.step) {
-      if (core::stop_requested() || (c.run.stop_after_steps > 0 && steps_this_run >= c.run.stop_after_steps)) {
-        train_stream.seek(epoch, state.step);  // the batch just taken is the first one to run
-        state.epoch_seconds_before += seconds_since(epoch_start);
-        save();
-        spdlog::warn("search: stop requested; checkpoint written at epoch {} step {} ({})", epoch + 1, state.step,
-                     checkpoint_path);
-        throw core::Interrupted{};
+  try {
+    for (; state.epoch < c.optim.epochs; ++state.epoch) {
+      const int64_t epoch = state.epoch;
+      const auto epoch_start = Clock::now();
+      EpochInfo info{epoch, c.optim.epochs, cosine_lr(c.optim.w_lr, c.optim.w_lr_min, epoch, c.optim.epochs)};
+      weights.set_lr(info.w_lr);
+      strategy->begin_epoch(info);
+      train_stream.seek(epoch, state.step);
+      core::Progress progress(fmt::format("epoch {}/{}", epoch + 1, c.optim.epochs), per_epoch,
+                              c.run.log_period_s, c.run.progress);
+      data::Batch tb;
+      for (; state.step < per_epoch && train_stream.next(tb); ++state.step) {
+        if (core::stop_requested() || (c.run.stop_after_steps > 0 && steps_this_run >= c.run.stop_after_steps)) {
+          train_stream.seek(epoch, state.step);  // the batch just taken is the first one to run
+          state.epoch_seconds_before += seconds_since(epoch_start);
+          save();
+          spdlog::warn("search: stop requested; checkpoint written at epoch {} step {} ({})", epoch + 1, state.step,
+                       checkpoint_path);
+          write_results("interrupted", "");
+          throw core::Interrupted{};
+        }
+        StepBatches batches{prepare(tb, aug, true), prepare(val_stream.next_endless(), aug, true), {}};
+        if (val_beta_stream) batches.val_beta = prepare(val_beta_stream->next_endless(), aug, true);
+        auto r = strategy->step(weights, batches, info);
+        if (!std::isfinite(r.train.loss_sum))
+          fail(fmt::format("training loss is not finite at epoch {} step {}", epoch, state.step),
+               "search." + c.run.method, "lower search.w_lr or check the data");
+        state.train.add(r.train);
+        state.search_val.add(r.val);
+        ++steps_this_run;
+        progress.update(state.step + 1, fmt::format("loss {:.3f} acc {:.1f}%", state.train.loss(),
+                                                    100 * state.train.accuracy()));
       }
-      StepBatches batches{prepare(tb, aug, true), prepare(val_stream.next_endless(), aug, true), {}};
-      if (val_beta_stream) batches.val_beta = prepare(val_beta_stream->next_endless(), aug, true);
-      auto r = strategy->step(weights, batches, info);
-      if (!std::isfinite(r.train.loss_sum))
-        fail(fmt::format("training loss is not finite at epoch {} step {}", epoch, state.step),
-             "search." + c.run.method, "lower search.w_lr or check the data");
-      state.train.add(r.train);
-      state.search_val.add(r.val);
-      ++steps_this_run;
-      progress.update(state.step + 1, fmt::format("loss {:.3f} acc {:.1f}%", state.train.loss(),
-                                                  100 * state.train.accuracy()));
+      progress.finish();
+      auto eval = evaluate(net, strategy->inference_mix(), eval_stream, aug, c.optim.eval_batches);
+      EpochRecord rec{epoch, info.w_lr, state.train.loss(), state.train.accuracy(),
+                      state.search_val.accuracy(), eval.loss(), eval.accuracy(),
+                      state.epoch_seconds_before + seconds_since(epoch_start), genotype::to_string(strategy->derive())};
+      spdlog::info("epoch {}/{} lr {:.5f} | train loss {:.4f} acc {:.2f}% | val loss {:.4f} acc {:.2f}% | {:.1f}s",
+                   epoch + 1, c.optim.epochs, rec.lr, rec.train_loss, 100 * rec.train_acc, rec.val_loss,
+                   100 * rec.val_acc, rec.seconds);
+      spdlog::info("epoch {} genotype: {}", epoch + 1, rec.genotype);
+      for (const auto& [name, t] : strategy->arch_tensors())
+        if (t.dim() == 2) spdlog::info("epoch {} softmax({}):{}", epoch + 1, name, format_alpha(t));
+      state.history.push_back(std::move(rec));
+      std::vector<NamedTensor> arch;
+      for (const auto& [name, t] : strategy->arch_tensors()) arch.emplace_back(name, t.detach().clone());
+      state.arch_history.push_back(std::move(arch));
+      state.step = 0;
+      state.train = state.search_val = {};
+      state.epoch_seconds_before = 0.0;
+      ++state.epoch;  // the checkpoint resumes at the next epoch
+      save();
+      --state.epoch;
+      write_results("running", "");
     }
-    progress.finish();
-    auto eval = evaluate(net, strategy->inference_mix(), eval_stream, aug, c.optim.eval_batches);
-    EpochRecord rec{epoch, info.w_lr, state.train.loss(), state.train.accuracy(),
-                    state.search_val.accuracy(), eval.loss(), eval.accuracy(),
-                    state.epoch_seconds_before + seconds_since(epoch_start), genotype::to_string(strategy->derive())};
-    spdlog::info("epoch {}/{} lr {:.5f} | train loss {:.4f} acc {:.2f}% | val loss {:.4f} acc {:.2f}% | {:.1f}s",
-                 epoch + 1, c.optim.epochs, rec.lr, rec.train_loss, 100 * rec.train_acc, rec.val_loss,
-                 100 * rec.val_acc, rec.seconds);
-    spdlog::info("epoch {} genotype: {}", epoch + 1, rec.genotype);
-    for (const auto& [name, t] : strategy->arch_tensors())
-      if (t.dim() == 2) spdlog::info("epoch {} softmax({}):{}", epoch + 1, name, format_alpha(t));
-    state.history.push_back(std::move(rec));
-    state.step = 0;
-    state.train = state.search_val = {};
-    state.epoch_seconds_before = 0.0;
-    ++state.epoch;  // the checkpoint resumes at the next epoch
-    save();
-    --state.epoch;
+  } catch (const Error& e) {
+    write_results("failed", e.what());
+    throw;
   }
   result.epochs = state.history;
+  result.arch_history = state.arch_history;
   result.genotype = strategy->derive();
   result.seconds = elapsed();
   write_outputs(c, result);
+  write_results("finished", "");
   spdlog::info("search finished in {}: {}", core::Progress::format_duration(result.seconds),
                genotype::to_string(result.genotype));
   return result;

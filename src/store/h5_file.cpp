@@ -183,6 +183,46 @@ torch::Tensor H5File::read_tensor(const std::string& name) const {
   return out;
 }
 
+void H5File::write_strings(const std::string& name, const std::vector<std::string>& values) {
+  size_t width = 1;
+  for (const auto& v : values) width = std::max(width, v.size());
+  std::string buffer(width * values.size(), '\0');
+  for (size_t i = 0; i < values.size(); ++i) std::copy(values[i].begin(), values[i].end(), buffer.begin() + i * width);
+  Id type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type.get(), width);
+  H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  const hsize_t n = values.size();
+  Id space(H5Screate_simple(1, &n, nullptr));
+  auto lcpl = parents_created();
+  Id ds(H5Dcreate2(id_, name.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT));
+  if (!ds.ok()) h5_fail("cannot create string dataset", path_, name, "the name may already exist");
+  if (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) < 0)
+    h5_fail("cannot write string dataset", path_, name);
+}
+
+std::vector<std::string> H5File::read_strings(const std::string& name) const {
+  if (!exists(name)) h5_fail("missing dataset", path_, name);
+  Id ds(H5Dopen2(id_, name.c_str(), H5P_DEFAULT));
+  Id type(H5Dget_type(ds.get()));
+  Id space(H5Dget_space(ds.get()));
+  if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) > 0 ||
+      H5Sget_simple_extent_ndims(space.get()) != 1)
+    h5_fail("not a 1-D fixed-length string dataset", path_, name);
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  const size_t width = H5Tget_size(type.get());
+  std::string buffer(width * n, '\0');
+  if (n > 0 && H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) < 0)
+    h5_fail("cannot read string dataset", path_, name);
+  std::vector<std::string> out;
+  for (hsize_t i = 0; i < n; ++i) {
+    std::string s = buffer.substr(i * width, width);
+    out.push_back(s.substr(0, s.find('\0')));
+  }
+  return out;
+}
+
 void H5File::append_row(const std::string& name, const torch::Tensor& row_in) {
   auto row = row_in.detach().to(torch::kCPU).contiguous();
   const hid_t type = memory_type(row.scalar_type());
@@ -234,12 +274,12 @@ void write_attribute(hid_t file, const std::string& path, const std::string& obj
 }  // namespace
 
 void H5File::set_attribute(const std::string& object, const std::string& key, const std::string& value) {
+  // Variable-length UTF-8, which h5py reads as str.
   Id type(H5Tcopy(H5T_C_S1));
-  H5Tset_size(type.get(), std::max<size_t>(1, value.size()));
-  H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
+  H5Tset_size(type.get(), H5T_VARIABLE);
   H5Tset_cset(type.get(), H5T_CSET_UTF8);
-  std::string padded = value.empty() ? std::string(1, '\0') : value;
-  write_attribute(id_, path_, object, key, type.get(), padded.data());
+  const char* data = value.c_str();
+  write_attribute(id_, path_, object, key, type.get(), &data);
 }
 
 void H5File::set_attribute(const std::string& object, const std::string& key, double value) {
@@ -262,9 +302,7 @@ std::string H5File::string_attribute(const std::string& object, const std::strin
   if (H5Tget_class(type.get()) != H5T_STRING) h5_fail("attribute is not a string", path_, object + "@" + key);
   if (H5Tis_variable_str(type.get()) > 0) {
     char* s = nullptr;
-    Id mem(H5Tcopy(H5T_C_S1));
-    H5Tset_size(mem.get(), H5T_VARIABLE);
-    if (H5Aread(attr.get(), mem.get(), &s) < 0) h5_fail("cannot read attribute", path_, object + "@" + key);
+    if (H5Aread(attr.get(), type.get(), &s) < 0) h5_fail("cannot read attribute", path_, object + "@" + key);
     std::string out = s ? s : "";
     H5free_memory(s);
     return out;

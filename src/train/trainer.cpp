@@ -22,7 +22,10 @@
 #include "dnas/train/genotype_source.h"
 #include "dnas/train/losses.h"
 #include "dnas/train/lr_schedule.h"
+#include "dnas/store/h5_file.h"
+#include "dnas/store/provenance.h"
 #include "dnas/train/train_checkpoint.h"
+#include "dnas/train/train_results.h"
 
 namespace dnas::train {
 namespace {
@@ -133,6 +136,16 @@ TrainResult run_training(const TrainConfig& c) {
     state.seconds = elapsed();
     save_train_checkpoint(checkpoint_path, c, resolved.genotype, *net, sgd, state);
   };
+  // results.h5: rewritten (atomically) at every epoch end and when the run ends, however it ends.
+  auto write_results = [&](const std::string& status, const std::string& error) {
+    TrainResult snapshot = result;
+    if (status != "finished") snapshot.epochs = state.history;
+    snapshot.seconds = elapsed();
+    store::write_atomically((std::filesystem::path(c.run.out_dir) / "results.h5").string(), [&](store::H5File& f) {
+      store::write_provenance(f, {"train", status, error, c.run.config_text});
+      write_train_results(f, "/train", snapshot);
+    });
+  };
   spdlog::info("train: {} on {} ({} train / {} val / {} test images), {} threads, C={} L={}, {:.3f}M params, "
                "{:.1f}M multiply-adds, seed {}",
                resolved.origin, c.data.dataset, parts[0].size(0), parts.size() > 1 ? parts[1].size(0) : 0, n_test,
@@ -144,72 +157,79 @@ TrainResult run_training(const TrainConfig& c) {
                                 : train_stream.batches_per_epoch();
   int64_t steps_this_run = 0;
   net->train();
-  for (; state.epoch < c.optim.epochs; ++state.epoch) {
-    const auto epoch_start = Clock::now();
-    const double seconds_at_start = state.epoch_seconds_before;
-    TrainEpoch rec;
-    rec.epoch = state.epoch;
-    rec.lr = learning_rate(c.optim, state.epoch);
-    rec.drop_path = eval::drop_path_rate(c.model.drop_path, state.epoch, c.optim.epochs);
-    for (auto& group : sgd.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(rec.lr);
-    net->set_drop_path_prob(rec.drop_path);
-    train_stream.seek(state.epoch, state.step);
-    core::Progress progress(fmt::format("epoch {}/{}", state.epoch + 1, c.optim.epochs), per_epoch,
-                            c.run.log_period_s, c.run.progress);
-    data::Batch b;
-    for (; state.step < per_epoch && train_stream.next(b); ++state.step) {
-      if (core::stop_requested() || (c.run.stop_after_steps > 0 && steps_this_run >= c.run.stop_after_steps)) {
-        state.epoch_seconds_before = seconds_at_start + std::chrono::duration<double>(Clock::now() - epoch_start).count();
-        save();
-        spdlog::warn("train: stop requested; checkpoint written at epoch {} step {} ({})", state.epoch + 1,
-                     state.step, checkpoint_path);
-        throw core::Interrupted{};
+  try {
+    for (; state.epoch < c.optim.epochs; ++state.epoch) {
+      const auto epoch_start = Clock::now();
+      const double seconds_at_start = state.epoch_seconds_before;
+      TrainEpoch rec;
+      rec.epoch = state.epoch;
+      rec.lr = learning_rate(c.optim, state.epoch);
+      rec.drop_path = eval::drop_path_rate(c.model.drop_path, state.epoch, c.optim.epochs);
+      for (auto& group : sgd.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(rec.lr);
+      net->set_drop_path_prob(rec.drop_path);
+      train_stream.seek(state.epoch, state.step);
+      core::Progress progress(fmt::format("epoch {}/{}", state.epoch + 1, c.optim.epochs), per_epoch,
+                              c.run.log_period_s, c.run.progress);
+      data::Batch b;
+      for (; state.step < per_epoch && train_stream.next(b); ++state.step) {
+        if (core::stop_requested() || (c.run.stop_after_steps > 0 && steps_this_run >= c.run.stop_after_steps)) {
+          state.epoch_seconds_before = seconds_at_start + std::chrono::duration<double>(Clock::now() - epoch_start).count();
+          save();
+          spdlog::warn("train: stop requested; checkpoint written at epoch {} step {} ({})", state.epoch + 1,
+                       state.step, checkpoint_path);
+          write_results("interrupted", "");
+          throw core::Interrupted{};
+        }
+        auto x = data::augment_batch(b.images, aug, /*train=*/true, b.key, b.first_index);
+        auto out = net->forward(x);
+        auto loss = smoothed_cross_entropy(out.logits, b.labels, c.optim.label_smoothing);
+        if (out.aux_logits.defined() && c.model.aux_weight > 0)
+          loss = loss + c.model.aux_weight * smoothed_cross_entropy(out.aux_logits, b.labels, c.optim.label_smoothing);
+        sgd.zero_grad();
+        loss.backward();
+        if (c.optim.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), c.optim.grad_clip);
+        sgd.step();
+        const double loss_value = loss.item<double>();
+        if (!std::isfinite(loss_value))
+          fail(fmt::format("training loss is not finite at epoch {} step {}", state.epoch + 1, state.step),
+               c.run.out_dir, "lower train.lr or check the data");
+        state.partial.add(search::batch_stats(out.logits, b.labels, loss_value));
+        ++steps_this_run;
+        progress.update(state.step + 1, fmt::format("loss {:.3f} acc {:.1f}%", state.partial.loss(),
+                                                    100 * state.partial.accuracy()));
       }
-      auto x = data::augment_batch(b.images, aug, /*train=*/true, b.key, b.first_index);
-      auto out = net->forward(x);
-      auto loss = smoothed_cross_entropy(out.logits, b.labels, c.optim.label_smoothing);
-      if (out.aux_logits.defined() && c.model.aux_weight > 0)
-        loss = loss + c.model.aux_weight * smoothed_cross_entropy(out.aux_logits, b.labels, c.optim.label_smoothing);
-      sgd.zero_grad();
-      loss.backward();
-      if (c.optim.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), c.optim.grad_clip);
-      sgd.step();
-      const double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value))
-        fail(fmt::format("training loss is not finite at epoch {} step {}", state.epoch + 1, state.step),
-             c.run.out_dir, "lower train.lr or check the data");
-      state.partial.add(search::batch_stats(out.logits, b.labels, loss_value));
-      ++steps_this_run;
-      progress.update(state.step + 1, fmt::format("loss {:.3f} acc {:.1f}%", state.partial.loss(),
-                                                  100 * state.partial.accuracy()));
-    }
-    progress.finish();
-    rec.train_loss = state.partial.loss();
-    rec.train_acc = state.partial.accuracy();
-    if (val_stream) {
-      auto v = evaluate(net, *val_stream, aug);
-      rec.val_loss = v.loss();
-      rec.val_acc = v.accuracy();
-      if (c.optim.select == "best_val" && (state.history.empty() || rec.val_acc > state.best_val_acc)) {
-        state.best_val_acc = rec.val_acc;
-        state.best_epoch = state.epoch;
-        state.best_weights = store::module_state(*net);
+      progress.finish();
+      rec.train_loss = state.partial.loss();
+      rec.train_acc = state.partial.accuracy();
+      if (val_stream) {
+        auto v = evaluate(net, *val_stream, aug);
+        rec.val_loss = v.loss();
+        rec.val_acc = v.accuracy();
+        if (c.optim.select == "best_val" && (state.history.empty() || rec.val_acc > state.best_val_acc)) {
+          state.best_val_acc = rec.val_acc;
+          state.best_epoch = state.epoch;
+          state.best_weights = store::module_state(*net);
+        }
       }
+      rec.seconds = seconds_at_start + std::chrono::duration<double>(Clock::now() - epoch_start).count();
+      spdlog::info("epoch {}/{} lr {:.5f} drop-path {:.3f} | train loss {:.4f} acc {:.2f}%{} | {:.1f}s", state.epoch + 1,
+                   c.optim.epochs, rec.lr, rec.drop_path, rec.train_loss, 100 * rec.train_acc,
+                   val_stream ? fmt::format(" | val loss {:.4f} acc {:.2f}%", rec.val_loss, 100 * rec.val_acc) : "",
+                   rec.seconds);
+      state.history.push_back(rec);
+      state.step = 0;
+      state.partial = {};
+      state.epoch_seconds_before = 0.0;
+      ++state.epoch;  // the checkpoint resumes at the next epoch
+      save();
+      --state.epoch;
+      write_results("running", "");
     }
-    rec.seconds = seconds_at_start + std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    spdlog::info("epoch {}/{} lr {:.5f} drop-path {:.3f} | train loss {:.4f} acc {:.2f}%{} | {:.1f}s", state.epoch + 1,
-                 c.optim.epochs, rec.lr, rec.drop_path, rec.train_loss, 100 * rec.train_acc,
-                 val_stream ? fmt::format(" | val loss {:.4f} acc {:.2f}%", rec.val_loss, 100 * rec.val_acc) : "",
-                 rec.seconds);
-    state.history.push_back(rec);
-    state.step = 0;
-    state.partial = {};
-    state.epoch_seconds_before = 0.0;
-    ++state.epoch;  // the checkpoint resumes at the next epoch
-    save();
-    --state.epoch;
-  }
 
+  } catch (const Error& e) {
+    write_results("failed", e.what());
+    throw;
+  }
   result.epochs = state.history;
   result.selected_epoch = c.optim.epochs - 1;
   if (c.optim.select == "best_val" && !state.best_weights.empty()) {
@@ -224,6 +244,7 @@ TrainResult run_training(const TrainConfig& c) {
   save();
   core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "metrics.csv").string(), metrics_csv(result.epochs));
   core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "result.txt").string(), result_text(result, c));
+  write_results("finished", "");
   spdlog::info("train finished in {}: test accuracy {:.2f}% (epoch {}, select={})",
                core::Progress::format_duration(result.seconds), 100 * result.test_acc, result.selected_epoch + 1,
                c.optim.select);

@@ -43,6 +43,9 @@ std::string concat_to_string(const std::vector<int>& concat);
 // Number of genes whose op is `op` (aliases accepted), e.g. count_op(cell, "skip_connect").
 int count_op(const CellGenotype& cell, const std::string& op);
 
+// 16 hex digits of the FNV-1a 64-bit hash of to_string(genotype): equal cells, equal hashes.
+std::string genotype_hash(const Genotype& genotype);
+
 // Longest path, in ops, from a cell input to the cell output (nodes without genes ignored).
 int cell_depth(const CellGenotype& cell);
 

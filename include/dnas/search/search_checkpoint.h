@@ -20,6 +20,7 @@ struct SearchProgress {
   double seconds_before = 0.0;        // wall time of earlier invocations
   double seconds = 0.0;               // total wall time when saved
   std::vector<EpochRecord> history;
+  std::vector<std::vector<NamedTensor>> arch_history;  // [epoch] -> arch_tensors() at its end
 };
 
 // The streams whose positions a resume must restore (val_beta may be null).

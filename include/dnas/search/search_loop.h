@@ -5,6 +5,7 @@
 
 #include "dnas/genotype/genotype.h"
 #include "dnas/search/search_config.h"
+#include "dnas/search/strategy_state.h"
 
 namespace dnas::search {
 
@@ -21,6 +22,7 @@ struct EpochRecord {
 struct SearchResult {
   genotype::Genotype genotype;
   std::vector<EpochRecord> epochs;
+  std::vector<std::vector<NamedTensor>> arch_history;  // [epoch] -> the method's arch_tensors()
   int64_t weight_parameters = 0;
   double seconds = 0.0;
 };

@@ -32,6 +32,10 @@ class H5File {
   void write_tensor(const std::string& name, const torch::Tensor& t);
   torch::Tensor read_tensor(const std::string& name) const;
 
+  // Fixed-length UTF-8 strings as a 1-D dataset (h5py reads bytes; .astype(str) decodes).
+  void write_strings(const std::string& name, const std::vector<std::string>& values);
+  std::vector<std::string> read_strings(const std::string& name) const;
+
   // Extensible dataset with rows of `row_shape` (empty = scalars): appends one row.
   void append_row(const std::string& name, const torch::Tensor& row);
 

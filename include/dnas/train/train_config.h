@@ -51,6 +51,7 @@ struct TrainRun {
   bool progress = true;              // run.progress
   bool resume = false;               // --resume: continue from out_dir/checkpoint.h5
   int64_t stop_after_steps = 0;      // run.stop_after_steps: checkpoint and stop after this many steps (0 = never)
+  std::string config_text;           // the resolved settings as INI (set by the cli), kept in results.h5
 };
 
 struct TrainConfig {

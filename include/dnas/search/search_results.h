@@ -1,0 +1,17 @@
+#pragma once
+// The search part of a results file (HDF5; schema in the README), under `group`:
+//   metrics/<column>   [epochs] float64: epoch lr train_loss train_acc search_val_acc val_loss val_acc seconds
+//   arch/<name>        [epochs, ...]: the method's architecture tensors at each epoch's end
+//   genotypes          [epochs] strings: the genotype derived at each epoch's end
+//   attributes: method, genotype, genotype_hash, weight_parameters, seconds, epochs
+#include <string>
+
+#include "dnas/search/search_loop.h"
+#include "dnas/store/h5_file.h"
+
+namespace dnas::search {
+
+void write_search_results(store::H5File& file, const std::string& group, const SearchResult& result,
+                          const std::string& method);
+
+}  // namespace dnas::search

@@ -1,0 +1,15 @@
+#pragma once
+// The retrain part of a results file (HDF5; schema in the README), under `group`:
+//   metrics/<column>  [epochs] float64: epoch lr drop_path train_loss train_acc val_loss val_acc seconds
+//   attributes: genotype, genotype_hash, genotype_origin, parameters, parameters_with_aux,
+//               multiply_adds, selected_epoch, test_loss, test_acc, seconds
+#include <string>
+
+#include "dnas/store/h5_file.h"
+#include "dnas/train/trainer.h"
+
+namespace dnas::train {
+
+void write_train_results(store::H5File& file, const std::string& group, const TrainResult& result);
+
+}  // namespace dnas::train
