@@ -14,6 +14,8 @@ std::string usage() {
          "  search   run an architecture search                 (dnas search --help)\n"
          "  train    retrain a genotype from scratch and test it (dnas train --help)\n"
          "  inspect  size, multiply-adds and cells of a genotype (dnas inspect --help)\n"
+         "  sweep    run a study: a grid of search+retrain experiments (dnas sweep --help)\n"
+         "  report   aggregate a study into a comparison table  (dnas report --help)\n"
          "  bench    time search and retrain steps              (dnas bench --help)\n"
          "  version  print the version\n";
 }
@@ -27,6 +29,8 @@ int run_command(const std::vector<std::string>& argv) {
   if (argv[0] == "search") return search_command(rest);
   if (argv[0] == "train") return train_command(rest);
   if (argv[0] == "inspect") return inspect_command(rest);
+  if (argv[0] == "sweep") return sweep_command(rest);
+  if (argv[0] == "report") return report_command(rest);
   if (argv[0] == "bench") return bench_command(rest);
   if (argv[0] == "version" || argv[0] == "--version") {
     std::cout << "dnas " << core::version() << " (" << core::git_revision() << ")\n";

@@ -10,5 +10,7 @@ int search_command(const std::vector<std::string>& args);
 int train_command(const std::vector<std::string>& args);
 int bench_command(const std::vector<std::string>& args);
 int inspect_command(const std::vector<std::string>& args);
+int sweep_command(const std::vector<std::string>& args);
+int report_command(const std::vector<std::string>& args);
 
 }  // namespace dnas::cli

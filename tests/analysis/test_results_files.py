@@ -95,3 +95,42 @@ def test_bad_checkpoint_is_refused_without_damage(data_root, tmp_path):
     p = run(*common, "--train.seed=5", "--resume")
     assert p.returncode == 2 and "other settings" in p.stderr and "checkpoint.h5" in p.stderr
     assert (out / "checkpoint.h5").read_bytes() == before
+
+
+def test_sweep_report_and_rerun(data_root, tmp_path):
+    (tmp_path / "search.ini").write_text(
+        "[supernet]\nchannels = 4\nlayers = 3\nsteps = 2\n[search]\nepochs = 1\nsteps_per_epoch = 2\n"
+        "eval_batches = 1\n[data]\nbatch_size = 16\nlimit = 64\n"
+        f"root = {data_root}\n[run]\nthreads = 1\nprogress = false\n")
+    (tmp_path / "train.ini").write_text(
+        "[model]\nchannels = 4\nlayers = 3\n[train]\nepochs = 1\nsteps_per_epoch = 2\n[data]\nbatch_size = 16\n"
+        f"limit = 64\ntest_limit = 32\nroot = {data_root}\n[run]\nthreads = 1\nprogress = false\n")
+    out = tmp_path / "study"
+    (tmp_path / "study.ini").write_text(
+        f"[study]\nname = tiny\nout_dir = {out}\nsearch_config = {tmp_path / 'search.ini'}\n"
+        f"train_config = {tmp_path / 'train.ini'}\neval_seeds = 0 1\npublished = DARTS_V2\n"
+        "[grid]\nsearch.method = darts_1st gdas\nsearch.seed = 0 1\n")
+    p = run("sweep", "--config", str(tmp_path / "study.ini"))
+    assert p.returncode == 0, p.stderr
+    assert "| darts_1st |" in p.stdout and "| gdas |" in p.stdout and "published DARTS_V2" in p.stdout
+    files = sorted(out.glob("*.h5"))
+    experiments = [f for f in files if f.name != "summary.h5"]
+    assert len(experiments) == 5
+    for path in experiments:
+        with h5py.File(path, "r") as f:
+            assert f.attrs["kind"] == "experiment" and f.attrs["status"] == "finished"
+            assert f["test_acc"].shape == (2,)
+            assert f.attrs["parameters"] > 0 and f.attrs["multiply_adds"] > 0
+            if f.attrs["method"] != "published DARTS_V2":
+                assert f["search/arch/alpha_normal"].shape[0] == 1
+                assert f.attrs["search_gpu_days"] > 0
+    with h5py.File(out / "summary.h5", "r") as f:
+        groups = [g.decode() for g in f["table/group"][:]]
+        assert groups == ["darts_1st", "gdas", "published DARTS_V2"]
+        assert np.all(f["table/finished"][:] == [2, 2, 1])
+    # A second run skips every finished experiment and prints the same table.
+    again = run("sweep", "--config", str(tmp_path / "study.ini"))
+    assert again.returncode == 0 and "5 skipped" in again.stdout + again.stderr
+    for fmt in ("csv", "tex"):
+        r = run("report", str(out), "--format", fmt, "--table", "tiny")
+        assert r.returncode == 0 and "darts" in r.stdout

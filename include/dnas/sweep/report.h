@@ -1,0 +1,42 @@
+#pragma once
+// `dnas report`: reads a study's experiment files and aggregates them into comparison tables
+// like the papers' — one row per group (method, plus every grid key other than seeds), test
+// error mean ± std over search seeds (each search seed averaged over its eval seeds) and the
+// mean within-seed std over eval seeds, best error, parameters, multiply-adds, search cost in
+// GPU-days, skip connections, and the number of finished runs.
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dnas::sweep {
+
+struct ExperimentSummary {
+  std::string file, id, status, error, method;
+  std::map<std::string, std::string> grid;  // grid.<key> attributes
+  std::vector<double> test_acc;             // one per eval seed
+  double parameters = 0, multiply_adds = 0, search_gpu_days = 0, skips_normal = 0, skips_reduce = 0;
+};
+
+// Every experiment file (*.h5 of kind "experiment") in `dir`; other files are ignored, damaged
+// ones are an error naming the file.
+std::vector<ExperimentSummary> load_experiments(const std::string& dir);
+
+struct ReportRow {
+  std::string group;                   // e.g. "darts_1st" or "darts_1st, supernet.layers=8"
+  int runs = 0, finished = 0;          // experiments, finished ones
+  double error_mean = 0, error_std_search = 0, error_std_eval = 0, best_error = 0;  // test error %
+  double params_m = 0, madds_m = 0, gpu_days = 0, skips_normal = 0, skips_reduce = 0;
+  int search_seeds = 0, eval_seeds = 0;
+};
+
+// group_by: grid keys (empty = method plus every non-seed grid key that varies).
+std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experiments,
+                                 const std::vector<std::string>& group_by = {});
+
+// format: md | csv | tex.
+std::string format_report(const std::vector<ReportRow>& rows, const std::string& title, const std::string& format);
+
+// summary.h5 with one dataset per column and the group names.
+void write_report(const std::string& path, const std::vector<ReportRow>& rows, const std::string& title);
+
+}  // namespace dnas::sweep

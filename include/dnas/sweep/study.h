@@ -1,0 +1,52 @@
+#pragma once
+// A study: a grid of experiments run by one job. Experiments are handed out one at a time to
+// whichever worker is free (methods differ several-fold in cost), each experiment writes its
+// own file, and re-running a study skips finished experiments and resumes interrupted ones.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dnas/sweep/experiment.h"
+
+namespace dnas::sweep {
+
+struct StudyConfig {
+  std::string name = "study";          // study.name: the report's title
+  std::string out_dir = "runs/study";  // study.out_dir: one <id>.h5 per experiment, work dirs <id>/
+  int64_t ranks_per_experiment = 1;    // study.ranks_per_experiment
+};
+
+struct StudySummary {
+  int finished = 0, failed = 0, skipped = 0;
+  double wall_seconds = 0.0;  // of the whole study
+  double busy_seconds = 0.0;  // summed over workers: time spent inside experiments
+  int workers = 1;
+  double efficiency() const { return wall_seconds > 0 ? busy_seconds / (wall_seconds * workers) : 0.0; }
+};
+
+// Hands out experiment indices: next() returns the next one to run, or -1 when none is left.
+// report(index, status, seconds) records a finished one. The single-process queue runs them in
+// order; an MPI coordinator implements the same contract across rank groups.
+class WorkQueue {
+ public:
+  virtual ~WorkQueue() = default;
+  virtual int next() = 0;
+  virtual void report(int index, ExperimentStatus status, double seconds) = 0;
+};
+
+// Runs the experiments this process is handed; returns the summary of this process's share.
+StudySummary run_study(const StudyConfig& study, const std::vector<Experiment>& experiments, WorkQueue& queue,
+                       int devices);
+
+// The queue of a single process: every experiment, in order.
+class SequentialQueue : public WorkQueue {
+ public:
+  explicit SequentialQueue(int count) : count_(count) {}
+  int next() override { return next_ < count_ ? next_++ : -1; }
+  void report(int, ExperimentStatus, double) override {}
+
+ private:
+  int count_, next_ = 0;
+};
+
+}  // namespace dnas::sweep

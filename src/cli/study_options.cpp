@@ -1,0 +1,188 @@
+#include "study_options.h"
+
+#include <boost/program_options.hpp>
+
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "dnas/cli/options.h"
+#include "dnas/core/error.h"
+
+namespace po = boost::program_options;
+
+namespace dnas::cli {
+namespace {
+
+struct StudyFile {
+  std::string search_config, train_config, eval_seeds = "0", published;
+  bool retrain = true, eval_layers_from_search = false;
+};
+
+po::options_description study_keys(sweep::StudyConfig& s, StudyFile& f) {
+  po::options_description d("Study settings ([study] section; grid keys in [grid])");
+  d.add_options()
+      ("study.name", po::value(&s.name)->default_value(s.name), "title of the report")
+      ("study.out_dir", po::value(&s.out_dir)->default_value(s.out_dir), "one <id>.h5 per experiment plus work dirs")
+      ("study.ranks_per_experiment", po::value(&s.ranks_per_experiment)->default_value(s.ranks_per_experiment), "ranks that run one experiment together")
+      ("study.search_config", po::value(&f.search_config)->default_value(""), "base search config (.ini); empty: retrain-only study")
+      ("study.train_config", po::value(&f.train_config)->default_value(""), "base retrain config (.ini)")
+      ("study.retrain", po::value(&f.retrain)->default_value(f.retrain), "retrain and test every searched cell")
+      ("study.eval_seeds", po::value(&f.eval_seeds)->default_value(f.eval_seeds), "retrain seeds per searched cell, space separated")
+      ("study.eval_layers_from_search", po::value(&f.eval_layers_from_search)->default_value(false), "retrain with the search's supernet.layers (Stretchable Cells)")
+      ("study.published", po::value(&f.published)->default_value(""), "published genotypes to retrain beside the searched ones (e.g. DARTS_V2)");
+  return d;
+}
+
+std::vector<std::string> words(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+std::string fmt_index(int i) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "e%03d", i);
+  return buf;
+}
+
+std::string sanitize(std::string s) {
+  for (auto& ch : s)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' && ch != '-') ch = '_';
+  return s;
+}
+
+using Grid = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+// Every combination of the grid's values, first key slowest.
+std::vector<std::vector<std::pair<std::string, std::string>>> expand(const Grid& grid) {
+  std::vector<std::vector<std::pair<std::string, std::string>>> points{{}};
+  for (const auto& [key, values] : grid) {
+    std::vector<std::vector<std::pair<std::string, std::string>>> next;
+    for (const auto& p : points)
+      for (const auto& v : values) {
+        auto q = p;
+        q.emplace_back(key, v);
+        next.push_back(q);
+      }
+    points = next;
+  }
+  return points;
+}
+
+}  // namespace
+
+StudyCommand parse_study_command(const std::vector<std::string>& args) {
+  StudyCommand cmd;
+  StudyFile file;
+  auto keys = study_keys(cmd.study, file);
+  std::string config_file;
+  po::options_description all;
+  all.add_options()("help,h", "")("config,c", po::value(&config_file), "study file (.ini)");
+  all.add(keys);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).run(), vm);
+  } catch (const po::error& e) {
+    fail(std::string("bad command-line option: ") + e.what(), "command line", "see `dnas sweep --help`");
+  }
+  if (vm.count("help")) {
+    cmd.help = true;
+    return cmd;
+  }
+  if (!vm.count("config")) fail("no study file", "command line", "dnas sweep --config STUDY.ini");
+  config_file = vm["config"].as<std::string>();
+  std::ifstream in(config_file);
+  if (!in) fail("cannot open study file", config_file, "check the path given to --config");
+  Grid search_grid, train_grid;
+  try {
+    auto parsed = po::parse_config_file(in, keys, /*allow_unregistered=*/true);
+    for (const auto& opt : parsed.options) {
+      if (!opt.unregistered) continue;
+      if (opt.string_key.rfind("grid.", 0) != 0)
+        fail("unknown key '" + opt.string_key + "'", config_file,
+             "study files have a [study] section and a [grid] section; `dnas sweep --help` lists the keys");
+      const std::string key = opt.string_key.substr(5);
+      auto values = words(opt.value.empty() ? "" : opt.value.front());
+      if (values.empty()) fail("grid key '" + key + "' has no values", config_file, "list values separated by spaces");
+      if (key.rfind("retrain.", 0) == 0)
+        train_grid.emplace_back(key.substr(8), values);
+      else
+        search_grid.emplace_back(key, values);
+    }
+    po::store(parsed, vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fail(std::string("bad setting: ") + e.what(), config_file, "`dnas sweep --help` lists the keys");
+  }
+  if (cmd.study.ranks_per_experiment < 1) fail("must be >= 1", config_file + ": study.ranks_per_experiment");
+  std::vector<uint64_t> seeds;
+  for (const auto& w : words(file.eval_seeds)) {
+    try {
+      seeds.push_back(std::stoull(w));
+    } catch (const std::exception&) {
+      fail("eval seed '" + w + "' is not a number", config_file + ": study.eval_seeds", "e.g. eval_seeds = 0 1 2");
+    }
+  }
+  if (!file.retrain) seeds.clear();
+  auto train_base = [&](const std::vector<std::pair<std::string, std::string>>& overrides) {
+    std::vector<std::string> a;
+    if (!file.train_config.empty()) a = {"--config", file.train_config};
+    for (const auto& [k, v] : overrides) a.push_back("--" + k + "=" + v);
+    auto t = parse_train_command(a).config;
+    t.run.config_text = to_ini(t);
+    return t;
+  };
+  int index = 0;
+  auto make_id = [&](const std::vector<std::pair<std::string, std::string>>& grid) {
+    std::string id = fmt_index(index++);
+    for (const auto& [k, v] : grid) id += "_" + sanitize(k) + "-" + sanitize(v);
+    return id;
+  };
+  for (const auto& train_point : expand(train_grid)) {
+    if (!file.search_config.empty())
+      for (const auto& point : expand(search_grid)) {
+        sweep::Experiment e;
+        std::vector<std::string> a = {"--config", file.search_config};
+        for (const auto& [k, v] : point) a.push_back("--" + k + "=" + v);
+        e.search = parse_search_command(a).config;
+        e.search->run.config_text = to_ini(*e.search);
+        e.train = train_base(train_point);
+        e.grid = point;
+        for (const auto& [k, v] : train_point) e.grid.emplace_back("retrain." + k, v);
+        e.id = make_id(e.grid);
+        e.eval_seeds = seeds;
+        e.eval_layers_from_search = file.eval_layers_from_search;
+        cmd.experiments.push_back(std::move(e));
+      }
+    for (const auto& name : words(file.published)) {
+      sweep::Experiment e;
+      auto overrides = train_point;
+      overrides.emplace_back("model.genotype", name);
+      e.train = train_base(overrides);
+      e.grid = {{"genotype", name}};
+      for (const auto& [k, v] : train_point) e.grid.emplace_back("retrain." + k, v);
+      e.id = make_id(e.grid);
+      e.eval_seeds = seeds.empty() ? std::vector<uint64_t>{0} : seeds;
+      cmd.experiments.push_back(std::move(e));
+    }
+  }
+  if (cmd.experiments.empty())
+    fail("the study has no experiments", config_file, "set study.search_config (and a [grid]) or study.published");
+  return cmd;
+}
+
+std::string study_help() {
+  sweep::StudyConfig s;
+  StudyFile f;
+  std::ostringstream out;
+  out << "usage: [mpirun -np N] dnas sweep --config STUDY.ini [--study.key=value ...]\n\n"
+      << "[grid] keys are search-config keys (search.method, search.seed, supernet.layers, ...) with\n"
+      << "space-separated values; keys prefixed retrain. (retrain.model.channels) vary the retrain.\n\n"
+      << study_keys(s, f);
+  return out.str();
+}
+
+}  // namespace dnas::cli

@@ -1,0 +1,124 @@
+#include "dnas/sweep/experiment.h"
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "dnas/core/error.h"
+#include "dnas/core/signals.h"
+#include "dnas/search/search_loop.h"
+#include "dnas/search/search_results.h"
+#include "dnas/store/h5_file.h"
+#include "dnas/store/provenance.h"
+#include "dnas/train/train_results.h"
+#include "dnas/train/trainer.h"
+
+namespace dnas::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool finished(const std::string& results_file) {
+  if (!fs::exists(results_file)) return false;
+  try {
+    store::H5File f(results_file, store::H5File::Mode::Read);
+    return f.has_attribute("/", "status") && f.string_attribute("/", "status") == "finished";
+  } catch (const Error&) {
+    return false;  // damaged: run it again
+  }
+}
+
+struct Outcome {
+  std::optional<search::SearchResult> search;
+  std::vector<std::pair<uint64_t, train::TrainResult>> trains;
+  std::string status = "finished", error;
+};
+
+void write_experiment(const Experiment& e, const std::string& path, const Outcome& o, int devices) {
+  store::write_atomically(path, [&](store::H5File& f) {
+    std::string config = e.search ? e.search->run.config_text : std::string();
+    config += (config.empty() ? "" : "\n") + e.train.run.config_text;
+    store::write_provenance(f, {"experiment", o.status, o.error, config});
+    f.set_attribute("/", "id", e.id);
+    for (const auto& [key, value] : e.grid) f.set_attribute("/", "grid." + key, value);
+    f.set_attribute("/", "devices", static_cast<int64_t>(devices));
+    f.set_attribute("/", "dataset", e.search ? e.search->data.dataset : e.train.data.dataset);
+    f.set_attribute("/", "method", e.search ? e.search->run.method : "published " + e.train.model.genotype);
+    double search_seconds = 0.0, train_seconds = 0.0;
+    if (o.search) {
+      search_seconds = o.search->seconds;
+      search::write_search_results(f, "/search", *o.search, e.search->run.method);
+      f.set_attribute("/", "search_seed", static_cast<int64_t>(e.search->run.seed));
+      f.set_attribute("/", "layers", e.search->supernet.layers);
+      f.set_attribute("/", "genotype", genotype::to_string(o.search->genotype));
+      f.set_attribute("/", "genotype_hash", genotype::genotype_hash(o.search->genotype));
+    } else {
+      f.set_attribute("/", "genotype", e.train.model.genotype);
+    }
+    std::vector<double> test_acc;
+    for (const auto& [seed, r] : o.trains) {
+      train::write_train_results(f, "/train/seed" + std::to_string(seed), r);
+      train_seconds += r.seconds;
+      test_acc.push_back(r.test_acc);
+    }
+    if (!o.trains.empty()) {
+      const auto& r = o.trains.front().second;
+      f.write_tensor("/test_acc", torch::tensor(test_acc, torch::kFloat64));
+      f.set_attribute("/", "parameters", r.cost.parameters);
+      f.set_attribute("/", "multiply_adds", r.cost.multiply_adds);
+      f.set_attribute("/", "skip_connections_normal", static_cast<int64_t>(genotype::count_op(r.genotype.normal, "skip_connect")));
+      f.set_attribute("/", "skip_connections_reduce", static_cast<int64_t>(genotype::count_op(r.genotype.reduce, "skip_connect")));
+      if (!o.search) f.set_attribute("/", "genotype_hash", genotype::genotype_hash(r.genotype));
+    }
+    f.set_attribute("/", "search_seconds", search_seconds);
+    f.set_attribute("/", "search_gpu_days", search_seconds * devices / 86400.0);
+    f.set_attribute("/", "train_seconds", train_seconds);
+  });
+}
+
+}  // namespace
+
+std::string experiment_file(const std::string& out_dir, const std::string& id) {
+  return (fs::path(out_dir) / (id + ".h5")).string();
+}
+
+ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir, int devices) {
+  const auto path = experiment_file(out_dir, e.id);
+  if (finished(path)) {
+    spdlog::info("sweep: {} already finished, skipped", e.id);
+    return ExperimentStatus::Skipped;
+  }
+  const fs::path dir = fs::path(out_dir) / e.id;
+  fs::create_directories(dir);
+  Outcome o;
+  try {
+    std::string genotype_source = e.train.model.genotype;
+    if (e.search) {
+      auto sc = *e.search;
+      sc.run.out_dir = (dir / "search").string();
+      sc.run.resume = fs::exists(dir / "search" / "checkpoint.h5");
+      o.search = search::run_search(sc);
+      genotype_source = sc.run.out_dir;
+    }
+    for (uint64_t seed : e.eval_seeds) {
+      auto tc = e.train;
+      tc.run.seed = seed;
+      tc.run.out_dir = (dir / ("train_seed" + std::to_string(seed))).string();
+      tc.run.resume = fs::exists(fs::path(tc.run.out_dir) / "checkpoint.h5");
+      tc.model.genotype = genotype_source;
+      if (e.eval_layers_from_search && e.search) tc.model.layers = e.search->supernet.layers;
+      o.trains.emplace_back(seed, train::run_training(tc));
+    }
+  } catch (const core::Interrupted&) {
+    throw;  // the running phase checkpointed; the experiment resumes on the next sweep
+  } catch (const std::exception& ex) {
+    o.status = "failed";
+    o.error = ex.what();
+    spdlog::error("sweep: {} failed: {}", e.id, ex.what());
+  }
+  write_experiment(e, path, o, devices);
+  return o.status == "finished" ? ExperimentStatus::Finished : ExperimentStatus::Failed;
+}
+
+}  // namespace dnas::sweep

@@ -1,0 +1,213 @@
+#include "dnas/sweep/report.h"
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "dnas/core/error.h"
+#include "dnas/store/h5_file.h"
+#include "dnas/store/provenance.h"
+
+namespace dnas::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+}
+
+// Sample standard deviation (n - 1); 0 for fewer than two values.
+double stdev(const std::vector<double>& v) {
+  if (v.size() < 2) return 0.0;
+  const double m = mean(v);
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / static_cast<double>(v.size() - 1));
+}
+
+double number_or(const store::H5File& f, const std::string& key, double fallback) {
+  return f.has_attribute("/", key) ? f.number_attribute("/", key) : fallback;
+}
+
+bool is_seed_key(const std::string& key) { return key.find("seed") != std::string::npos; }
+
+}  // namespace
+
+std::vector<ExperimentSummary> load_experiments(const std::string& dir) {
+  if (!fs::is_directory(dir)) fail("not a directory", dir, "give the study's out_dir");
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().extension() == ".h5") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  std::vector<ExperimentSummary> out;
+  for (const auto& path : files) {
+    store::H5File f(path.string(), store::H5File::Mode::Read);
+    if (!f.has_attribute("/", "kind") || f.string_attribute("/", "kind") != "experiment") continue;
+    ExperimentSummary e;
+    e.file = path.string();
+    e.id = f.string_attribute("/", "id");
+    e.status = f.string_attribute("/", "status");
+    e.error = f.string_attribute("/", "error");
+    e.method = f.string_attribute("/", "method");
+    for (const auto& key : f.attribute_names("/"))
+      if (key.rfind("grid.", 0) == 0) e.grid[key.substr(5)] = f.string_attribute("/", key);
+    if (f.exists("test_acc")) {
+      auto acc = f.read_tensor("test_acc").to(torch::kFloat64).contiguous();
+      e.test_acc.assign(acc.data_ptr<double>(), acc.data_ptr<double>() + acc.numel());
+    }
+    e.parameters = number_or(f, "parameters", 0);
+    e.multiply_adds = number_or(f, "multiply_adds", 0);
+    e.search_gpu_days = number_or(f, "search_gpu_days", 0);
+    e.skips_normal = number_or(f, "skip_connections_normal", 0);
+    e.skips_reduce = number_or(f, "skip_connections_reduce", 0);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experiments,
+                                 const std::vector<std::string>& group_by) {
+  std::vector<std::string> keys = group_by;
+  if (keys.empty()) {
+    std::map<std::string, std::set<std::string>> values;
+    for (const auto& e : experiments)
+      for (const auto& [k, v] : e.grid) values[k].insert(v);
+    for (const auto& [k, v] : values)
+      if (!is_seed_key(k) && v.size() > 1 && k.find("method") == std::string::npos) keys.push_back(k);
+  }
+  std::map<std::string, std::vector<const ExperimentSummary*>> groups;
+  std::vector<std::string> order;
+  for (const auto& e : experiments) {
+    std::string name = e.method;
+    for (const auto& k : keys) {
+      auto it = e.grid.find(k);
+      name += ", " + k + "=" + (it == e.grid.end() ? "-" : it->second);
+    }
+    if (!groups.count(name)) order.push_back(name);
+    groups[name].push_back(&e);
+  }
+  std::vector<ReportRow> rows;
+  for (const auto& name : order) {
+    ReportRow row;
+    row.group = name;
+    std::vector<double> per_search, within_std, all, params, madds, days, skn, skr;
+    for (const auto* e : groups[name]) {
+      ++row.runs;
+      if (e->status != "finished" || e->test_acc.empty()) continue;
+      ++row.finished;
+      std::vector<double> err;
+      for (double a : e->test_acc) err.push_back(100.0 * (1.0 - a));
+      per_search.push_back(mean(err));
+      if (err.size() > 1) within_std.push_back(stdev(err));
+      all.insert(all.end(), err.begin(), err.end());
+      row.eval_seeds = std::max<int>(row.eval_seeds, static_cast<int>(err.size()));
+      params.push_back(e->parameters / 1e6);
+      madds.push_back(e->multiply_adds / 1e6);
+      days.push_back(e->search_gpu_days);
+      skn.push_back(e->skips_normal);
+      skr.push_back(e->skips_reduce);
+    }
+    row.search_seeds = static_cast<int>(per_search.size());
+    row.error_mean = mean(per_search);
+    row.error_std_search = stdev(per_search);
+    row.error_std_eval = mean(within_std);
+    row.best_error = all.empty() ? 0.0 : *std::min_element(all.begin(), all.end());
+    row.params_m = mean(params);
+    row.madds_m = mean(madds);
+    row.gpu_days = mean(days);
+    row.skips_normal = mean(skn);
+    row.skips_reduce = mean(skr);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::string format_report(const std::vector<ReportRow>& rows, const std::string& title, const std::string& format) {
+  const std::vector<std::string> head = {"method", "test error % (± std over search seeds)", "± std over eval seeds",
+                                         "best %", "params (M)", "mult-adds (M)", "search cost (GPU-days)",
+                                         "skips (normal/reduce)", "runs (finished/total)"};
+  auto cells = [](const ReportRow& r) {
+    return std::vector<std::string>{
+        r.group,
+        r.finished ? fmt::format("{:.2f} ± {:.2f}", r.error_mean, r.error_std_search) : "-",
+        r.finished ? fmt::format("{:.2f}", r.error_std_eval) : "-",
+        r.finished ? fmt::format("{:.2f}", r.best_error) : "-",
+        fmt::format("{:.3f}", r.params_m),
+        fmt::format("{:.1f}", r.madds_m),
+        fmt::format("{:.4f}", r.gpu_days),
+        fmt::format("{:.1f}/{:.1f}", r.skips_normal, r.skips_reduce),
+        fmt::format("{}/{} ({} search x {} eval seeds)", r.finished, r.runs, r.search_seeds, r.eval_seeds)};
+  };
+  std::string out;
+  if (format == "csv") {
+    out = "method,error_mean,error_std_search_seeds,error_std_eval_seeds,best_error,params_m,madds_m,gpu_days,"
+          "skips_normal,skips_reduce,finished,runs\n";
+    for (const auto& r : rows)
+      out += fmt::format("\"{}\",{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.2f},{:.6f},{:.2f},{:.2f},{},{}\n", r.group,
+                         r.error_mean, r.error_std_search, r.error_std_eval, r.best_error, r.params_m, r.madds_m,
+                         r.gpu_days, r.skips_normal, r.skips_reduce, r.finished, r.runs);
+    return out;
+  }
+  if (format == "tex") {
+    out = "% " + title + "\n\\begin{tabular}{lcccccccc}\n\\hline\n";
+    for (size_t i = 0; i < head.size(); ++i) out += (i ? " & " : "") + head[i];
+    out += " \\\\\n\\hline\n";
+    for (const auto& r : rows) {
+      auto c = cells(r);
+      for (size_t i = 0; i < c.size(); ++i) {
+        std::string cell = c[i];
+        for (size_t p; (p = cell.find("±")) != std::string::npos;) cell.replace(p, std::string("±").size(), "$\\pm$");
+        for (size_t p = 0; (p = cell.find('_', p)) != std::string::npos; p += 2) cell.replace(p, 1, "\\_");
+        out += (i ? " & " : "") + cell;
+      }
+      out += " \\\\\n";
+    }
+    return out + "\\hline\n\\end{tabular}\n";
+  }
+  if (format != "md") fail("unknown report format '" + format + "'", "--format", "md | csv | tex");
+  out = "### " + title + "\n\n|";
+  for (const auto& h : head) out += " " + h + " |";
+  out += "\n|";
+  for (size_t i = 0; i < head.size(); ++i) out += "---|";
+  out += "\n";
+  for (const auto& r : rows) {
+    out += "|";
+    for (const auto& c : cells(r)) out += " " + c + " |";
+    out += "\n";
+  }
+  return out;
+}
+
+void write_report(const std::string& path, const std::vector<ReportRow>& rows, const std::string& title) {
+  store::write_atomically(path, [&](store::H5File& f) {
+    store::write_provenance(f, {"report", "finished", "", title});
+    std::vector<std::string> groups;
+    std::map<std::string, std::vector<double>> cols;
+    for (const auto& r : rows) {
+      groups.push_back(r.group);
+      cols["error_mean"].push_back(r.error_mean);
+      cols["error_std_search_seeds"].push_back(r.error_std_search);
+      cols["error_std_eval_seeds"].push_back(r.error_std_eval);
+      cols["best_error"].push_back(r.best_error);
+      cols["params_m"].push_back(r.params_m);
+      cols["madds_m"].push_back(r.madds_m);
+      cols["search_gpu_days"].push_back(r.gpu_days);
+      cols["skips_normal"].push_back(r.skips_normal);
+      cols["skips_reduce"].push_back(r.skips_reduce);
+      cols["finished"].push_back(r.finished);
+      cols["runs"].push_back(r.runs);
+    }
+    f.write_strings("/table/group", groups);
+    for (const auto& [name, v] : cols) f.write_tensor("/table/" + name, torch::tensor(v, torch::kFloat64));
+    f.set_attribute("/table", "title", title);
+  });
+}
+
+}  // namespace dnas::sweep
