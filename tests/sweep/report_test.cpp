@@ -1,0 +1,58 @@
+#include "dnas/sweep/report.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace dnas::sweep {
+namespace {
+
+ExperimentSummary experiment(const std::string& method, const std::string& seed, const std::string& layers,
+                             std::vector<double> acc, const std::string& status = "finished") {
+  ExperimentSummary e;
+  e.method = method;
+  e.status = status;
+  e.grid = {{"search.method", method}, {"search.seed", seed}, {"supernet.layers", layers}};
+  e.test_acc = std::move(acc);
+  e.parameters = 3.3e6;
+  e.multiply_adds = 5e8;
+  e.search_gpu_days = 0.5;
+  return e;
+}
+
+TEST(Report, MeanAndStdOverSearchAndEvalSeeds) {
+  // darts, L=8: search seed 0 -> errors 10, 12 (mean 11); seed 1 -> 14, 14 (mean 14).
+  std::vector<ExperimentSummary> ex = {experiment("darts", "0", "8", {0.90, 0.88}),
+                                       experiment("darts", "1", "8", {0.86, 0.86}),
+                                       experiment("darts", "2", "8", {}, "failed"),
+                                       experiment("darts", "0", "12", {0.95, 0.95}),
+                                       experiment("gdas", "0", "8", {0.80, 0.70})};
+  auto rows = aggregate(ex);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].group, "darts, supernet.layers=8");
+  EXPECT_EQ(rows[0].runs, 3);
+  EXPECT_EQ(rows[0].finished, 2);
+  EXPECT_NEAR(rows[0].error_mean, 12.5, 1e-9);
+  EXPECT_NEAR(rows[0].error_std_search, std::sqrt(4.5), 1e-9);  // sample std of {11, 14}
+  EXPECT_NEAR(rows[0].error_std_eval, std::sqrt(2.0) / 2, 1e-9);  // mean of {sqrt(2), 0}
+  EXPECT_NEAR(rows[0].best_error, 10.0, 1e-9);
+  EXPECT_NEAR(rows[0].params_m, 3.3, 1e-9);
+  EXPECT_EQ(rows[0].search_seeds, 2);
+  EXPECT_EQ(rows[1].group, "darts, supernet.layers=12");
+  EXPECT_NEAR(rows[2].error_mean, 25.0, 1e-9);
+  // Grouping only by method merges the layer counts.
+  auto by_method = aggregate(ex, {"search.method"});
+  EXPECT_EQ(by_method.size(), 2u);
+  EXPECT_EQ(by_method[0].finished, 3);
+}
+
+TEST(Report, FormatsAndUnknownFormat) {
+  auto rows = aggregate({experiment("darts", "0", "8", {0.9})});
+  EXPECT_NE(format_report(rows, "t", "md").find("| darts | 10.00 ± 0.00 |"), std::string::npos);
+  EXPECT_NE(format_report(rows, "t", "csv").find("\"darts\",10.0000"), std::string::npos);
+  EXPECT_NE(format_report(rows, "t", "tex").find("$\\pm$"), std::string::npos);
+  EXPECT_THROW(format_report(rows, "t", "html"), std::exception);
+}
+
+}  // namespace
+}  // namespace dnas::sweep
