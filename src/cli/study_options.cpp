@@ -18,6 +18,7 @@ namespace {
 struct StudyFile {
   std::string search_config, train_config, eval_seeds = "0", published;
   bool retrain = true, eval_layers_from_search = false;
+  int64_t threads = 0;
 };
 
 po::options_description study_keys(sweep::StudyConfig& s, StudyFile& f) {
@@ -31,7 +32,8 @@ po::options_description study_keys(sweep::StudyConfig& s, StudyFile& f) {
       ("study.retrain", po::value(&f.retrain)->default_value(f.retrain), "retrain and test every searched cell")
       ("study.eval_seeds", po::value(&f.eval_seeds)->default_value(f.eval_seeds), "retrain seeds per searched cell, space separated")
       ("study.eval_layers_from_search", po::value(&f.eval_layers_from_search)->default_value(false), "retrain with the search's supernet.layers (Stretchable Cells)")
-      ("study.published", po::value(&f.published)->default_value(""), "published genotypes to retrain beside the searched ones (e.g. DARTS_V2)");
+      ("study.published", po::value(&f.published)->default_value(""), "published genotypes to retrain beside the searched ones (e.g. DARTS_V2)")
+      ("study.threads", po::value(&f.threads)->default_value(0), "intra-op threads of every experiment (0 = the configs' run.threads)");
   return d;
 }
 
@@ -80,7 +82,8 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
   auto keys = study_keys(cmd.study, file);
   std::string config_file;
   po::options_description all;
-  all.add_options()("help,h", "")("config,c", po::value(&config_file), "study file (.ini)");
+  all.add_options()("help,h", "")("config,c", po::value(&config_file), "study file (.ini)")(
+      "only", po::value(&cmd.only), "run only experiment INDEX (0-based; job arrays)");
   all.add(keys);
   po::variables_map vm;
   try {
@@ -131,6 +134,7 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
     std::vector<std::string> a;
     if (!file.train_config.empty()) a = {"--config", file.train_config};
     for (const auto& [k, v] : overrides) a.push_back("--" + k + "=" + v);
+    if (file.threads > 0) a.push_back("--run.threads=" + std::to_string(file.threads));
     auto t = parse_train_command(a).config;
     t.run.config_text = to_ini(t);
     return t;
@@ -147,6 +151,7 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
         sweep::Experiment e;
         std::vector<std::string> a = {"--config", file.search_config};
         for (const auto& [k, v] : point) a.push_back("--" + k + "=" + v);
+        if (file.threads > 0) a.push_back("--run.threads=" + std::to_string(file.threads));
         e.search = parse_search_command(a).config;
         e.search->run.config_text = to_ini(*e.search);
         e.train = train_base(train_point);
@@ -171,6 +176,9 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
   }
   if (cmd.experiments.empty())
     fail("the study has no experiments", config_file, "set study.search_config (and a [grid]) or study.published");
+  if (cmd.only >= static_cast<int>(cmd.experiments.size()))
+    fail("--only " + std::to_string(cmd.only) + " is past the last experiment", config_file,
+         "the study has " + std::to_string(cmd.experiments.size()) + " experiments (0-based)");
   return cmd;
 }
 
@@ -178,7 +186,7 @@ std::string study_help() {
   sweep::StudyConfig s;
   StudyFile f;
   std::ostringstream out;
-  out << "usage: [mpirun -np N] dnas sweep --config STUDY.ini [--study.key=value ...]\n\n"
+  out << "usage: [mpirun -np N] dnas sweep --config STUDY.ini [--study.key=value ...] [--only INDEX]\n\n"
       << "[grid] keys are search-config keys (search.method, search.seed, supernet.layers, ...) with\n"
       << "space-separated values; keys prefixed retrain. (retrain.model.channels) vary the retrain.\n\n"
       << study_keys(s, f);

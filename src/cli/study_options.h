@@ -12,6 +12,7 @@ struct StudyCommand {
   sweep::StudyConfig study;
   std::vector<sweep::Experiment> experiments;
   bool help = false;
+  int only = -1;  // --only INDEX: run just that experiment (job arrays)
 };
 
 // args: `--config STUDY.ini` plus `--study.key=value` overrides.

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "dnas/comm/mpi_world.h"
 #include "dnas/core/error.h"
 #include "dnas/core/log.h"
 #include "dnas/core/progress.h"
@@ -41,16 +42,32 @@ int sweep_command(const std::vector<std::string>& args) {
     std::cout << study_help();
     return 0;
   }
-  core::init_logging(0);
-  spdlog::info("sweep: study '{}' with {} experiments into {}", cmd.study.name, cmd.experiments.size(),
-               cmd.study.out_dir);
-  sweep::SequentialQueue queue(static_cast<int>(cmd.experiments.size()));
-  auto summary = sweep::run_study(cmd.study, cmd.experiments, queue, static_cast<int>(cmd.study.ranks_per_experiment));
-  spdlog::info("sweep: {} finished, {} failed, {} skipped in {}; schedule efficiency {:.0f}% (busy / wall x workers)",
-               summary.finished, summary.failed, summary.skipped, core::Progress::format_duration(summary.wall_seconds),
-               100 * summary.efficiency());
-  std::cout << "\n" << report_table(cmd.study.out_dir, cmd.study.name, "md", {});
-  return summary.failed ? 1 : 0;
+  auto& world = comm::MpiWorld::get();
+  core::init_logging(world.rank());
+  if (cmd.study.ranks_per_experiment != 1)
+    fail("data-parallel experiments (study.ranks_per_experiment > 1) are not available yet", "study.ranks_per_experiment",
+         "set it to 1: every rank runs whole experiments");
+  spdlog::info("sweep: study '{}' with {} experiments into {}, {} ranks", cmd.study.name, cmd.experiments.size(),
+               cmd.study.out_dir, world.size());
+  sweep::SingleQueue one(cmd.only);
+  comm::SharedCounter counter;
+  sweep::SharedQueue shared(counter, static_cast<int>(cmd.experiments.size()));
+  sweep::WorkQueue& queue = cmd.only >= 0 ? static_cast<sweep::WorkQueue&>(one) : shared;
+  auto mine = sweep::run_study(cmd.study, cmd.experiments, queue, static_cast<int>(cmd.study.ranks_per_experiment));
+  // Totals over ranks; rank 0 prints the table once everyone is done.
+  sweep::StudySummary s;
+  s.finished = static_cast<int>(world.sum(mine.finished));
+  s.failed = static_cast<int>(world.sum(mine.failed));
+  s.skipped = static_cast<int>(world.sum(mine.skipped));
+  s.busy_seconds = world.sum(mine.busy_seconds);
+  s.wall_seconds = world.max(mine.wall_seconds);
+  s.workers = world.size();
+  if (world.rank() == 0) {
+    spdlog::info("sweep: {} finished, {} failed, {} skipped in {}; schedule efficiency {:.0f}% (busy / wall x ranks)",
+                 s.finished, s.failed, s.skipped, core::Progress::format_duration(s.wall_seconds), 100 * s.efficiency());
+    std::cout << "\n" << report_table(cmd.study.out_dir, cmd.study.name, "md", {});
+  }
+  return s.failed ? 1 : 0;
 }
 
 int report_command(const std::vector<std::string>& args) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dnas/comm/mpi_world.h"
 #include "dnas/sweep/experiment.h"
 
 namespace dnas::sweep {
@@ -47,6 +48,33 @@ class SequentialQueue : public WorkQueue {
 
  private:
   int count_, next_ = 0;
+};
+
+// Experiments drawn from a counter shared by every rank: each free rank takes the next index.
+class SharedQueue : public WorkQueue {
+ public:
+  SharedQueue(comm::SharedCounter& counter, int count) : counter_(counter), count_(count) {}
+  int next() override {
+    const int64_t i = counter_.fetch_add(1);
+    return i < count_ ? static_cast<int>(i) : -1;
+  }
+  void report(int, ExperimentStatus, double) override {}
+
+ private:
+  comm::SharedCounter& counter_;
+  int count_;
+};
+
+// The queue of one experiment (job arrays: `dnas sweep --only INDEX`).
+class SingleQueue : public WorkQueue {
+ public:
+  explicit SingleQueue(int index) : index_(index) {}
+  int next() override { return taken_ ? -1 : (taken_ = true, index_); }
+  void report(int, ExperimentStatus, double) override {}
+
+ private:
+  int index_;
+  bool taken_ = false;
 };
 
 }  // namespace dnas::sweep
