@@ -1,6 +1,7 @@
 """End-to-end: the dnas binary searches, retrains and resumes on a tiny generated dataset, and
 every file it writes (results.h5, checkpoint.h5) is readable with h5py."""
 import os
+import shutil
 import struct
 import subprocess
 
@@ -97,7 +98,7 @@ def test_bad_checkpoint_is_refused_without_damage(data_root, tmp_path):
     assert (out / "checkpoint.h5").read_bytes() == before
 
 
-def test_sweep_report_and_rerun(data_root, tmp_path):
+def write_tiny_study(data_root, tmp_path):
     (tmp_path / "search.ini").write_text(
         "[supernet]\nchannels = 4\nlayers = 3\nsteps = 2\n[search]\nepochs = 1\nsteps_per_epoch = 2\n"
         "eval_batches = 1\n[data]\nbatch_size = 16\nlimit = 64\n"
@@ -110,6 +111,11 @@ def test_sweep_report_and_rerun(data_root, tmp_path):
         f"[study]\nname = tiny\nout_dir = {out}\nsearch_config = {tmp_path / 'search.ini'}\n"
         f"train_config = {tmp_path / 'train.ini'}\neval_seeds = 0 1\npublished = DARTS_V2\n"
         "[grid]\nsearch.method = darts_1st gdas\nsearch.seed = 0 1\n")
+    return out
+
+
+def test_sweep_report_and_rerun(data_root, tmp_path):
+    out = write_tiny_study(data_root, tmp_path)
     p = run("sweep", "--config", str(tmp_path / "study.ini"))
     assert p.returncode == 0, p.stderr
     assert "| darts_1st |" in p.stdout and "| gdas |" in p.stdout and "published DARTS_V2" in p.stdout
@@ -134,3 +140,20 @@ def test_sweep_report_and_rerun(data_root, tmp_path):
     for fmt in ("csv", "tex"):
         r = run("report", str(out), "--format", fmt, "--table", "tiny")
         assert r.returncode == 0 and "darts" in r.stdout
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="OpenMPI not installed")
+def test_sweep_under_mpirun_splits_the_experiments(data_root, tmp_path):
+    out = write_tiny_study(data_root, tmp_path)
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    p = subprocess.run(["mpirun", "--oversubscribe", "-np", "2", DNAS, "sweep", "--config", str(tmp_path / "study.ini")],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.count("| gdas |") == 1  # rank 0 prints the table once
+    # Totals over both ranks: each experiment ran exactly once (no rank re-ran or skipped one).
+    assert "5 finished, 0 failed, 0 skipped" in p.stdout + p.stderr
+    finished = 0
+    for path in out.glob("e*.h5"):
+        with h5py.File(path, "r") as f:
+            finished += f.attrs["status"] == "finished"
+    assert finished == 5
