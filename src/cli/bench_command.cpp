@@ -5,23 +5,12 @@
 
 #include "dnas/core/error.h"
 #include "dnas/search/bench.h"
+#include "settings_parser.h"
 #include "subcommands.h"
 
 namespace po = boost::program_options;
 
 namespace dnas::cli {
-namespace {
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
-}  // namespace
-
 int bench_command(const std::vector<std::string>& args) {
   search::BenchOptions o;
   std::string shapes = "small,paper", modes = "weight,darts_1st,darts_2nd";

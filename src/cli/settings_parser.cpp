@@ -56,6 +56,14 @@ SettingsFlags parse_settings(const std::vector<std::string>& args, const po::opt
   return out;
 }
 
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
 std::string settings_help(const std::string& usage_line, const po::options_description& keys) {
   std::string file;
   std::ostringstream out;

@@ -18,6 +18,9 @@ struct SettingsFlags {
 SettingsFlags parse_settings(const std::vector<std::string>& args, const boost::program_options::options_description& keys,
                              const std::string& command);
 
+// "a,b,,c" -> {"a", "b", "c"}
+std::vector<std::string> split_list(const std::string& s);
+
 // Usage text: the command flags, then every key with its default.
 std::string settings_help(const std::string& usage_line, const boost::program_options::options_description& keys);
 

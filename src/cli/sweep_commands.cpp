@@ -12,20 +12,13 @@
 #include "dnas/sweep/report.h"
 #include "dnas/sweep/study.h"
 #include "study_options.h"
+#include "settings_parser.h"
 #include "subcommands.h"
 
 namespace po = boost::program_options;
 
 namespace dnas::cli {
 namespace {
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 std::string report_table(const std::string& dir, const std::string& title, const std::string& format,
                          const std::vector<std::string>& by) {
@@ -91,7 +84,7 @@ int report_command(const std::vector<std::string>& args) {
     std::cout << "usage: dnas report DIR [--table NAME] [--format md|csv|tex] [--by KEYS]\n\n" << d;
     return vm.count("help") ? 0 : 2;
   }
-  std::cout << report_table(dir, title, format, split_commas(by));
+  std::cout << report_table(dir, title, format, split_list(by));
   return 0;
 }
 

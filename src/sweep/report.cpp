@@ -136,8 +136,10 @@ std::string format_report(const std::vector<ReportRow>& rows, const std::string&
   auto cells = [](const ReportRow& r) {
     return std::vector<std::string>{
         r.group,
-        r.finished ? fmt::format("{:.2f} ± {:.2f}", r.error_mean, r.error_std_search) : "-",
-        r.finished ? fmt::format("{:.2f}", r.error_std_eval) : "-",
+        !r.finished ? "-"
+        : r.search_seeds > 1 ? fmt::format("{:.2f} ± {:.2f}", r.error_mean, r.error_std_search)
+                             : fmt::format("{:.2f}", r.error_mean),
+        r.finished && r.eval_seeds > 1 ? fmt::format("{:.2f}", r.error_std_eval) : "-",
         r.finished ? fmt::format("{:.2f}", r.best_error) : "-",
         fmt::format("{:.3f}", r.params_m),
         fmt::format("{:.1f}", r.madds_m),

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "dnas/core/error.h"
+#include "common/error_of.h"
 #include "dnas/store/checkpoint_file.h"
 #include "dnas/store/module_state.h"
 
@@ -27,14 +28,7 @@ class StoreTest : public ::testing::Test {
   fs::path dir_;
 };
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using dnas::testing::error_of;
 
 TEST_F(StoreTest, TensorsRoundTripExactly) {
   torch::manual_seed(0);

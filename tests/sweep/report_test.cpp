@@ -47,8 +47,8 @@ TEST(Report, MeanAndStdOverSearchAndEvalSeeds) {
 }
 
 TEST(Report, FormatsAndUnknownFormat) {
-  auto rows = aggregate({experiment("darts", "0", "8", {0.9})});
-  EXPECT_NE(format_report(rows, "t", "md").find("| darts | 10.00 ± 0.00 |"), std::string::npos);
+  auto rows = aggregate({experiment("darts", "0", "8", {0.9}), experiment("darts", "1", "8", {0.9})});
+  EXPECT_NE(format_report(rows, "t", "md").find("| darts | 10.00 ± 0.00 | - |"), std::string::npos);
   EXPECT_NE(format_report(rows, "t", "csv").find("\"darts\",10.0000"), std::string::npos);
   EXPECT_NE(format_report(rows, "t", "tex").find("$\\pm$"), std::string::npos);
   EXPECT_THROW(format_report(rows, "t", "html"), std::exception);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "data/test_files.h"
+#include "common/error_of.h"
 #include "dnas/core/error.h"
 #include "dnas/core/signals.h"
 #include "dnas/genotype/published.h"
@@ -21,14 +22,7 @@ namespace {
 
 using data::test_files::TempDir;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using dnas::testing::error_of;
 
 TEST(LrSchedule, ClosedFormValues) {
   TrainOptim o;
