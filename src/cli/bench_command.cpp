@@ -4,7 +4,10 @@
 #include <sstream>
 
 #include "dnas/core/error.h"
+#include "dnas/comm/mpi_world.h"
+#include "dnas/comm/process_group.h"
 #include "dnas/search/bench.h"
+#include "dnas/search/bench_data_parallel.h"
 #include "settings_parser.h"
 #include "subcommands.h"
 
@@ -23,7 +26,8 @@ int bench_command(const std::vector<std::string>& args) {
       ("op_set", po::value(&o.op_set)->default_value(o.op_set), "candidate op set")
       ("profile", po::value(&o.profile), "write a chrome://tracing trace of each case's timed steps to PREFIX.<shape>.<mode>.json")
       ("depthwise", po::value(&o.depthwise)->default_value(o.depthwise), "depthwise-conv kernel: auto | direct | torch (for comparisons)")
-      ("seed", po::value(&o.seed)->default_value(o.seed), "seed");
+      ("seed", po::value(&o.seed)->default_value(o.seed), "seed")
+      ("data_parallel", "under mpirun: weight steps with the batch split over all ranks, and the gradient all-reduce's share");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(d).run(), vm);
@@ -39,6 +43,15 @@ int bench_command(const std::vector<std::string>& args) {
   o.modes = split_list(modes);
   if (o.steps < 1) fail("--steps must be >= 1", "bench --steps", "");
   const int threads = o.threads > 0 ? static_cast<int>(o.threads) : 0;
+  if (vm.count("data_parallel")) {
+    auto& world = comm::MpiWorld::get();
+    auto group = comm::split_world(world.size());
+    auto rows = search::run_data_parallel_bench(o, *group);
+    if (world.rank() == 0)
+      std::cout << "dnas bench --data_parallel (" << world.size() << " ranks, backends "
+                << comm::available_backends() << ")\n\n" << search::format_data_parallel_table(rows);
+    return 0;
+  }
   std::cout << "dnas bench (" << (threads ? std::to_string(threads) : std::string("all")) << " threads)\n";
   auto rows = search::run_bench(o);
   std::cout << "\n" << search::format_bench_table(rows, threads);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "dnas/comm/mpi_world.h"
+#include "dnas/comm/process_group.h"
 #include "dnas/core/error.h"
 #include "dnas/core/log.h"
 #include "dnas/core/progress.h"
@@ -37,16 +38,15 @@ int sweep_command(const std::vector<std::string>& args) {
   }
   auto& world = comm::MpiWorld::get();
   core::init_logging(world.rank());
-  if (cmd.study.ranks_per_experiment != 1)
-    fail("data-parallel experiments (study.ranks_per_experiment > 1) are not available yet", "study.ranks_per_experiment",
-         "set it to 1: every rank runs whole experiments");
-  spdlog::info("sweep: study '{}' with {} experiments into {}, {} ranks", cmd.study.name, cmd.experiments.size(),
-               cmd.study.out_dir, world.size());
+  auto group = comm::split_world(static_cast<int>(cmd.study.ranks_per_experiment));
+  spdlog::info("sweep: study '{}' with {} experiments into {}, {} ranks in groups of {} (backends: {})",
+               cmd.study.name, cmd.experiments.size(), cmd.study.out_dir, world.size(), group->size(),
+               comm::available_backends());
   sweep::SingleQueue one(cmd.only);
   comm::SharedCounter counter;
   sweep::SharedQueue shared(counter, static_cast<int>(cmd.experiments.size()));
-  sweep::WorkQueue& queue = cmd.only >= 0 ? static_cast<sweep::WorkQueue&>(one) : shared;
-  auto mine = sweep::run_study(cmd.study, cmd.experiments, queue, static_cast<int>(cmd.study.ranks_per_experiment));
+  sweep::GroupQueue queue(cmd.only >= 0 ? static_cast<sweep::WorkQueue&>(one) : shared, *group);
+  auto mine = sweep::run_study(cmd.study, cmd.experiments, queue, group);
   // Totals over ranks; rank 0 prints the table once everyone is done.
   sweep::StudySummary s;
   s.finished = static_cast<int>(world.sum(mine.finished));

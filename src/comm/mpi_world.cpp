@@ -1,18 +1,17 @@
 #include "dnas/comm/mpi_world.h"
 
-#include <mpi.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
 
 #include "dnas/core/error.h"
+#include "mpi_check.h"
 
 namespace dnas::comm {
-namespace {
+namespace detail {
 
-// Every MPI call goes through this: errors name the call, host, rank and file:line.
-void check(int code, const char* call, const char* file, int line) {
+void check_mpi(int code, const char* call, const char* file, int line) {
   if (code == MPI_SUCCESS) return;
   char text[MPI_MAX_ERROR_STRING];
   int len = 0;
@@ -26,7 +25,9 @@ void check(int code, const char* call, const char* file, int line) {
        "check the MPI launch (mpirun/srun) and the network");
 }
 
-#define DNAS_MPI_CHECK(call) check((call), #call, __FILE__, __LINE__)
+}  // namespace detail
+
+namespace {
 
 void finalize_at_exit() {
   int finalized = 0;

@@ -93,6 +93,7 @@ std::vector<torch::Tensor> DartsStrategy::second_order_gradient(WeightTrainer& w
 
   // w' = w - xi (mu m + grad L_train(w) + wd w)
   auto train_grads = grad_or_zero(cross_entropy(w, train, mix(true), nullptr), params);
+  w.average(train_grads);
   auto momentum = w.momentum_buffers();
   {
     torch::NoGradGuard no_grad;
@@ -103,6 +104,7 @@ std::vector<torch::Tensor> DartsStrategy::second_order_gradient(WeightTrainer& w
   std::vector<torch::Tensor> inputs = arch_.list();
   inputs.insert(inputs.end(), params.begin(), params.end());
   auto val_grads = grad_or_zero(cross_entropy(w, val, mix(false), stats), inputs);
+  w.average(val_grads);
   std::vector<torch::Tensor> g1(val_grads.begin(), val_grads.begin() + 2);
   std::vector<torch::Tensor> v(val_grads.begin() + 2, val_grads.end());
 
@@ -120,7 +122,10 @@ std::vector<torch::Tensor> DartsStrategy::second_order_gradient(WeightTrainer& w
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < params.size(); ++i) params[i].copy_(saved[i]);
   }
-  for (size_t k = 0; k < g1.size(); ++k) g1[k] = g1[k] - xi * (g_plus[k] - g_minus[k]) / (2.0 * eps);
+  std::vector<torch::Tensor> hessian_term;
+  for (size_t k = 0; k < g1.size(); ++k) hessian_term.push_back((g_plus[k] - g_minus[k]) / (2.0 * eps));
+  w.average(hessian_term);
+  for (size_t k = 0; k < g1.size(); ++k) g1[k] = g1[k] - xi * hessian_term[k];
   return g1;
 }
 
@@ -130,6 +135,7 @@ StepResult DartsStrategy::step(WeightTrainer& w, const StepBatches& b, const Epo
   StepResult result;
   auto grads = order_ == 2 ? second_order_gradient(w, train, val, &result.val)
                            : first_order_gradient(w, val, &result.val);
+  if (order_ == 1) w.average(grads);  // the second-order gradient is averaged term by term
   arch_.optimizer->zero_grad();
   arch_.alpha_normal.mutable_grad() = grads[0];
   arch_.alpha_reduce.mutable_grad() = grads[1];

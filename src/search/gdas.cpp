@@ -53,6 +53,7 @@ StepResult GdasStrategy::step(WeightTrainer& w, const StepBatches& b, const Epoc
   auto loss = torch::cross_entropy_loss(logits, val.y);
   result.val = batch_stats(logits, val.y, loss.item<double>());
   auto grads = torch::autograd::grad({loss}, arch_.list());
+  w.average(grads);
   arch_.optimizer->zero_grad();
   arch_.alpha_normal.mutable_grad() = grads[0];
   arch_.alpha_reduce.mutable_grad() = grads[1];

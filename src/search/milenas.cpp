@@ -23,6 +23,7 @@ StepResult MilenasStrategy::step(WeightTrainer& w, const StepBatches& b, const E
   const auto& val = b.val;
   StepResult result;
   auto grads = mixed_level_gradient(w, train, val, &result.val);
+  w.average(grads);
   auto& a = darts_.arch();
   a.optimizer->zero_grad();
   a.alpha_normal.mutable_grad() = grads[0];

@@ -48,21 +48,30 @@ TensorBatch prepare(const data::Batch& b, const data::AugmentOptions& aug, bool 
   return {data::augment_batch(b.images, aug, train, b.key, b.first_index), b.labels};
 }
 
-// Loss/accuracy of the supernet on up to `max_batches` batches of `stream` (eval mode).
+// Sums batch statistics over the data-parallel group (identity for a single process).
+BatchStats group_total(comm::ProcessGroup& group, const BatchStats& s) {
+  if (group.size() == 1) return s;
+  auto t = group.sum({s.loss_sum, static_cast<double>(s.correct), static_cast<double>(s.count)});
+  return {t[0], static_cast<int64_t>(t[1]), static_cast<int64_t>(t[2])};
+}
+
+// Loss/accuracy of the supernet on up to `max_batches` batches of `stream` (eval mode), each
+// rank of the group evaluating its shard of every batch.
 BatchStats evaluate(supernet::Supernet& net, const supernet::ArchMix& mix, data::BatchStream& stream,
-                    const data::AugmentOptions& aug, int64_t max_batches) {
+                    const data::AugmentOptions& aug, int64_t max_batches, comm::ProcessGroup& group) {
   torch::NoGradGuard no_grad;
   net->eval();
   BatchStats total;
   stream.start_epoch(0);
   data::Batch b;
   for (int64_t i = 0; (max_batches == 0 || i < max_batches) && stream.next(b); ++i) {
+    if (b.labels.size(0) == 0) continue;  // a final batch smaller than the group
     auto t = prepare(b, aug, /*train=*/false);
     auto logits = net->forward(t.x, mix);
     total.add(batch_stats(logits, t.y, torch::cross_entropy_loss(logits, t.y).item<double>()));
   }
   net->train();
-  return total;
+  return group_total(group, total);
 }
 
 void write_outputs(const SearchConfig& c, const SearchResult& r) {
@@ -100,8 +109,14 @@ int configure_threads(int64_t threads) {
   return n;
 }
 
-SearchResult run_search(const SearchConfig& c) {
+SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGroup> group_ptr) {
   validate(c);
+  auto& group = *group_ptr;
+  if (c.data.batch_size % group.size() != 0)
+    fail(fmt::format("search.batch_size {} is not divisible by the {} ranks of the data-parallel group",
+                     c.data.batch_size, group.size()),
+         "search.batch_size", "use a multiple of study.ranks_per_experiment (the batch is the global one)");
+  const bool leader = group.leader();
   const auto start = Clock::now();
   const int threads = configure_threads(c.run.threads);
   torch::manual_seed(c.run.seed);
@@ -121,7 +136,7 @@ SearchResult run_search(const SearchConfig& c) {
   supernet::Supernet net(net_cfg);
   auto strategy = make_strategy(c, net_cfg);
   WeightTrainer weights(net, WeightOptions{c.optim.w_lr, c.optim.w_momentum, c.optim.w_weight_decay,
-                                           c.optim.w_grad_clip});
+                                           c.optim.w_grad_clip}, group_ptr);
 
   data::SplitOptions split;
   split.fractions = {c.data.train_portion, 1.0 - c.data.train_portion};
@@ -131,10 +146,16 @@ SearchResult run_search(const SearchConfig& c) {
   split.limit = c.data.limit;
   auto parts = data::split_indices(dataset.train.size(), split);
   std::optional<data::BatchStream> val_beta_stream;
-  if (parts.size() == 3) val_beta_stream.emplace(dataset.train, parts[2], c.data.batch_size, c.run.seed + 3, true);
-  data::BatchStream train_stream(dataset.train, parts[0], c.data.batch_size, c.run.seed, true);
-  data::BatchStream val_stream(dataset.train, parts[1], c.data.batch_size, c.run.seed + 1, true);
+  // A group drops the final short batch of its search streams: every shard of every step is
+  // then the same size, and averaging shard gradients equals the gradient of the whole batch.
+  const bool drop_last = group.size() > 1;
+  if (parts.size() == 3)
+    val_beta_stream.emplace(dataset.train, parts[2], c.data.batch_size, c.run.seed + 3, true, drop_last);
+  data::BatchStream train_stream(dataset.train, parts[0], c.data.batch_size, c.run.seed, true, drop_last);
+  data::BatchStream val_stream(dataset.train, parts[1], c.data.batch_size, c.run.seed + 1, true, drop_last);
   data::BatchStream eval_stream(dataset.train, parts[1], c.data.batch_size, c.run.seed + 2, false);
+  for (auto* s : {&train_stream, &val_stream, &eval_stream}) s->set_shard(group.rank(), group.size());
+  if (val_beta_stream) val_beta_stream->set_shard(group.rank(), group.size());
   data::AugmentOptions aug;
   aug.crop_padding = c.data.crop_padding;
   aug.flip = c.data.flip;
@@ -143,7 +164,7 @@ SearchResult run_search(const SearchConfig& c) {
 
   SearchResult result;
   result.weight_parameters = supernet::count_parameters(*net);
-  std::filesystem::create_directories(c.run.out_dir);
+  if (leader) std::filesystem::create_directories(c.run.out_dir);
   const std::string checkpoint_path = (std::filesystem::path(c.run.out_dir) / "checkpoint.h5").string();
   const SearchStreams streams{&train_stream, &val_stream, val_beta_stream ? &*val_beta_stream : nullptr};
   SearchProgress state;
@@ -152,12 +173,14 @@ SearchResult run_search(const SearchConfig& c) {
     spdlog::info("search: resumed from {} at epoch {} step {}", checkpoint_path, state.epoch + 1, state.step);
   }
   auto elapsed = [&] { return state.seconds_before + seconds_since(start); };
+  // Only the group's leader writes files; the other ranks hold identical state.
   auto save = [&] {
     state.seconds = elapsed();
-    save_search_checkpoint(checkpoint_path, c, weights, *strategy, streams, state);
+    if (leader) save_search_checkpoint(checkpoint_path, c, weights, *strategy, streams, state);
   };
   // results.h5: rewritten (atomically) at every epoch end and when the run ends, however it ends.
   auto write_results = [&](const std::string& status, const std::string& error) {
+    if (!leader) return;
     SearchResult snapshot = result;
     snapshot.epochs = state.history;
     snapshot.arch_history = state.arch_history;
@@ -169,9 +192,10 @@ SearchResult run_search(const SearchConfig& c) {
     });
   };
   spdlog::info("search: method {} on {} ({} train / {} val images), {} threads, supernet L={} C={} "
-               "steps={} ({} weights), seed {}",
+               "steps={} ({} weights), seed {}{}",
                c.run.method, c.data.dataset, parts[0].size(0), parts[1].size(0), threads,
-               net_cfg.layers, net_cfg.channels, net_cfg.steps, result.weight_parameters, c.run.seed);
+               net_cfg.layers, net_cfg.channels, net_cfg.steps, result.weight_parameters, c.run.seed,
+               group.size() > 1 ? fmt::format(", data-parallel over {} ranks", group.size()) : "");
 
   const int64_t per_epoch = c.optim.steps_per_epoch > 0
                                 ? std::min(c.optim.steps_per_epoch, train_stream.batches_per_epoch())
@@ -189,7 +213,8 @@ SearchResult run_search(const SearchConfig& c) {
                               c.run.log_period_s, c.run.progress);
       data::Batch tb;
       for (; state.step < per_epoch && train_stream.next(tb); ++state.step) {
-        if (core::stop_requested() || (c.run.stop_after_steps > 0 && steps_this_run >= c.run.stop_after_steps)) {
+        if (group.any(core::stop_requested() ||
+                      (c.run.stop_after_steps > 0 && steps_this_run >= c.run.stop_after_steps))) {
           train_stream.seek(epoch, state.step);  // the batch just taken is the first one to run
           state.epoch_seconds_before += seconds_since(epoch_start);
           save();
@@ -201,6 +226,8 @@ SearchResult run_search(const SearchConfig& c) {
         StepBatches batches{prepare(tb, aug, true), prepare(val_stream.next_endless(), aug, true), {}};
         if (val_beta_stream) batches.val_beta = prepare(val_beta_stream->next_endless(), aug, true);
         auto r = strategy->step(weights, batches, info);
+        r.train = group_total(group, r.train);
+        r.val = group_total(group, r.val);
         if (!std::isfinite(r.train.loss_sum))
           fail(fmt::format("training loss is not finite at epoch {} step {}", epoch, state.step),
                "search." + c.run.method, "lower search.w_lr or check the data");
@@ -211,7 +238,14 @@ SearchResult run_search(const SearchConfig& c) {
                                                     100 * state.train.accuracy()));
       }
       progress.finish();
-      auto eval = evaluate(net, strategy->inference_mix(), eval_stream, aug, c.optim.eval_batches);
+      if (group.size() > 1) {
+        group.broadcast(net->buffers(), 0);  // BN running statistics saw only each rank's shards
+        comm::check_identical(group, net->parameters(), fmt::format("supernet weights after epoch {}", epoch + 1));
+        std::vector<torch::Tensor> arch;
+        for (const auto& [name, t] : strategy->arch_tensors()) arch.push_back(t);
+        comm::check_identical(group, arch, fmt::format("architecture parameters after epoch {}", epoch + 1));
+      }
+      auto eval = evaluate(net, strategy->inference_mix(), eval_stream, aug, c.optim.eval_batches, group);
       EpochRecord rec{epoch, info.w_lr, state.train.loss(), state.train.accuracy(),
                       state.search_val.accuracy(), eval.loss(), eval.accuracy(),
                       state.epoch_seconds_before + seconds_since(epoch_start), genotype::to_string(strategy->derive())};
@@ -241,7 +275,7 @@ SearchResult run_search(const SearchConfig& c) {
   result.arch_history = state.arch_history;
   result.genotype = strategy->derive();
   result.seconds = elapsed();
-  write_outputs(c, result);
+  if (leader) write_outputs(c, result);
   write_results("finished", "");
   spdlog::info("search finished in {}: {}", core::Progress::format_duration(result.seconds),
                genotype::to_string(result.genotype));

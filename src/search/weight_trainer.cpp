@@ -12,18 +12,25 @@ BatchStats batch_stats(const torch::Tensor& logits, const torch::Tensor& labels,
   return s;
 }
 
-WeightTrainer::WeightTrainer(supernet::Supernet network, const WeightOptions& options)
+WeightTrainer::WeightTrainer(supernet::Supernet network, const WeightOptions& options,
+                             std::shared_ptr<comm::ProcessGroup> group)
     : net(std::move(network)),
       optimizer(net->parameters(), torch::optim::SGDOptions(options.lr)
                                        .momentum(options.momentum)
                                        .weight_decay(options.weight_decay)),
-      options_(options) {}
+      options_(options),
+      group_(std::move(group)) {}
 
 BatchStats WeightTrainer::step(const TensorBatch& batch, const supernet::ArchMix& mix) {
   optimizer.zero_grad();
   auto logits = net->forward(batch.x, mix);  // [B, K]
   auto loss = torch::cross_entropy_loss(logits, batch.y);
   loss.backward();
+  if (group_->size() > 1) {
+    std::vector<torch::Tensor> grads;
+    for (const auto& p : net->parameters()) grads.push_back(p.grad());  // undefined ones are skipped
+    group_->average(grads);
+  }
   if (options_.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), options_.grad_clip);
   optimizer.step();
   return batch_stats(logits, batch.y, loss.item<double>());

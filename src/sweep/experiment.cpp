@@ -29,6 +29,13 @@ bool finished(const std::string& results_file) {
   }
 }
 
+// The leader's answer to a yes/no question about shared files, on every rank of the group: the
+// ranks must agree (e.g. on whether to resume) even while the leader is writing those files.
+bool leader_decides(comm::ProcessGroup& group, bool answer) {
+  if (group.size() == 1) return answer;
+  return group.sum({group.leader() && answer ? 1.0 : 0.0})[0] > 0;
+}
+
 struct Outcome {
   std::optional<search::SearchResult> search;
   std::vector<std::pair<uint64_t, train::TrainResult>> trains;
@@ -83,32 +90,35 @@ std::string experiment_file(const std::string& out_dir, const std::string& id) {
   return (fs::path(out_dir) / (id + ".h5")).string();
 }
 
-ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir, int devices) {
+ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir,
+                                std::shared_ptr<comm::ProcessGroup> group_ptr) {
+  auto& group = *group_ptr;
+  const int devices = group.size();
   const auto path = experiment_file(out_dir, e.id);
-  if (finished(path)) {
+  if (leader_decides(group, finished(path))) {
     spdlog::info("sweep: {} already finished, skipped", e.id);
     return ExperimentStatus::Skipped;
   }
   const fs::path dir = fs::path(out_dir) / e.id;
-  fs::create_directories(dir);
+  if (group.leader()) fs::create_directories(dir);
   Outcome o;
   try {
     std::string genotype_source = e.train.model.genotype;
     if (e.search) {
       auto sc = *e.search;
       sc.run.out_dir = (dir / "search").string();
-      sc.run.resume = fs::exists(dir / "search" / "checkpoint.h5");
-      o.search = search::run_search(sc);
+      sc.run.resume = leader_decides(group, fs::exists(dir / "search" / "checkpoint.h5"));
+      o.search = search::run_search(sc, group_ptr);
       genotype_source = sc.run.out_dir;
     }
     for (uint64_t seed : e.eval_seeds) {
       auto tc = e.train;
       tc.run.seed = seed;
       tc.run.out_dir = (dir / ("train_seed" + std::to_string(seed))).string();
-      tc.run.resume = fs::exists(fs::path(tc.run.out_dir) / "checkpoint.h5");
+      tc.run.resume = leader_decides(group, fs::exists(fs::path(tc.run.out_dir) / "checkpoint.h5"));
       tc.model.genotype = genotype_source;
       if (e.eval_layers_from_search && e.search) tc.model.layers = e.search->supernet.layers;
-      o.trains.emplace_back(seed, train::run_training(tc));
+      o.trains.emplace_back(seed, train::run_training(tc, group_ptr));
     }
   } catch (const core::Interrupted&) {
     throw;  // the running phase checkpointed; the experiment resumes on the next sweep
@@ -117,7 +127,7 @@ ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir,
     o.error = ex.what();
     spdlog::error("sweep: {} failed: {}", e.id, ex.what());
   }
-  write_experiment(e, path, o, devices);
+  if (group.leader()) write_experiment(e, path, o, devices);
   return o.status == "finished" ? ExperimentStatus::Finished : ExperimentStatus::Failed;
 }
 

@@ -32,19 +32,28 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Loss/accuracy of `net` (eval mode) over a whole stream.
-search::BatchStats evaluate(eval::EvalNetwork& net, data::BatchStream& stream, const data::AugmentOptions& aug) {
+// Sums batch statistics over the data-parallel group.
+search::BatchStats group_total(comm::ProcessGroup& group, const search::BatchStats& s) {
+  if (group.size() == 1) return s;
+  auto t = group.sum({s.loss_sum, static_cast<double>(s.correct), static_cast<double>(s.count)});
+  return {t[0], static_cast<int64_t>(t[1]), static_cast<int64_t>(t[2])};
+}
+
+// Loss/accuracy of `net` (eval mode) over a whole stream, each rank taking its shard.
+search::BatchStats evaluate(eval::EvalNetwork& net, data::BatchStream& stream, const data::AugmentOptions& aug,
+                            comm::ProcessGroup& group) {
   torch::NoGradGuard no_grad;
   net->eval();
   search::BatchStats total;
   stream.start_epoch(0);
   data::Batch b;
   while (stream.next(b)) {
+    if (b.labels.size(0) == 0) continue;  // a final batch smaller than the group
     auto logits = net->forward(data::augment_batch(b.images, aug, false, b.key, b.first_index)).logits;
     total.add(search::batch_stats(logits, b.labels, torch::cross_entropy_loss(logits, b.labels).item<double>()));
   }
   net->train();
-  return total;
+  return group_total(group, total);
 }
 
 std::string metrics_csv(const std::vector<TrainEpoch>& epochs) {
@@ -78,8 +87,14 @@ std::string format_train_table(const TrainResult& r) {
   return out;
 }
 
-TrainResult run_training(const TrainConfig& c) {
+TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGroup> group_ptr) {
   validate(c);
+  auto& group = *group_ptr;
+  if (c.data.batch_size % group.size() != 0)
+    fail(fmt::format("train.batch_size {} is not divisible by the {} ranks of the data-parallel group",
+                     c.data.batch_size, group.size()),
+         "train.batch_size", "use a multiple of study.ranks_per_experiment (the batch is the global one)");
+  const bool leader = group.leader();
   const auto start = Clock::now();
   const int threads = search::configure_threads(c.run.threads);
   torch::manual_seed(c.run.seed);
@@ -108,10 +123,15 @@ TrainResult run_training(const TrainConfig& c) {
                                                .momentum(c.optim.momentum)
                                                .weight_decay(c.optim.weight_decay));
 
-  data::BatchStream train_stream(dataset.train, parts[0], c.data.batch_size, c.run.seed, /*shuffle=*/true);
+  // Groups drop the final short batch so that every shard of every step has the same size.
+  data::BatchStream train_stream(dataset.train, parts[0], c.data.batch_size, c.run.seed, /*shuffle=*/true,
+                                 /*drop_last=*/group.size() > 1);
   std::optional<data::BatchStream> val_stream;
   if (parts.size() > 1) val_stream.emplace(dataset.train, parts[1], c.data.batch_size, c.run.seed + 1, false);
   data::BatchStream test_stream(dataset.test, torch::arange(n_test), c.data.batch_size, c.run.seed + 2, false);
+  train_stream.set_shard(group.rank(), group.size());
+  test_stream.set_shard(group.rank(), group.size());
+  if (val_stream) val_stream->set_shard(group.rank(), group.size());
   data::AugmentOptions aug;
   aug.crop_padding = c.data.crop_padding;
   aug.flip = c.data.flip;
@@ -124,7 +144,7 @@ TrainResult run_training(const TrainConfig& c) {
   result.genotype_origin = resolved.origin;
   result.cost = eval::network_cost(resolved.genotype, net_cfg, dataset.info.height, dataset.info.width);
 
-  std::filesystem::create_directories(c.run.out_dir);
+  if (leader) std::filesystem::create_directories(c.run.out_dir);
   const std::string checkpoint_path = (std::filesystem::path(c.run.out_dir) / "checkpoint.h5").string();
   TrainProgress state;
   if (c.run.resume) {
@@ -134,10 +154,11 @@ TrainResult run_training(const TrainConfig& c) {
   auto elapsed = [&] { return state.seconds_before + std::chrono::duration<double>(Clock::now() - start).count(); };
   auto save = [&] {
     state.seconds = elapsed();
-    save_train_checkpoint(checkpoint_path, c, resolved.genotype, *net, sgd, state);
+    if (leader) save_train_checkpoint(checkpoint_path, c, resolved.genotype, *net, sgd, state);
   };
   // results.h5: rewritten (atomically) at every epoch end and when the run ends, however it ends.
   auto write_results = [&](const std::string& status, const std::string& error) {
+    if (!leader) return;
     TrainResult snapshot = result;
     if (status != "finished") snapshot.epochs = state.history;
     snapshot.seconds = elapsed();
@@ -165,14 +186,16 @@ TrainResult run_training(const TrainConfig& c) {
       rec.epoch = state.epoch;
       rec.lr = learning_rate(c.optim, state.epoch);
       rec.drop_path = eval::drop_path_rate(c.model.drop_path, state.epoch, c.optim.epochs);
-      for (auto& group : sgd.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(rec.lr);
+      for (auto& param_group : sgd.param_groups())
+        static_cast<torch::optim::SGDOptions&>(param_group.options()).lr(rec.lr);
       net->set_drop_path_prob(rec.drop_path);
       train_stream.seek(state.epoch, state.step);
       core::Progress progress(fmt::format("epoch {}/{}", state.epoch + 1, c.optim.epochs), per_epoch,
                               c.run.log_period_s, c.run.progress);
       data::Batch b;
       for (; state.step < per_epoch && train_stream.next(b); ++state.step) {
-        if (core::stop_requested() || (c.run.stop_after_steps > 0 && steps_this_run >= c.run.stop_after_steps)) {
+        if (group.any(core::stop_requested() ||
+                      (c.run.stop_after_steps > 0 && steps_this_run >= c.run.stop_after_steps))) {
           state.epoch_seconds_before = seconds_at_start + std::chrono::duration<double>(Clock::now() - epoch_start).count();
           save();
           spdlog::warn("train: stop requested; checkpoint written at epoch {} step {} ({})", state.epoch + 1,
@@ -187,13 +210,19 @@ TrainResult run_training(const TrainConfig& c) {
           loss = loss + c.model.aux_weight * smoothed_cross_entropy(out.aux_logits, b.labels, c.optim.label_smoothing);
         sgd.zero_grad();
         loss.backward();
+        if (group.size() > 1) {
+          std::vector<torch::Tensor> grads;
+          for (const auto& p : net->parameters()) grads.push_back(p.grad());
+          group.average(grads);
+        }
         if (c.optim.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), c.optim.grad_clip);
         sgd.step();
-        const double loss_value = loss.item<double>();
+        auto step_stats = group_total(group, search::batch_stats(out.logits, b.labels, loss.item<double>()));
+        const double loss_value = step_stats.loss();
         if (!std::isfinite(loss_value))
           fail(fmt::format("training loss is not finite at epoch {} step {}", state.epoch + 1, state.step),
                c.run.out_dir, "lower train.lr or check the data");
-        state.partial.add(search::batch_stats(out.logits, b.labels, loss_value));
+        state.partial.add(step_stats);
         ++steps_this_run;
         progress.update(state.step + 1, fmt::format("loss {:.3f} acc {:.1f}%", state.partial.loss(),
                                                     100 * state.partial.accuracy()));
@@ -201,8 +230,12 @@ TrainResult run_training(const TrainConfig& c) {
       progress.finish();
       rec.train_loss = state.partial.loss();
       rec.train_acc = state.partial.accuracy();
+      if (group.size() > 1) {
+        group.broadcast(net->buffers(), 0);  // BN running statistics saw only each rank's shards
+        comm::check_identical(group, net->parameters(), fmt::format("weights after epoch {}", state.epoch + 1));
+      }
       if (val_stream) {
-        auto v = evaluate(net, *val_stream, aug);
+        auto v = evaluate(net, *val_stream, aug, group);
         rec.val_loss = v.loss();
         rec.val_acc = v.accuracy();
         if (c.optim.select == "best_val" && (state.history.empty() || rec.val_acc > state.best_val_acc)) {
@@ -236,14 +269,16 @@ TrainResult run_training(const TrainConfig& c) {
     store::load_module_state(*net, state.best_weights, checkpoint_path);
     result.selected_epoch = state.best_epoch;
   }
-  auto test = evaluate(net, test_stream, aug);
+  auto test = evaluate(net, test_stream, aug, group);
   result.test_loss = test.loss();
   result.test_acc = test.accuracy();
   result.seconds = elapsed();
   state.finished = true;
   save();
-  core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "metrics.csv").string(), metrics_csv(result.epochs));
-  core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "result.txt").string(), result_text(result, c));
+  if (leader) {
+    core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "metrics.csv").string(), metrics_csv(result.epochs));
+    core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "result.txt").string(), result_text(result, c));
+  }
   write_results("finished", "");
   spdlog::info("train finished in {}: test accuracy {:.2f}% (epoch {}, select={})",
                core::Progress::format_duration(result.seconds), 100 * result.test_acc, result.selected_epoch + 1,

@@ -157,3 +157,31 @@ def test_sweep_under_mpirun_splits_the_experiments(data_root, tmp_path):
         with h5py.File(path, "r") as f:
             finished += f.attrs["status"] == "finished"
     assert finished == 5
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="OpenMPI not installed")
+def test_four_ranks_in_groups_of_two_run_each_experiment_data_parallel(data_root, tmp_path):
+    out = write_tiny_study(data_root, tmp_path)
+    study = tmp_path / "study.ini"
+    study.write_text(study.read_text().replace("[study]\n", "[study]\nranks_per_experiment = 2\n")
+                     .replace("search.seed = 0 1", "search.seed = 0").replace("eval_seeds = 0 1", "eval_seeds = 0"))
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    p = subprocess.run(["mpirun", "--oversubscribe", "-np", "4", DNAS, "sweep", "--config", str(study)],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert p.returncode == 0, p.stderr
+    assert "in groups of 2" in p.stdout + p.stderr
+    # Three experiments, each counted once although two ranks ran it.
+    assert "3 finished, 0 failed, 0 skipped" in p.stdout + p.stderr
+    assert p.stdout.count("| gdas |") == 1
+    for path in out.glob("e*.h5"):
+        with h5py.File(path, "r") as f:
+            assert f.attrs["status"] == "finished"
+            assert f.attrs["devices"] == 2  # search cost counts both ranks
+            if f.attrs["method"] != "published DARTS_V2":
+                assert f.attrs["search_gpu_days"] == pytest.approx(f.attrs["search_seconds"] * 2 / 86400)
+    # A group of 3 cannot split 4 ranks: a clear error, not a hang.
+    study.write_text(study.read_text().replace("ranks_per_experiment = 2", "ranks_per_experiment = 3"))
+    bad = subprocess.run(["mpirun", "--oversubscribe", "-np", "4", DNAS, "sweep", "--config", str(study)],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert bad.returncode != 0
+    assert "study.ranks_per_experiment" in bad.stderr + bad.stdout

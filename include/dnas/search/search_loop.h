@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "dnas/comm/process_group.h"
 #include "dnas/genotype/genotype.h"
 #include "dnas/search/search_config.h"
 #include "dnas/search/strategy_state.h"
@@ -32,8 +33,11 @@ double cosine_lr(double lr0, double lr_min, int64_t epoch, int64_t epochs);
 
 // Runs (or resumes, with config.run.resume) a whole search; writes genotype.txt, metrics.csv and
 // checkpoint.h5 (every epoch and on a stop request) into config.run.out_dir. Throws
-// core::Interrupted after checkpointing when a stop was requested.
-SearchResult run_search(const SearchConfig& config);
+// core::Interrupted after checkpointing when a stop was requested. With a group of several
+// ranks, each rank runs its shard of every batch, gradients are averaged, and the leader alone
+// writes; every rank returns the same result.
+SearchResult run_search(const SearchConfig& config,
+                        std::shared_ptr<comm::ProcessGroup> group = comm::solo_group());
 
 // Markdown table of the per-epoch metrics and the final genotype.
 std::string format_results_table(const SearchResult& result);

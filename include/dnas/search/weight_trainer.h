@@ -5,6 +5,7 @@
 #include <torch/optim/sgd.h>
 #include <torch/types.h>
 
+#include "dnas/comm/process_group.h"
 #include "dnas/supernet/cell_mix.h"
 #include "dnas/supernet/supernet.h"
 
@@ -34,10 +35,17 @@ struct WeightOptions {
 
 class WeightTrainer {
  public:
-  WeightTrainer(supernet::Supernet net, const WeightOptions& options);
+  // `group`: the data-parallel group this trainer's batches are shards of (solo by default).
+  WeightTrainer(supernet::Supernet net, const WeightOptions& options,
+                std::shared_ptr<comm::ProcessGroup> group = comm::solo_group());
 
-  // One SGD step of w on `batch` under `mix` (arch tensors inside `mix` should be detached).
+  // One SGD step of w on `batch` under `mix` (arch tensors inside `mix` should be detached);
+  // gradients are averaged over the group before clipping.
   BatchStats step(const TensorBatch& batch, const supernet::ArchMix& mix);
+  // Averages `grads` over the group in place: every gradient a method computes from its shard
+  // (architecture gradients, hypergradient terms) goes through here before it is used.
+  void average(const std::vector<torch::Tensor>& grads) { group_->average(grads); }
+  comm::ProcessGroup& group() { return *group_; }
   void set_lr(double lr);
   double lr() const { return options_.lr; }
   const WeightOptions& options() const { return options_; }
@@ -50,6 +58,7 @@ class WeightTrainer {
 
  private:
   WeightOptions options_;
+  std::shared_ptr<comm::ProcessGroup> group_;
 };
 
 }  // namespace dnas::search

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dnas/comm/process_group.h"
 #include "dnas/search/search_config.h"
 #include "dnas/train/train_config.h"
 
@@ -24,9 +25,11 @@ enum class ExperimentStatus { Finished, Failed, Skipped };
 // Runs (or resumes, from the checkpoints under <out_dir>/<id>/) one experiment and writes
 // <out_dir>/<id>.h5 through a temporary file. An experiment whose file says "finished" is
 // skipped. Errors are recorded in the file (status "failed") and returned, not thrown;
-// core::Interrupted propagates after the running phase has checkpointed. `devices` is the
-// number of ranks/GPUs the experiment ran on (search cost in GPU-days = seconds * devices / 86400).
-ExperimentStatus run_experiment(const Experiment& experiment, const std::string& out_dir, int devices);
+// core::Interrupted propagates after the running phase has checkpointed. Every rank of `group`
+// calls this together; they run the experiment data-parallel and the leader writes the files.
+// Search cost in GPU-days = search seconds * group size / 86400.
+ExperimentStatus run_experiment(const Experiment& experiment, const std::string& out_dir,
+                                std::shared_ptr<comm::ProcessGroup> group = comm::solo_group());
 
 // The file an experiment writes.
 std::string experiment_file(const std::string& out_dir, const std::string& id);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dnas/comm/mpi_world.h"
+#include "dnas/comm/process_group.h"
 #include "dnas/sweep/experiment.h"
 
 namespace dnas::sweep {
@@ -35,9 +36,11 @@ class WorkQueue {
   virtual void report(int index, ExperimentStatus status, double seconds) = 0;
 };
 
-// Runs the experiments this process is handed; returns the summary of this process's share.
+// Runs the experiments this process (with the other ranks of its group) is handed; returns the
+// summary of this process's share. Counts are the leader's (one per experiment); busy time is
+// every rank's own.
 StudySummary run_study(const StudyConfig& study, const std::vector<Experiment>& experiments, WorkQueue& queue,
-                       int devices);
+                       std::shared_ptr<comm::ProcessGroup> group = comm::solo_group());
 
 // The queue of a single process: every experiment, in order.
 class SequentialQueue : public WorkQueue {
@@ -63,6 +66,23 @@ class SharedQueue : public WorkQueue {
  private:
   comm::SharedCounter& counter_;
   int count_;
+};
+
+// A data-parallel group's view of a queue: the leader draws, the other ranks get its index.
+class GroupQueue : public WorkQueue {
+ public:
+  GroupQueue(WorkQueue& inner, comm::ProcessGroup& group) : inner_(inner), group_(group) {}
+  int next() override {
+    const int mine = group_.leader() ? inner_.next() : 0;
+    return group_.size() == 1 ? mine : static_cast<int>(group_.sum({static_cast<double>(mine)})[0]);
+  }
+  void report(int index, ExperimentStatus status, double seconds) override {
+    if (group_.leader()) inner_.report(index, status, seconds);
+  }
+
+ private:
+  WorkQueue& inner_;
+  comm::ProcessGroup& group_;
 };
 
 // The queue of one experiment (job arrays: `dnas sweep --only INDEX`).

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dnas/comm/process_group.h"
 #include "dnas/eval/network_cost.h"
 #include "dnas/genotype/genotype.h"
 #include "dnas/train/train_config.h"
@@ -32,8 +33,10 @@ struct TrainResult {
 
 // Runs (or resumes, with config.run.resume) a training; writes metrics.csv, result.txt and
 // checkpoint.h5 into run.out_dir. Throws core::Interrupted after checkpointing when a stop was
-// requested (SIGTERM/SIGUSR1 or run.stop_after_steps).
-TrainResult run_training(const TrainConfig& config);
+// requested (SIGTERM/SIGUSR1 or run.stop_after_steps). With a group of several ranks, each rank
+// trains on its shard of every batch with averaged gradients and only the leader writes.
+TrainResult run_training(const TrainConfig& config,
+                         std::shared_ptr<comm::ProcessGroup> group = comm::solo_group());
 
 // Markdown table of the per-epoch metrics and the final result.
 std::string format_train_table(const TrainResult& result);
