@@ -52,7 +52,7 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("supernet.op_set", po::value(&net.op_set)->default_value(net.op_set), "darts8 | darts7 | nasp7 | nasp12")
       ("supernet.normal_ops", po::value(&lists.normal)->default_value(""), "explicit normal-cell ops, space separated (overrides op_set)")
       ("supernet.reduce_ops", po::value(&lists.reduce)->default_value(""), "explicit reduction-cell ops, space separated (overrides op_set)")
-      ("search.method", po::value(&run.method)->default_value(run.method), "darts_1st | darts_2nd | milenas | gdas")
+      ("search.method", po::value(&run.method)->default_value(run.method), "darts_1st | darts_2nd | milenas | gdas | itnas")
       ("search.seed", po::value(&run.seed)->default_value(run.seed), "seed of weights, alphas, splits and batches")
       ("search.epochs", po::value(&opt.epochs)->default_value(opt.epochs), "search epochs")
       ("search.w_lr", po::value(&opt.w_lr)->default_value(opt.w_lr), "initial SGD learning rate of w (cosine)")
@@ -71,6 +71,12 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("gdas.tau_min", po::value(&c.gdas.tau_min)->default_value(c.gdas.tau_min), "GDAS: Gumbel temperature at the last epoch")
       ("gdas.derive", po::value(&c.gdas.derive)->default_value(c.gdas.derive), "GDAS genotype rule: darts | autodl")
       ("milenas.lambda", po::value(&c.milenas.lambda)->default_value(c.milenas.lambda), "MiLeNAS: weight of the validation gradient")
+      ("itnas.tau0", po::value(&c.itnas.tau0)->default_value(c.itnas.tau0), "ITNAS: Gumbel temperature at the first epoch (linear decay)")
+      ("itnas.tau_min", po::value(&c.itnas.tau_min)->default_value(c.itnas.tau_min), "ITNAS: Gumbel temperature at the last epoch")
+      ("itnas.derive_from", po::value(&c.itnas.derive_from)->default_value(c.itnas.derive_from), "ITNAS: what outer predecessors pass to inner edges: sample | probs")
+      ("itnas.gumbel", po::value(&c.itnas.gumbel)->default_value(c.itnas.gumbel), "ITNAS ablation: Gumbel softmax on outer edges (false: plain softmax)")
+      ("itnas.transition", po::value(&c.itnas.transition)->default_value(c.itnas.transition), "ITNAS ablation: inner edges through transition matrices (false: own alphas)")
+      ("itnas.tiep", po::value(&c.itnas.tiep)->default_value(c.itnas.tiep), "ITNAS ablation: TIEP derivation (false: DARTS rule)")
       ("run.threads", po::value(&run.threads)->default_value(run.threads), "intra-op threads (0 = all cores)")
       ("run.out_dir", po::value(&run.out_dir)->default_value(run.out_dir), "output directory")
       ("run.log_period_s", po::value(&run.log_period_s)->default_value(run.log_period_s), "seconds between progress lines when stderr is not a terminal")
@@ -121,6 +127,8 @@ std::string to_ini(const search::SearchConfig& c) {
     << "\nhessian_radius = " << p.hessian_radius << "\nsteps_per_epoch = " << p.steps_per_epoch << "\neval_batches = " << p.eval_batches << "\n";
   o << "[gdas]\ntau_max = " << c.gdas.tau_max << "\ntau_min = " << c.gdas.tau_min
     << "\nderive = " << c.gdas.derive << "\n[milenas]\nlambda = " << c.milenas.lambda << "\n";
+  o << "[itnas]\ntau0 = " << c.itnas.tau0 << "\ntau_min = " << c.itnas.tau_min << "\nderive_from = " << c.itnas.derive_from
+    << "\ngumbel = " << c.itnas.gumbel << "\ntransition = " << c.itnas.transition << "\ntiep = " << c.itnas.tiep << "\n";
   o << "[run]\nthreads = " << c.run.threads << "\nout_dir = " << c.run.out_dir
     << "\nlog_period_s = " << c.run.log_period_s << "\nprogress = " << c.run.progress
     << "\nstop_after_steps = " << c.run.stop_after_steps << "\n";

@@ -92,12 +92,13 @@ void save_search_checkpoint(const std::string& path, const SearchConfig& c, Weig
     ck.text["genotype." + std::to_string(i)] = p.history[i].genotype;
   }
   ck.tensors.emplace_back("history", table);
-  // Architecture tensors per epoch, stacked: "arch_history/<name>" [epochs, ...].
+  // Architecture tensors per epoch, stacked by name: "arch_history/<name>" [epochs, ...]
+  // (epochs restored from a checkpoint list their names in the file's order).
   if (!p.arch_history.empty())
-    for (size_t k = 0; k < p.arch_history.front().size(); ++k) {
+    for (const auto& [name, first] : p.arch_history.front()) {
       std::vector<torch::Tensor> rows;
-      for (const auto& epoch : p.arch_history) rows.push_back(epoch.at(k).second);
-      ck.tensors.emplace_back("arch_history/" + p.arch_history.front()[k].first, torch::stack(rows));
+      for (const auto& epoch : p.arch_history) rows.push_back(find_state(epoch, name));
+      ck.tensors.emplace_back("arch_history/" + name, torch::stack(rows));
     }
   store::write_checkpoint(path, ck);
 }

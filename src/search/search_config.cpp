@@ -60,6 +60,11 @@ void validate(const SearchConfig& c) {
           "need 0 < gdas.tau_min <= gdas.tau_max");
   require(c.gdas.derive == "darts" || c.gdas.derive == "autodl", "gdas.derive", "darts or autodl");
   require(c.milenas.lambda >= 0, "milenas.lambda", "must be >= 0");
+  require(c.itnas.tau0 > 0 && c.itnas.tau_min > 0 && c.itnas.tau_min <= c.itnas.tau0, "itnas.tau_min",
+          "need 0 < itnas.tau_min <= itnas.tau0");
+  require(c.itnas.derive_from == "sample" || c.itnas.derive_from == "probs", "itnas.derive_from", "sample or probs");
+  require(!c.itnas.tiep || c.itnas.transition, "itnas.tiep",
+          "TIEP derives inner edges through the transition matrices: set itnas.transition=true or itnas.tiep=false");
   require(c.run.threads >= 0, "run.threads", "must be >= 0 (0 = all cores)");
   require(c.run.log_period_s > 0, "run.log_period_s", "must be > 0");
   require(is_known_method(c.run.method), "search.method",

@@ -5,13 +5,14 @@
 #include "dnas/core/error.h"
 #include "dnas/search/darts.h"
 #include "dnas/search/gdas.h"
+#include "dnas/search/itnas.h"
 #include "dnas/search/milenas.h"
 
 namespace dnas::search {
 namespace {
 
 const std::vector<std::string>& method_names() {
-  static const std::vector<std::string> names = {"darts_1st", "darts_2nd", "milenas", "gdas"};
+  static const std::vector<std::string> names = {"darts_1st", "darts_2nd", "milenas", "gdas", "itnas"};
   return names;
 }
 
@@ -36,6 +37,7 @@ std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
   if (m == "darts_2nd") return std::make_unique<DartsStrategy>(2, net, config.optim);
   if (m == "milenas") return std::make_unique<MilenasStrategy>(net, config.optim, config.milenas.lambda);
   if (m == "gdas") return std::make_unique<GdasStrategy>(net, config.optim, config.gdas);
+  if (m == "itnas") return std::make_unique<ItnasStrategy>(net, config.optim, config.itnas);
   fail("unknown search method '" + m + "'", "search.method", "choose one of: " + known_methods_text());
 }
 

@@ -66,7 +66,7 @@ TEST_P(SearchResumeTest, InterruptedAndResumedEqualsUninterrupted) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, SearchResumeTest, ::testing::Values("darts_1st", "darts_2nd", "milenas", "gdas"));
+INSTANTIATE_TEST_SUITE_P(Methods, SearchResumeTest, ::testing::Values("darts_1st", "darts_2nd", "milenas", "gdas", "itnas"));
 
 TEST(SearchResume, OtherSettingsAreRefused) {
   TempDir data, out;

@@ -53,6 +53,15 @@ struct MilenasConfig {
   double lambda = 1.0;  // milenas.lambda: weight of the validation-loss gradient
 };
 
+struct ItnasConfig {
+  double tau0 = 10.0;                  // itnas.tau0: Gumbel temperature at the first epoch (value lost; GDAS's)
+  double tau_min = 0.1;                // itnas.tau_min: at the last epoch (linear decay)
+  std::string derive_from = "sample";  // itnas.derive_from: sample | probs (what outer predecessors pass on)
+  bool gumbel = true;                  // itnas.gumbel: annealed Gumbel softmax on outer edges (off: softmax)
+  bool transition = true;              // itnas.transition: inner edges through T and attention (off: own theta)
+  bool tiep = true;                    // itnas.tiep: TIEP derivation (off: DARTS rule on the soft weights)
+};
+
 struct RunConfig {
   std::string method = "darts_1st";  // search.method
   uint64_t seed = 0;                 // search.seed
@@ -71,6 +80,7 @@ struct SearchConfig {
   OptimConfig optim;
   GdasConfig gdas;
   MilenasConfig milenas;
+  ItnasConfig itnas;
   RunConfig run;
 };
 
