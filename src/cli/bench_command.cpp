@@ -20,7 +20,7 @@ int bench_command(const std::vector<std::string>& args) {
   po::options_description d("dnas bench: search-step time and peak memory on synthetic data");
   d.add_options()("help,h", "this help")
       ("shapes", po::value(&shapes)->default_value(shapes), "comma list of tiny, small, paper")
-      ("modes", po::value(&modes)->default_value(modes), "comma list of weight (supernet w step), retrain (DARTS_V2 eval-network step, aux on) and search methods (one iteration)")
+      ("modes", po::value(&modes)->default_value(modes), "comma list of weight (supernet w step), retrain (DARTS_V2 eval-network step, aux on) and search methods (one iteration); eoinas@K: an EoiNAS iteration after K op-pruning steps")
       ("steps", po::value(&o.steps)->default_value(o.steps), "timed steps per case (after 1 warm-up)")
       ("threads", po::value(&o.threads)->default_value(o.threads), "intra-op threads (0 = all cores)")
       ("op_set", po::value(&o.op_set)->default_value(o.op_set), "candidate op set")

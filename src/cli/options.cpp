@@ -52,7 +52,7 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("supernet.op_set", po::value(&net.op_set)->default_value(net.op_set), "darts8 | darts7 | nasp7 | nasp12")
       ("supernet.normal_ops", po::value(&lists.normal)->default_value(""), "explicit normal-cell ops, space separated (overrides op_set)")
       ("supernet.reduce_ops", po::value(&lists.reduce)->default_value(""), "explicit reduction-cell ops, space separated (overrides op_set)")
-      ("search.method", po::value(&run.method)->default_value(run.method), "darts_1st | darts_2nd | milenas | gdas | itnas")
+      ("search.method", po::value(&run.method)->default_value(run.method), "darts_1st | darts_2nd | milenas | gdas | eoinas | itnas")
       ("search.seed", po::value(&run.seed)->default_value(run.seed), "seed of weights, alphas, splits and batches")
       ("search.epochs", po::value(&opt.epochs)->default_value(opt.epochs), "search epochs")
       ("search.w_lr", po::value(&opt.w_lr)->default_value(opt.w_lr), "initial SGD learning rate of w (cosine)")
@@ -71,6 +71,16 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("gdas.tau_min", po::value(&c.gdas.tau_min)->default_value(c.gdas.tau_min), "GDAS: Gumbel temperature at the last epoch")
       ("gdas.derive", po::value(&c.gdas.derive)->default_value(c.gdas.derive), "GDAS genotype rule: darts | autodl")
       ("milenas.lambda", po::value(&c.milenas.lambda)->default_value(c.milenas.lambda), "MiLeNAS: weight of the validation gradient")
+      ("eoinas.warmup_epochs", po::value(&c.eoinas.warmup_epochs)->default_value(c.eoinas.warmup_epochs), "EoiNAS: warm-up epochs (w only)")
+      ("eoinas.prune_every", po::value(&c.eoinas.prune_every)->default_value(c.eoinas.prune_every), "EoiNAS: epochs between gradual op prunes after the warm-up")
+      ("eoinas.lambda", po::value(&c.eoinas.lambda)->default_value(c.eoinas.lambda), "EoiNAS: indicator weight of Ca/Ce (0 = Baseline+GOP)")
+      ("eoinas.prune", po::value(&c.eoinas.prune)->default_value(c.eoinas.prune), "EoiNAS ablation: gradual operation pruning")
+      ("eoinas.forward", po::value(&c.eoinas.forward)->default_value(c.eoinas.forward), "EoiNAS: soft (Gumbel softmax over remaining ops) | hard (GDAS straight-through)")
+      ("eoinas.acc_stat", po::value(&c.eoinas.acc_stat)->default_value(c.eoinas.acc_stat), "EoiNAS: Ca keeps the last | mean accuracy")
+      ("eoinas.temp0", po::value(&c.eoinas.temp0)->default_value(c.eoinas.temp0), "EoiNAS: Gumbel temperature during the warm-up")
+      ("eoinas.temp_decay", po::value(&c.eoinas.temp_decay)->default_value(c.eoinas.temp_decay), "EoiNAS: per-epoch temperature factor after the warm-up")
+      ("eoinas.alpha_init", po::value(&c.eoinas.alpha_init)->default_value(c.eoinas.alpha_init), "EoiNAS: zeros (paper) | random (code)")
+      ("eoinas.arch_grad_clip", po::value(&c.eoinas.arch_grad_clip)->default_value(c.eoinas.arch_grad_clip), "EoiNAS: alpha gradient-norm clip (0 = off; code: 5)")
       ("itnas.tau0", po::value(&c.itnas.tau0)->default_value(c.itnas.tau0), "ITNAS: Gumbel temperature at the first epoch (linear decay)")
       ("itnas.tau_min", po::value(&c.itnas.tau_min)->default_value(c.itnas.tau_min), "ITNAS: Gumbel temperature at the last epoch")
       ("itnas.derive_from", po::value(&c.itnas.derive_from)->default_value(c.itnas.derive_from), "ITNAS: what outer predecessors pass to inner edges: sample | probs")
@@ -127,6 +137,10 @@ std::string to_ini(const search::SearchConfig& c) {
     << "\nhessian_radius = " << p.hessian_radius << "\nsteps_per_epoch = " << p.steps_per_epoch << "\neval_batches = " << p.eval_batches << "\n";
   o << "[gdas]\ntau_max = " << c.gdas.tau_max << "\ntau_min = " << c.gdas.tau_min
     << "\nderive = " << c.gdas.derive << "\n[milenas]\nlambda = " << c.milenas.lambda << "\n";
+  const auto& eo = c.eoinas;
+  o << "[eoinas]\nwarmup_epochs = " << eo.warmup_epochs << "\nprune_every = " << eo.prune_every << "\nlambda = " << eo.lambda
+    << "\nprune = " << eo.prune << "\nforward = " << eo.forward << "\nacc_stat = " << eo.acc_stat << "\ntemp0 = " << eo.temp0
+    << "\ntemp_decay = " << eo.temp_decay << "\nalpha_init = " << eo.alpha_init << "\narch_grad_clip = " << eo.arch_grad_clip << "\n";
   o << "[itnas]\ntau0 = " << c.itnas.tau0 << "\ntau_min = " << c.itnas.tau_min << "\nderive_from = " << c.itnas.derive_from
     << "\ngumbel = " << c.itnas.gumbel << "\ntransition = " << c.itnas.transition << "\ntiep = " << c.itnas.tiep << "\n";
   o << "[run]\nthreads = " << c.run.threads << "\nout_dir = " << c.run.out_dir

@@ -17,6 +17,7 @@
 #include "dnas/genotype/published.h"
 #include "dnas/ops/depthwise_conv.h"
 #include "dnas/ops/op_names.h"
+#include "dnas/search/eoinas.h"
 #include "dnas/search/strategy_factory.h"
 #include "dnas/search/search_loop.h"
 
@@ -69,12 +70,18 @@ std::vector<double> time_case(const BenchShape& s, const std::string& mode, cons
   supernet::Supernet net(cfg);
   WeightTrainer weights(net, WeightOptions{});
   SearchConfig config;
-  config.run.method = mode == "weight" ? "darts_1st" : mode;
+  // "eoinas@K": an EoiNAS step after K pruning steps (after the warm-up, so alpha steps run).
+  const auto at = mode.find('@');
+  const int64_t prunes = at == std::string::npos ? 0 : std::stoll(mode.substr(at + 1));
+  config.run.method = mode == "weight" ? "darts_1st" : mode.substr(0, at);
   if (!is_known_method(config.run.method))
     fail("unknown bench mode '" + mode + "'", "bench --modes",
          "use weight or a search method: " + known_methods_text());
   auto strategy = make_strategy(config, cfg);
-  strategy->begin_epoch(EpochInfo{0, 50, 0.025});
+  const EpochInfo info{config.run.method == "eoinas" ? config.eoinas.warmup_epochs : 0, 50, 0.025};
+  strategy->begin_epoch(info);
+  if (auto* eoinas = dynamic_cast<EoinasStrategy*>(strategy.get()))
+    for (int64_t k = 0; k < prunes; ++k) eoinas->prune();
   auto train = random_batch(s), val = random_batch(s);
   std::vector<double> times;
   for (int64_t i = 0; i <= o.steps; ++i) {
@@ -82,7 +89,7 @@ std::vector<double> time_case(const BenchShape& s, const std::string& mode, cons
     if (mode == "weight")
       weights.step(train, strategy->inference_mix());
     else
-      strategy->step(weights, {train, val, val}, EpochInfo{0, 50, 0.025});
+      strategy->step(weights, {train, val, val}, info);
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (i > 0) times.push_back(dt);  // step 0 is the warm-up
   }
@@ -113,7 +120,7 @@ std::vector<BenchRow> run_bench(const BenchOptions& o) {
       int fds[2];
       if (o.depthwise != "auto" && o.depthwise != "direct" && o.depthwise != "torch")
         fail("unknown depthwise kernel '" + o.depthwise + "'", "bench --depthwise", "auto | direct | torch");
-      if (mode != "weight" && mode != "retrain" && !is_known_method(mode))
+      if (mode != "weight" && mode != "retrain" && !is_known_method(mode.substr(0, mode.find('@'))))
         fail("unknown bench mode '" + mode + "'", "bench --modes",
              "use weight, retrain or a search method: " + known_methods_text());
       if (pipe(fds) != 0) fail("cannot create a pipe", "bench", "");

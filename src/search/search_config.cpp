@@ -60,6 +60,15 @@ void validate(const SearchConfig& c) {
           "need 0 < gdas.tau_min <= gdas.tau_max");
   require(c.gdas.derive == "darts" || c.gdas.derive == "autodl", "gdas.derive", "darts or autodl");
   require(c.milenas.lambda >= 0, "milenas.lambda", "must be >= 0");
+  require(c.eoinas.warmup_epochs >= 0, "eoinas.warmup_epochs", "must be >= 0");
+  require(c.eoinas.prune_every >= 1, "eoinas.prune_every", "must be >= 1");
+  require(c.eoinas.lambda >= 0, "eoinas.lambda", "must be >= 0");
+  require(c.eoinas.forward == "soft" || c.eoinas.forward == "hard", "eoinas.forward", "soft or hard");
+  require(c.eoinas.acc_stat == "last" || c.eoinas.acc_stat == "mean", "eoinas.acc_stat", "last or mean");
+  require(c.eoinas.temp0 > 0 && c.eoinas.temp_decay > 0 && c.eoinas.temp_decay <= 1, "eoinas.temp_decay",
+          "need eoinas.temp0 > 0 and 0 < eoinas.temp_decay <= 1");
+  require(c.eoinas.alpha_init == "zeros" || c.eoinas.alpha_init == "random", "eoinas.alpha_init", "zeros or random");
+  require(c.eoinas.arch_grad_clip >= 0, "eoinas.arch_grad_clip", "must be >= 0 (0 = off)");
   require(c.itnas.tau0 > 0 && c.itnas.tau_min > 0 && c.itnas.tau_min <= c.itnas.tau0, "itnas.tau_min",
           "need 0 < itnas.tau_min <= itnas.tau0");
   require(c.itnas.derive_from == "sample" || c.itnas.derive_from == "probs", "itnas.derive_from", "sample or probs");

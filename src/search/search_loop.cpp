@@ -238,6 +238,7 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
                                                     100 * state.train.accuracy()));
       }
       progress.finish();
+      strategy->end_epoch(info);
       if (group.size() > 1) {
         group.broadcast(net->buffers(), 0);  // BN running statistics saw only each rank's shards
         comm::check_identical(group, net->parameters(), fmt::format("supernet weights after epoch {}", epoch + 1));
@@ -254,7 +255,8 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
                    100 * rec.val_acc, rec.seconds);
       spdlog::info("epoch {} genotype: {}", epoch + 1, rec.genotype);
       for (const auto& [name, t] : strategy->arch_tensors())
-        if (t.dim() == 2) spdlog::info("epoch {} softmax({}):{}", epoch + 1, name, format_alpha(t));
+        if (t.dim() == 2 && (name.rfind("alpha_", 0) == 0 || name.rfind("edge_logits_", 0) == 0))
+          spdlog::info("epoch {} softmax({}):{}", epoch + 1, name, format_alpha(t));
       state.history.push_back(std::move(rec));
       std::vector<NamedTensor> arch;
       for (const auto& [name, t] : strategy->arch_tensors()) arch.emplace_back(name, t.detach().clone());

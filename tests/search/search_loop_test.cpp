@@ -23,6 +23,8 @@ search::SearchConfig tiny(const std::string& out_dir, const std::string& method)
   c.optim.steps_per_epoch = 3;
   c.optim.eval_batches = 2;
   c.run.method = method;
+  c.eoinas.warmup_epochs = 1;  // EoiNAS: one warm-up epoch, then statistics and a prune
+  c.eoinas.prune_every = 1;
   c.run.threads = 1;
   c.run.progress = false;
   c.run.out_dir = out_dir;
@@ -43,7 +45,7 @@ std::string read(const std::filesystem::path& p) {
 TEST(SearchLoop, SameSeedGivesTheSameGenotypeAndMetrics) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   const auto dir = std::filesystem::temp_directory_path() / "dnas_search_loop";
-  for (const char* method : {"darts_1st", "darts_2nd", "milenas", "gdas", "itnas"}) {
+  for (const char* method : {"darts_1st", "darts_2nd", "milenas", "gdas", "itnas", "eoinas"}) {
     auto a = search::run_search(tiny((dir / "a").string(), method));
     auto b = search::run_search(tiny((dir / "b").string(), method));
     EXPECT_EQ(genotype::to_string(a.genotype), genotype::to_string(b.genotype)) << method;

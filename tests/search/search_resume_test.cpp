@@ -28,6 +28,8 @@ class SearchResumeTest : public ::testing::TestWithParam<const char*> {
     c.optim.steps_per_epoch = 3;
     c.optim.eval_batches = 1;
     c.run.method = GetParam();
+    c.eoinas.warmup_epochs = 0;  // EoiNAS: statistics from the start and a prune after each epoch
+    c.eoinas.prune_every = 1;
     c.run.threads = 1;
     c.run.progress = false;
     c.run.out_dir = out_.file(out);
@@ -66,7 +68,7 @@ TEST_P(SearchResumeTest, InterruptedAndResumedEqualsUninterrupted) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, SearchResumeTest, ::testing::Values("darts_1st", "darts_2nd", "milenas", "gdas", "itnas"));
+INSTANTIATE_TEST_SUITE_P(Methods, SearchResumeTest, ::testing::Values("darts_1st", "darts_2nd", "milenas", "gdas", "itnas", "eoinas"));
 
 TEST(SearchResume, OtherSettingsAreRefused) {
   TempDir data, out;

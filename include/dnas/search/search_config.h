@@ -53,6 +53,19 @@ struct MilenasConfig {
   double lambda = 1.0;  // milenas.lambda: weight of the validation-loss gradient
 };
 
+struct EoinasConfig {
+  int64_t warmup_epochs = 20;        // eoinas.warmup_epochs: w only, no alpha steps, no statistics
+  int64_t prune_every = 20;          // eoinas.prune_every: prune at the end of 1-based epochs warmup + k*this
+  double lambda = 0.5;               // eoinas.lambda: I = softmax(alpha) + lambda * Ca / Ce (0 = "Baseline+GOP")
+  bool prune = true;                 // eoinas.prune: gradual operation pruning (false: no GOP)
+  std::string forward = "soft";      // eoinas.forward: soft (Gumbel softmax, every remaining op) | hard (GDAS ST)
+  std::string acc_stat = "last";     // eoinas.acc_stat: last (the code) | mean (since the last prune)
+  double temp0 = 5.0;                // eoinas.temp0: temperature during warm-up and at its end
+  double temp_decay = 0.965;         // eoinas.temp_decay: T_e = temp0 * decay^(e - warmup) afterwards
+  std::string alpha_init = "zeros";  // eoinas.alpha_init: zeros (paper) | random (1e-3 N(0,1), the code)
+  double arch_grad_clip = 0.0;       // eoinas.arch_grad_clip: clip alpha gradients (code: 5; 0 = off)
+};
+
 struct ItnasConfig {
   double tau0 = 10.0;                  // itnas.tau0: Gumbel temperature at the first epoch (value lost; GDAS's)
   double tau_min = 0.1;                // itnas.tau_min: at the last epoch (linear decay)
@@ -81,6 +94,7 @@ struct SearchConfig {
   GdasConfig gdas;
   MilenasConfig milenas;
   ItnasConfig itnas;
+  EoinasConfig eoinas;
   RunConfig run;
 };
 

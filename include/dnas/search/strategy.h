@@ -40,6 +40,8 @@ class SearchStrategy {
   // Schedules that change per epoch (temperatures, pruning) hook in here. Must be idempotent
   // per epoch: a run resumed mid-epoch calls it again after load_state().
   virtual void begin_epoch(const EpochInfo& info) {}
+  // Called once after an epoch's last step, before its evaluation and checkpoint (pruning).
+  virtual void end_epoch(const EpochInfo& info) {}
   // One search iteration: architecture and weight updates in the method's order.
   virtual StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) = 0;
   // 2 for methods whose second parameter set learns on its own split (MiLeNAS-SC's beta):

@@ -1,0 +1,157 @@
+// EoiNAS (METHODS.md 4): the spec's oracles for the indicator, the pruning schedule and rules,
+// the temperature, the warm-up, and the sampling law of the soft Gumbel draw.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <limits>
+
+#include "dnas/ops/op_names.h"
+#include "dnas/search/eoinas.h"
+#include "search_fixtures.h"
+
+using namespace dnas;
+using search::OpStatistics;
+
+namespace {
+
+// One edge with three ops: beta = (0.2, 0.3, 0.5), Ca = (80, 90, 85), Ce = (200, 1800, 100).
+struct SpecExample {
+  torch::Tensor alpha = torch::tensor({{std::log(0.2), std::log(0.3), std::log(0.5)}}, torch::kDouble);
+  OpStatistics stats{1, {"sep_conv_3x3", "skip_connect", "max_pool_3x3"}};
+  SpecExample() {
+    const int64_t counts[] = {200, 1800, 100};
+    const double acc[] = {80, 90, 85};
+    for (int64_t o = 0; o < 3; ++o) {
+      for (int64_t i = 0; i < counts[o]; ++i) stats.count_training(torch::tensor({o}));
+      stats.record_accuracy(torch::tensor({o}), acc[o], /*mean=*/false);
+    }
+  }
+};
+
+}  // namespace
+
+TEST(EoinasSchedule, SevenPrunesFrom8OpsAndNoneBeforeEpoch40) {
+  search::EoinasConfig c;  // 20 warm-up epochs, a prune every 20
+  std::vector<int64_t> at;
+  for (int64_t e = 0; e < 160; ++e)
+    if (search::eoinas_prunes_after(e, c)) at.push_back(e + 1);
+  EXPECT_EQ(at, (std::vector<int64_t>{40, 60, 80, 100, 120, 140, 160}));
+  c.prune = false;
+  for (int64_t e = 0; e < 160; ++e) EXPECT_FALSE(search::eoinas_prunes_after(e, c));
+}
+
+TEST(EoinasSchedule, TemperatureIsFiveUntilEpoch20ThenDecays) {
+  search::EoinasConfig c;
+  EXPECT_DOUBLE_EQ(search::eoinas_temperature(0, c), 5.0);
+  EXPECT_DOUBLE_EQ(search::eoinas_temperature(20, c), 5.0);
+  EXPECT_NEAR(search::eoinas_temperature(159, c), 0.0353, 5e-5);
+  EXPECT_NEAR(search::eoinas_temperature(159, c), 5 * std::pow(0.965, 139), 1e-12);
+}
+
+TEST(EoinasIndicator, SpecExampleGivesTheHandValuesAndPrunesOp1) {
+  SpecExample x;
+  auto i = x.stats.indicator(x.alpha, 0.5);
+  EXPECT_NEAR(i[0][0].item<double>(), 0.4, 1e-12);
+  EXPECT_NEAR(i[0][1].item<double>(), 0.325, 1e-12);
+  EXPECT_NEAR(i[0][2].item<double>(), 0.925, 1e-12);
+  auto ca_before = x.stats.ca().clone();
+  EXPECT_EQ(x.stats.prune(x.alpha, 0.5), (std::vector<int64_t>{1}));
+  EXPECT_EQ(x.stats.remaining(0), 2);
+  EXPECT_TRUE(torch::equal(x.stats.ce(), torch::zeros({1, 3}, torch::kDouble)));  // Ce reset
+  EXPECT_TRUE(torch::equal(x.stats.ca(), ca_before));                              // Ca kept
+  EXPECT_NEAR(x.stats.strength()[0].item<double>(), 0.925, 1e-12);
+  // The survivors' beta renormalises over the remaining ops: (0.2, 0.5) / 0.7.
+  auto beta = x.stats.beta(x.alpha);
+  EXPECT_NEAR(beta[0][0].item<double>(), 0.2 / 0.7, 1e-12);
+  EXPECT_EQ(beta[0][1].item<double>(), 0.0);
+}
+
+TEST(EoinasIndicator, WithLambdaZeroTheSmallestBetaGoes) {
+  SpecExample x;
+  EXPECT_EQ(x.stats.prune(x.alpha, 0.0), (std::vector<int64_t>{0}));
+}
+
+TEST(EoinasIndicator, ZeroTrainingCountsGiveZeroC) {
+  OpStatistics stats(1, {"sep_conv_3x3", "skip_connect"});
+  stats.record_accuracy(torch::tensor({int64_t{1}}), 90.0, false);  // accuracy but no training count
+  auto alpha = torch::zeros({1, 2}, torch::kDouble);
+  auto i = stats.indicator(alpha, 0.5);
+  EXPECT_TRUE(torch::isfinite(i).all().item<bool>());
+  EXPECT_DOUBLE_EQ(i[0][1].item<double>(), 0.5);  // beta only
+}
+
+TEST(EoinasIndicator, RunningMeanOfAccuracySinceTheLastPrune) {
+  OpStatistics stats(1, {"sep_conv_3x3", "skip_connect", "none"});
+  const auto op0 = torch::tensor({int64_t{0}});
+  stats.record_accuracy(op0, 60.0, true);
+  stats.record_accuracy(op0, 90.0, true);
+  EXPECT_DOUBLE_EQ(stats.ca()[0][0].item<double>(), 75.0);
+  stats.record_accuracy(op0, 30.0, false);  // `last` overwrites
+  EXPECT_DOUBLE_EQ(stats.ca()[0][0].item<double>(), 30.0);
+}
+
+TEST(EoinasPruning, OneOpPerEdgePerPruneAndNeverNoneAtTheEnd) {
+  torch::manual_seed(0);
+  auto cfg = dnas::testing::tiny_supernet_config("darts8");  // 8 ops, `none` first
+  search::EoinasConfig ec;
+  ec.alpha_init = "random";
+  search::EoinasStrategy eoinas(cfg, search::OptimConfig{}, ec);
+  {
+    torch::NoGradGuard no_grad;  // make `none` the strongest op everywhere
+    for (auto& a : eoinas.alphas()) a.select(1, 0).fill_(5.0);
+  }
+  const auto alpha_before = eoinas.alphas()[0].detach().clone();
+  for (int m = 1; m <= 7; ++m) {
+    eoinas.prune();
+    for (int c = 0; c < 2; ++c)
+      for (int64_t e = 0; e < 5; ++e) ASSERT_EQ(eoinas.stats(c).remaining(e), 8 - m) << "prune " << m;
+  }
+  for (int c = 0; c < 2; ++c) {
+    EXPECT_TRUE(eoinas.stats(c).fully_pruned());
+    EXPECT_FALSE(eoinas.stats(c).alive().select(1, 0).any().item<bool>());  // `none` is gone
+  }
+  EXPECT_TRUE(torch::equal(eoinas.alphas()[0].detach(), alpha_before));  // survivors keep their values
+  for (const auto& node : eoinas.derive().normal.nodes)
+    for (const auto& gene : node) EXPECT_NE(gene.op, "none");
+  // Removed ops are never computed: the mix switches them off.
+  auto mix = eoinas.inference_mix();
+  auto alive = eoinas.stats(0).alive().reshape(-1);
+  for (int64_t i = 0; i < alive.numel(); ++i)
+    EXPECT_EQ(mix.normal.modes[static_cast<size_t>(i)] == supernet::OpMode::Off, !alive[i].item<bool>()) << i;
+}
+
+TEST(EoinasSampling, DrawFrequenciesMatchBetaAndRemovedOpsAreNeverDrawn) {
+  torch::manual_seed(1);
+  auto logits = torch::tensor({0.0, 1.0, -std::numeric_limits<double>::infinity(), 0.5}).unsqueeze(0);
+  auto beta = torch::softmax(logits, -1)[0];
+  const int draws = 20000;
+  auto counts = torch::zeros({4}, torch::kDouble);
+  for (int i = 0; i < draws; ++i) {
+    auto d = search::gumbel_softmax_draw(logits, 0.7);
+    ASSERT_NEAR(d.h.sum().item<double>(), 1.0, 1e-5);
+    counts[d.chosen[0].item<int64_t>()] += 1;
+  }
+  EXPECT_EQ(counts[2].item<double>(), 0.0);
+  EXPECT_TRUE(torch::allclose(counts / draws, beta.to(torch::kDouble), 0, 0.015)) << counts / draws;
+}
+
+TEST(EoinasStrategy, WarmUpTrainsWeightsOnlyThenStatisticsCount) {
+  torch::manual_seed(2);
+  auto cfg = dnas::testing::tiny_supernet_config("darts8");
+  search::EoinasConfig ec;
+  ec.warmup_epochs = 2;
+  search::EoinasStrategy eoinas(cfg, search::OptimConfig{}, ec);
+  search::WeightTrainer weights(supernet::Supernet(cfg), search::WeightOptions{});
+  const search::StepBatches b{dnas::testing::random_batch(4), dnas::testing::random_batch(4), {}};
+  eoinas.begin_epoch({1, 10, 0.025});
+  eoinas.step(weights, b, {1, 10, 0.025});
+  EXPECT_TRUE(torch::equal(eoinas.alphas()[0].detach(), torch::zeros({5, 8})));  // no alpha step
+  EXPECT_EQ(eoinas.stats(0).ce().sum().item<double>(), 0.0);                     // no statistics
+  eoinas.begin_epoch({2, 10, 0.025});
+  eoinas.step(weights, b, {2, 10, 0.025});
+  EXPECT_FALSE(torch::equal(eoinas.alphas()[0].detach(), torch::zeros({5, 8})));
+  EXPECT_EQ(eoinas.stats(0).ce().sum().item<double>(), 5.0);  // one sampled op per edge
+  EXPECT_GE(eoinas.stats(0).ca().max().item<double>(), 0.0);
+  EXPECT_EQ((eoinas.stats(0).ca() > 0).sum(1).le(1).all().item<bool>(), true);  // one Ca entry per edge at most
+}
