@@ -52,7 +52,7 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("supernet.op_set", po::value(&net.op_set)->default_value(net.op_set), "darts8 | darts7 | nasp7 | nasp12")
       ("supernet.normal_ops", po::value(&lists.normal)->default_value(""), "explicit normal-cell ops, space separated (overrides op_set)")
       ("supernet.reduce_ops", po::value(&lists.reduce)->default_value(""), "explicit reduction-cell ops, space separated (overrides op_set)")
-      ("search.method", po::value(&run.method)->default_value(run.method), "darts_1st | darts_2nd | milenas | gdas | eoinas | itnas")
+      ("search.method", po::value(&run.method)->default_value(run.method), "darts_1st | darts_2nd | milenas | gdas | eoinas | itnas | darts_sc | milenas_sc")
       ("search.seed", po::value(&run.seed)->default_value(run.seed), "seed of weights, alphas, splits and batches")
       ("search.epochs", po::value(&opt.epochs)->default_value(opt.epochs), "search epochs")
       ("search.w_lr", po::value(&opt.w_lr)->default_value(opt.w_lr), "initial SGD learning rate of w (cosine)")
@@ -81,6 +81,12 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("eoinas.temp_decay", po::value(&c.eoinas.temp_decay)->default_value(c.eoinas.temp_decay), "EoiNAS: per-epoch temperature factor after the warm-up")
       ("eoinas.alpha_init", po::value(&c.eoinas.alpha_init)->default_value(c.eoinas.alpha_init), "EoiNAS: zeros (paper) | random (code)")
       ("eoinas.arch_grad_clip", po::value(&c.eoinas.arch_grad_clip)->default_value(c.eoinas.arch_grad_clip), "EoiNAS: alpha gradient-norm clip (0 = off; code: 5)")
+      ("sc.variant", po::value(&c.sc.variant)->default_value(c.sc.variant), "Stretchable Cells: stretchable (any topology) | fixed2 (two output edges per state)")
+      ("sc.perspective", po::value(&c.sc.perspective)->default_value(c.sc.perspective), "Stretchable Cells: output | input (pairs of input edges; Table 5 ablation)")
+      ("sc.lambda", po::value(&c.sc.lambda)->default_value(c.sc.lambda), "Stretchable Cells: weight of the passive-aggressive regulariser")
+      ("sc.allow_empty_code", po::value(&c.sc.allow_empty_code)->default_value(c.sc.allow_empty_code), "Stretchable Cells: allow a state with no output edge")
+      ("sc.orphan", po::value(&c.sc.orphan)->default_value(c.sc.orphan), "Stretchable Cells: drop | repair intermediates left without inputs")
+      ("sc.val_split", po::value(&c.sc.val_split)->default_value(c.sc.val_split), "Stretchable Cells: auto | shared | separate (beta on its own third of the data)")
       ("itnas.tau0", po::value(&c.itnas.tau0)->default_value(c.itnas.tau0), "ITNAS: Gumbel temperature at the first epoch (linear decay)")
       ("itnas.tau_min", po::value(&c.itnas.tau_min)->default_value(c.itnas.tau_min), "ITNAS: Gumbel temperature at the last epoch")
       ("itnas.derive_from", po::value(&c.itnas.derive_from)->default_value(c.itnas.derive_from), "ITNAS: what outer predecessors pass to inner edges: sample | probs")
@@ -141,6 +147,8 @@ std::string to_ini(const search::SearchConfig& c) {
   o << "[eoinas]\nwarmup_epochs = " << eo.warmup_epochs << "\nprune_every = " << eo.prune_every << "\nlambda = " << eo.lambda
     << "\nprune = " << eo.prune << "\nforward = " << eo.forward << "\nacc_stat = " << eo.acc_stat << "\ntemp0 = " << eo.temp0
     << "\ntemp_decay = " << eo.temp_decay << "\nalpha_init = " << eo.alpha_init << "\narch_grad_clip = " << eo.arch_grad_clip << "\n";
+  o << "[sc]\nvariant = " << c.sc.variant << "\nperspective = " << c.sc.perspective << "\nlambda = " << c.sc.lambda
+    << "\nallow_empty_code = " << c.sc.allow_empty_code << "\norphan = " << c.sc.orphan << "\nval_split = " << c.sc.val_split << "\n";
   o << "[itnas]\ntau0 = " << c.itnas.tau0 << "\ntau_min = " << c.itnas.tau_min << "\nderive_from = " << c.itnas.derive_from
     << "\ngumbel = " << c.itnas.gumbel << "\ntransition = " << c.itnas.transition << "\ntiep = " << c.itnas.tiep << "\n";
   o << "[run]\nthreads = " << c.run.threads << "\nout_dir = " << c.run.out_dir

@@ -60,6 +60,12 @@ void validate(const SearchConfig& c) {
           "need 0 < gdas.tau_min <= gdas.tau_max");
   require(c.gdas.derive == "darts" || c.gdas.derive == "autodl", "gdas.derive", "darts or autodl");
   require(c.milenas.lambda >= 0, "milenas.lambda", "must be >= 0");
+  require(c.sc.variant == "stretchable" || c.sc.variant == "fixed2", "sc.variant", "stretchable or fixed2");
+  require(c.sc.perspective == "output" || c.sc.perspective == "input", "sc.perspective", "output or input");
+  require(c.sc.lambda >= 0, "sc.lambda", "must be >= 0");
+  require(c.sc.orphan == "drop" || c.sc.orphan == "repair", "sc.orphan", "drop or repair");
+  require(c.sc.val_split == "auto" || c.sc.val_split == "shared" || c.sc.val_split == "separate", "sc.val_split",
+          "auto, shared or separate");
   require(c.eoinas.warmup_epochs >= 0, "eoinas.warmup_epochs", "must be >= 0");
   require(c.eoinas.prune_every >= 1, "eoinas.prune_every", "must be >= 1");
   require(c.eoinas.lambda >= 0, "eoinas.lambda", "must be >= 0");

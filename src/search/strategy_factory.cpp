@@ -8,12 +8,13 @@
 #include "dnas/search/gdas.h"
 #include "dnas/search/itnas.h"
 #include "dnas/search/milenas.h"
+#include "dnas/search/sc.h"
 
 namespace dnas::search {
 namespace {
 
 const std::vector<std::string>& method_names() {
-  static const std::vector<std::string> names = {"darts_1st", "darts_2nd", "milenas", "gdas", "eoinas", "itnas"};
+  static const std::vector<std::string> names = {"darts_1st", "darts_2nd", "milenas", "gdas", "eoinas", "itnas", "darts_sc", "milenas_sc"};
   return names;
 }
 
@@ -38,6 +39,8 @@ std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
   if (m == "darts_2nd") return std::make_unique<DartsStrategy>(2, net, config.optim);
   if (m == "milenas") return std::make_unique<MilenasStrategy>(net, config.optim, config.milenas.lambda);
   if (m == "gdas") return std::make_unique<GdasStrategy>(net, config.optim, config.gdas);
+  if (m == "darts_sc") return std::make_unique<ScStrategy>("darts", net, config.optim, config.sc, config.milenas.lambda);
+  if (m == "milenas_sc") return std::make_unique<ScStrategy>("milenas", net, config.optim, config.sc, config.milenas.lambda);
   if (m == "eoinas") return std::make_unique<EoinasStrategy>(net, config.optim, config.eoinas);
   if (m == "itnas") return std::make_unique<ItnasStrategy>(net, config.optim, config.itnas);
   fail("unknown search method '" + m + "'", "search.method", "choose one of: " + known_methods_text());

@@ -66,6 +66,15 @@ struct EoinasConfig {
   double arch_grad_clip = 0.0;       // eoinas.arch_grad_clip: clip alpha gradients (code: 5; 0 = off)
 };
 
+struct ScConfig {
+  std::string variant = "stretchable";  // sc.variant: stretchable (any topology) | fixed2 ("w/o SC")
+  std::string perspective = "output";   // sc.perspective: output | input (Table 5 ablation)
+  double lambda = 10.0;                 // sc.lambda: weight of the passive-aggressive regulariser r(beta)
+  bool allow_empty_code = false;        // sc.allow_empty_code: include the empty output code
+  std::string orphan = "drop";          // sc.orphan: drop | repair (intermediates without inputs)
+  std::string val_split = "auto";       // sc.val_split: auto (milenas_sc: separate, darts_sc: shared) | shared | separate
+};
+
 struct ItnasConfig {
   double tau0 = 10.0;                  // itnas.tau0: Gumbel temperature at the first epoch (value lost; GDAS's)
   double tau_min = 0.1;                // itnas.tau_min: at the last epoch (linear decay)
@@ -95,6 +104,7 @@ struct SearchConfig {
   MilenasConfig milenas;
   ItnasConfig itnas;
   EoinasConfig eoinas;
+  ScConfig sc;
   RunConfig run;
 };
 

@@ -1,0 +1,51 @@
+#pragma once
+// Stretchable Cells (METHODS.md 6) on DARTS (`darts_sc`, first order, bi-level) and MiLeNAS
+// (`milenas_sc`, mixed level): op logits alpha per edge as in DARTS, plus topology logits beta
+// per state merged into one scale per edge, and lambda * r(beta) added to the beta loss.
+#include <torch/optim/adam.h>
+
+#include <memory>
+
+#include "dnas/search/darts.h"
+#include "dnas/search/sc_topology.h"
+
+namespace dnas::search {
+
+class ScStrategy : public SearchStrategy {
+ public:
+  // base: "darts" or "milenas".
+  ScStrategy(const std::string& base, const supernet::SupernetConfig& net, const OptimConfig& optim,
+             const ScConfig& sc, double milenas_lambda);
+
+  StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) override;
+  int validation_splits() const override { return separate_ ? 2 : 1; }
+  supernet::ArchMix inference_mix() const override { return mix(/*detach=*/true); }
+  genotype::Genotype derive() const override;
+  // alpha_<type> [E, O], edge_scale_<type> [E], beta_<type>_s<i> per chooser, regularizer.
+  std::vector<NamedTensor> arch_tensors() const override;
+  std::vector<NamedTensor> state() override;
+  void load_state(const std::vector<NamedTensor>& state) override;
+
+  const ScTopology& topology() const { return topology_; }
+  std::vector<std::vector<torch::Tensor>>& betas() { return betas_; }  // [cell type][chooser]
+  ArchParameters& arch() { return arch_; }
+  torch::Tensor regularizer() const;  // r(beta) summed over both cell types
+
+ private:
+  supernet::ArchMix mix(bool detach) const;
+  std::vector<torch::Tensor> beta_list() const;
+  // Gradients of `loss` w.r.t. the alphas (first two) and the betas (the rest), zeros if unused.
+  std::vector<torch::Tensor> gradients(WeightTrainer& w, const TensorBatch& batch, BatchStats* stats);
+
+  std::string base_;
+  supernet::SupernetConfig net_;
+  ScConfig cfg_;
+  double milenas_lambda_;
+  bool separate_;
+  ScTopology topology_;
+  ArchParameters arch_;
+  std::vector<std::vector<torch::Tensor>> betas_;
+  std::unique_ptr<torch::optim::Adam> beta_optimizer_;
+};
+
+}  // namespace dnas::search

@@ -1,0 +1,188 @@
+// Stretchable Cells (METHODS.md 6): merged edge scales, code enumeration, the regulariser and
+// the derivation with its orphan rule, on the spec's hand examples.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "dnas/genotype/cell_topology.h"
+#include "dnas/genotype/genotype.h"
+#include "dnas/search/sc.h"
+#include "search_fixtures.h"
+
+using namespace dnas;
+using search::ScTopology;
+using search::ScTopologySettings;
+using genotype::edge_index;
+
+namespace {
+
+std::vector<torch::Tensor> uniform(const ScTopology& t) {
+  std::vector<torch::Tensor> out;
+  for (int64_t n : t.logit_sizes()) out.push_back(torch::zeros({n}));
+  return out;
+}
+
+// Logits with softmax `p` over the codes of a chooser (index = code - 1).
+torch::Tensor logits_of(const std::vector<double>& p) { return torch::tensor(p).log(); }
+
+ScTopologySettings with(std::string variant, std::string perspective = "output", std::string orphan = "drop") {
+  ScTopologySettings s;
+  s.variant = std::move(variant);
+  s.perspective = std::move(perspective);
+  s.orphan = std::move(orphan);
+  return s;
+}
+
+}  // namespace
+
+TEST(ScTopology, CodeCountsAreTwoToTheDMinusOnePerState) {
+  ScTopology four(4, with("stretchable")), six(6, with("stretchable"));
+  EXPECT_EQ(four.logit_sizes(), (std::vector<int64_t>{15, 15, 7, 3, 1}));
+  EXPECT_EQ(six.logit_sizes(), (std::vector<int64_t>{63, 63, 31, 15, 7, 3, 1}));
+  int64_t total = 0;
+  for (auto n : six.logit_sizes()) total += n;
+  EXPECT_EQ(total, 183);
+  EXPECT_EQ(genotype::num_edges(4), 14);
+  EXPECT_EQ(genotype::num_edges(6), 27);
+  ScTopologySettings empty = with("stretchable");
+  empty.allow_empty_code = true;
+  EXPECT_EQ(ScTopology(4, empty).logit_sizes(), (std::vector<int64_t>{16, 16, 8, 4, 2}));
+  // fixed2: C(d, 2) pairs for states with d >= 2.
+  EXPECT_EQ(ScTopology(4, with("fixed2")).logit_sizes(), (std::vector<int64_t>{6, 6, 3, 1}));
+}
+
+TEST(ScTopology, UniformBetaGivesEveryScaleOne) {
+  for (int steps : {4, 6}) {
+    ScTopology t(steps, with("stretchable"));
+    EXPECT_TRUE(torch::allclose(t.edge_scales(uniform(t)), torch::ones({genotype::num_edges(steps)}))) << steps;
+  }
+  ScTopologySettings empty = with("stretchable");
+  empty.allow_empty_code = true;
+  ScTopology with_empty(4, empty);
+  EXPECT_TRUE(torch::allclose(with_empty.edge_scales(uniform(with_empty)), torch::ones({14})));
+  ScTopology fixed(4, with("fixed2"));
+  auto s = fixed.edge_scales(uniform(fixed));
+  const auto present = fixed.present_edges();
+  for (int e = 0; e < 14; ++e) EXPECT_NEAR(s[e].item<double>(), present[static_cast<size_t>(e)] ? 1.0 : 0.0, 1e-6) << e;
+  EXPECT_FALSE(present[static_cast<size_t>(edge_index(5, 4))]);  // state 4 has d = 1: no output edge
+}
+
+TEST(ScTopology, TwoMemberStateHandExample) {
+  // State 3 feeds {4, 5}: codes 1 = {4}, 2 = {5}, 3 = {4, 5}; p = (0.5, 0.25, 0.25).
+  ScTopology t(4, with("stretchable"));
+  auto logits = uniform(t);
+  logits[3] = logits_of({0.5, 0.25, 0.25});
+  auto s = t.edge_scales(logits);
+  EXPECT_NEAR(s[edge_index(4, 3)].item<double>(), 1.5 * 0.75, 1e-6);
+  EXPECT_NEAR(s[edge_index(5, 3)].item<double>(), 1.5 * 0.5, 1e-6);
+  // The one-member state (4 -> 5) always has scale 1.
+  logits[4] = torch::tensor({3.0});
+  EXPECT_NEAR(t.edge_scales(logits)[edge_index(5, 4)].item<double>(), 1.0, 1e-6);
+}
+
+TEST(ScTopology, InputPerspectiveGivesEveryNodeTwoInputsWorthOfScale) {
+  ScTopology t(4, with("stretchable", "input"));
+  torch::manual_seed(0);
+  std::vector<torch::Tensor> logits;
+  for (int64_t n : t.logit_sizes()) logits.push_back(torch::randn({n}));
+  auto s = t.edge_scales(logits);
+  for (int j = 2; j < 6; ++j) {
+    double total = 0;
+    for (int i = 0; i < j; ++i) total += s[edge_index(j, i)].item<double>();
+    EXPECT_NEAR(total, 2.0, 1e-5) << j;  // sum over pairs containing i of p_j
+  }
+  EXPECT_EQ(t.regularizer(logits).item<double>(), 0.0);
+}
+
+TEST(ScRegularizer, ZeroForAValidTopologyAndTheSpecValueForAnOrphan) {
+  ScTopology t(4, with("stretchable"));
+  EXPECT_EQ(t.regularizer(uniform(t)).item<double>(), 0.0);
+  // States 0 and 1 pick code 14 = {3, 4, 5} (bit 0 is state 2): state 2 gets no argmax input.
+  auto spread = [](double top, double best_with_2, double other_odd) {
+    std::vector<double> p(15, 0.0);
+    p[13] = top;  // code 14
+    double rest = 1.0 - top - best_with_2 - 7 * other_odd;
+    for (int code = 1; code <= 15; ++code) {
+      if (code == 14) continue;
+      if (code % 2 == 1) p[static_cast<size_t>(code - 1)] = code == 1 ? best_with_2 : other_odd;
+      else p[static_cast<size_t>(code - 1)] = rest / 6;
+    }
+    return p;
+  };
+  auto logits = uniform(t);
+  logits[0] = logits_of(spread(0.3, 0.15, 0.05));
+  logits[1] = logits_of(spread(0.2, 0.1, 0.06));
+  const double r = t.regularizer(logits).item<double>();
+  EXPECT_NEAR(r, (1 - 0.15 / 0.3) * (1 - 0.1 / 0.2), 1e-6);
+  EXPECT_NEAR(10 * r, 2.5, 1e-5);
+  // The gradient flows to the selected maxima.
+  auto b0 = logits[0].clone().requires_grad_();
+  logits[0] = b0;
+  auto g = torch::autograd::grad({t.regularizer(logits)}, {b0})[0];
+  EXPECT_GT(g.abs().sum().item<double>(), 0.0);
+}
+
+TEST(ScDerive, OrphanIsDroppedWithItsOutgoingEdgesOrRepaired) {
+  const std::vector<std::string> ops = {"skip_connect", "sep_conv_3x3"};
+  auto alpha = torch::zeros({14, 2});
+  alpha.select(1, 1).fill_(1.0);  // sep_conv_3x3 everywhere
+  auto orphaned = [](ScTopology& t) {
+    auto logits = uniform(t);
+    logits[0] = torch::zeros({15});
+    logits[0][13] = 5.0;  // state 0 -> {3, 4, 5}
+    logits[1] = torch::zeros({15});
+    logits[1][13] = 5.0;  // state 1 -> {3, 4, 5}
+    logits[2] = torch::zeros({7});
+    logits[2][6] = 5.0;   // state 2 -> {3, 4, 5}, but state 2 has no input
+    logits[3] = torch::zeros({3});
+    logits[3][0] = 5.0;   // state 3 -> {4}
+    return logits;
+  };
+  ScTopology drop(4, with("stretchable"));
+  auto cell = drop.derive(orphaned(drop), alpha, ops);
+  EXPECT_TRUE(cell.nodes[0].empty());                      // node 2 dropped
+  EXPECT_EQ(cell.concat, (std::vector<int>{3, 4, 5}));
+  EXPECT_EQ(cell.nodes[1], (std::vector<genotype::Gene>{{"sep_conv_3x3", 0}, {"sep_conv_3x3", 1}}));  // no edge from 2
+  EXPECT_EQ(cell.nodes[2].size(), 3u);  // 0, 1, 3 -> 4
+  EXPECT_EQ(cell.nodes[3].size(), 3u);  // 0, 1, 4 -> 5 (state 3 chose {4} only)
+  // Variable in-degree round-trips through the genotype text.
+  genotype::Genotype g{cell, cell};
+  EXPECT_EQ(genotype::parse_genotype(genotype::to_string(g), "test"), g);
+
+  ScTopology repair(4, with("stretchable", "output", "repair"));
+  auto fixed = repair.derive(orphaned(repair), alpha, ops);
+  EXPECT_EQ(fixed.nodes[0].size(), 1u);  // one edge added into node 2
+  EXPECT_EQ(fixed.concat, (std::vector<int>{2, 3, 4, 5}));
+  EXPECT_EQ(fixed.nodes[1].size(), 3u);  // 0, 1, 2 -> 3
+}
+
+TEST(ScDerive, FixedVariantKeepsEightEdgesLikeDarts) {
+  ScTopology t(4, with("fixed2"));
+  torch::manual_seed(3);
+  std::vector<torch::Tensor> logits;
+  for (int64_t n : t.logit_sizes()) logits.push_back(torch::randn({n}));
+  auto cell = t.derive(logits, torch::randn({14, 7}), ops::op_set("darts7", ops::CellType::Normal));
+  size_t edges = 0;
+  for (const auto& node : cell.nodes) edges += node.size();
+  EXPECT_LE(edges, 8u);  // 4 states x 2 outputs; fewer only if an orphan was dropped
+  EXPECT_GE(edges, 6u);
+}
+
+TEST(ScStrategy, StepsMoveAlphaAndBetaAndMilenasScUsesAThirdSplit) {
+  for (const char* base : {"darts", "milenas"}) {
+    torch::manual_seed(4);
+    auto cfg = dnas::testing::tiny_supernet_config("darts7");
+    search::ScStrategy sc(base, cfg, search::OptimConfig{}, search::ScConfig{}, 1.0);
+    EXPECT_EQ(sc.validation_splits(), std::string(base) == "milenas" ? 2 : 1);
+    search::WeightTrainer weights(supernet::Supernet(cfg), search::WeightOptions{});
+    auto alpha = sc.arch().alpha_normal.detach().clone();
+    auto beta = sc.betas()[0][0].detach().clone();
+    sc.step(weights, {dnas::testing::random_batch(4), dnas::testing::random_batch(4), dnas::testing::random_batch(4)},
+            {0, 10, 0.025});
+    EXPECT_FALSE(torch::equal(alpha, sc.arch().alpha_normal.detach())) << base;
+    EXPECT_FALSE(torch::equal(beta, sc.betas()[0][0].detach())) << base;
+    auto g = sc.derive();
+    EXPECT_NO_THROW(genotype::parse_genotype(genotype::to_string(g), "sc")) << base;
+  }
+}
