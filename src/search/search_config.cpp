@@ -60,6 +60,12 @@ void validate(const SearchConfig& c) {
           "need 0 < gdas.tau_min <= gdas.tau_max");
   require(c.gdas.derive == "darts" || c.gdas.derive == "autodl", "gdas.derive", "darts or autodl");
   require(c.milenas.lambda >= 0, "milenas.lambda", "must be >= 0");
+  require(c.nasp.variant == "nasp" || c.nasp.variant == "lazy" || c.nasp.variant == "standard", "nasp.variant",
+          "nasp, lazy or standard");
+  require(c.nasp.discrete_value == "one" || c.nasp.discrete_value == "alpha", "nasp.discrete_value", "one or alpha");
+  require(c.nasp.eta >= 0, "nasp.eta", "must be >= 0");
+  require(c.nasp.greedy >= 0 && c.nasp.greedy <= 1, "nasp.greedy", "a probability in [0, 1]");
+  require(c.nasp.derive == "discrete" || c.nasp.derive == "softmax", "nasp.derive", "discrete or softmax");
   require(c.sc.variant == "stretchable" || c.sc.variant == "fixed2", "sc.variant", "stretchable or fixed2");
   require(c.sc.perspective == "output" || c.sc.perspective == "input", "sc.perspective", "output or input");
   require(c.sc.lambda >= 0, "sc.lambda", "must be >= 0");

@@ -8,13 +8,14 @@
 #include "dnas/search/gdas.h"
 #include "dnas/search/itnas.h"
 #include "dnas/search/milenas.h"
+#include "dnas/search/nasp.h"
 #include "dnas/search/sc.h"
 
 namespace dnas::search {
 namespace {
 
 const std::vector<std::string>& method_names() {
-  static const std::vector<std::string> names = {"darts_1st", "darts_2nd", "milenas", "gdas", "eoinas", "itnas", "darts_sc", "milenas_sc"};
+  static const std::vector<std::string> names = {"darts_1st", "darts_2nd", "milenas", "gdas", "eoinas", "itnas", "darts_sc", "milenas_sc", "nasp"};
   return names;
 }
 
@@ -41,6 +42,7 @@ std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
   if (m == "gdas") return std::make_unique<GdasStrategy>(net, config.optim, config.gdas);
   if (m == "darts_sc") return std::make_unique<ScStrategy>("darts", net, config.optim, config.sc, config.milenas.lambda);
   if (m == "milenas_sc") return std::make_unique<ScStrategy>("milenas", net, config.optim, config.sc, config.milenas.lambda);
+  if (m == "nasp") return std::make_unique<NaspStrategy>(net, config.optim, config.nasp);
   if (m == "eoinas") return std::make_unique<EoinasStrategy>(net, config.optim, config.eoinas);
   if (m == "itnas") return std::make_unique<ItnasStrategy>(net, config.optim, config.itnas);
   fail("unknown search method '" + m + "'", "search.method", "choose one of: " + known_methods_text());

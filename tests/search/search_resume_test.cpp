@@ -68,7 +68,7 @@ TEST_P(SearchResumeTest, InterruptedAndResumedEqualsUninterrupted) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, SearchResumeTest, ::testing::Values("darts_1st", "darts_2nd", "milenas", "gdas", "itnas", "eoinas", "darts_sc", "milenas_sc"));
+INSTANTIATE_TEST_SUITE_P(Methods, SearchResumeTest, ::testing::Values("darts_1st", "darts_2nd", "milenas", "gdas", "itnas", "eoinas", "darts_sc", "milenas_sc", "nasp"));
 
 TEST(SearchResume, OtherSettingsAreRefused) {
   TempDir data, out;

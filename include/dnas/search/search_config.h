@@ -75,6 +75,15 @@ struct ScConfig {
   std::string val_split = "auto";       // sc.val_split: auto (milenas_sc: separate, darts_sc: shared) | shared | separate
 };
 
+struct NaspConfig {
+  std::string variant = "nasp";          // nasp.variant: nasp (box + discrete) | lazy (no box) | standard (prox on the discrete A)
+  std::string discrete_value = "one";    // nasp.discrete_value: one (the code) | alpha (keep alpha's value)
+  bool edge_top2 = true;                 // nasp.edge_top2: keep the 2 strongest incoming edges per node
+  double eta = 0.0;                      // nasp.eta: weight of the complexity regulariser R(A)
+  double greedy = 0.0;                   // nasp.greedy: probability of random ops in a forward (exploration)
+  std::string derive = "discrete";       // nasp.derive: discrete | softmax (the code's genotype())
+};
+
 struct ItnasConfig {
   double tau0 = 10.0;                  // itnas.tau0: Gumbel temperature at the first epoch (value lost; GDAS's)
   double tau_min = 0.1;                // itnas.tau_min: at the last epoch (linear decay)
@@ -105,6 +114,7 @@ struct SearchConfig {
   ItnasConfig itnas;
   EoinasConfig eoinas;
   ScConfig sc;
+  NaspConfig nasp;
   RunConfig run;
 };
 

@@ -1,0 +1,49 @@
+#pragma once
+// NASP (METHODS.md 7): continuous alphas in the box [0, 1], a discrete architecture (one op per
+// edge, top-2 edges per node) in every forward pass, first-order proximal updates. The
+// architecture step computes every op (unselected ones without autograd, so only their mixing
+// weight gets a gradient); the weight step computes only the selected ops.
+#include <torch/optim/adam.h>
+
+#include <memory>
+
+#include "dnas/search/search_config.h"
+#include "dnas/search/strategy.h"
+
+namespace dnas::search {
+
+// clip(alpha, 0, 1).
+torch::Tensor prox_box(const torch::Tensor& alpha);
+// Per row, the argmax entry only (ties: lowest op index), kept at 1 or at alpha's value.
+torch::Tensor prox_disc(const torch::Tensor& alpha, bool keep_value);
+// Zeroes the rows of every edge that is not among its node's two strongest (by the selected
+// continuous alpha value; ties: smaller source). `discrete` and `alpha` are [E, O].
+torch::Tensor keep_top2_edges(const torch::Tensor& discrete, const torch::Tensor& alpha, int steps);
+// Complexity regulariser (Eq. 12): sum_o p_o / sum p * ||A[:, o]||^2 with p_o the conv weight
+// count of op o at C = 12 (0-d, differentiable in A).
+torch::Tensor nasp_complexity(const torch::Tensor& a, const std::vector<std::string>& op_names);
+
+class NaspStrategy : public SearchStrategy {
+ public:
+  NaspStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim, const NaspConfig& nasp);
+
+  StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) override;
+  supernet::ArchMix inference_mix() const override;  // the discrete architecture
+  genotype::Genotype derive() const override;
+  // alpha_<type> (continuous, in [0, 1]) and discrete_<type> [E, O].
+  std::vector<NamedTensor> arch_tensors() const override;
+  std::vector<NamedTensor> state() override;
+  void load_state(const std::vector<NamedTensor>& state) override;
+
+  // The discrete architecture of cell type 0 (normal) or 1 (reduce) from the current alphas.
+  torch::Tensor discrete(int cell) const;
+  std::vector<torch::Tensor>& alphas() { return alphas_; }
+
+ private:
+  supernet::SupernetConfig net_;
+  NaspConfig cfg_;
+  std::vector<torch::Tensor> alphas_;  // [normal, reduce], [E, O] each, init 0.5
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+};
+
+}  // namespace dnas::search

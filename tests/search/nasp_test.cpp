@@ -1,0 +1,115 @@
+// NASP (METHODS.md 7): the spec's oracles for the proximal operators, edge selection, the
+// complexity regulariser, which ops each step computes, and the box constraint.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "dnas/genotype/cell_topology.h"
+#include "dnas/ops/op_names.h"
+#include "dnas/search/nasp.h"
+#include "search_fixtures.h"
+
+using namespace dnas;
+
+TEST(NaspProx, BoxThenDiscreteOnTheSpecVector) {
+  auto boxed = search::prox_box(torch::tensor({{0.3, 0.9, -0.2, 1.4}}));
+  EXPECT_TRUE(torch::allclose(boxed, torch::tensor({{0.3, 0.9, 0.0, 1.0}})));
+  EXPECT_TRUE(torch::equal(search::prox_disc(boxed, false), torch::tensor({{0.0, 0.0, 0.0, 1.0}})));
+  // keep_value: the selected entry keeps alpha's value.
+  EXPECT_TRUE(torch::allclose(search::prox_disc(torch::tensor({{0.3, 0.9, 0.1}}), true), torch::tensor({{0.0, 0.9, 0.0}})));
+}
+
+TEST(NaspProx, TiesGoToTheLowestOp) {
+  EXPECT_TRUE(torch::equal(search::prox_disc(torch::tensor({{1.0, 1.0, 0.2}}), false), torch::tensor({{1.0, 0.0, 0.0}})));
+}
+
+TEST(NaspProx, EachNodeKeepsTheTwoEdgesWithTheLargestSelectedAlpha) {
+  // Three steps; node 3 (edges j = 0, 1, 2) has selected alphas (0.9, 0.4, 0.7).
+  const int64_t edges = genotype::num_edges(3);
+  auto alpha = torch::full({edges, 2}, 0.1);
+  alpha[genotype::edge_index(3, 0)][1] = 0.9;
+  alpha[genotype::edge_index(3, 1)][0] = 0.4;
+  alpha[genotype::edge_index(3, 2)][1] = 0.7;
+  auto a = search::keep_top2_edges(search::prox_disc(alpha, false), alpha, 3);
+  EXPECT_EQ(a[genotype::edge_index(3, 0)].sum().item<double>(), 1.0);
+  EXPECT_EQ(a[genotype::edge_index(3, 1)].sum().item<double>(), 0.0);
+  EXPECT_EQ(a[genotype::edge_index(3, 2)].sum().item<double>(), 1.0);
+}
+
+TEST(NaspStrategy, AtInitEveryEdgeSelectsOpZeroAndNodesKeepInputsZeroAndOne) {
+  auto cfg = dnas::testing::tiny_supernet_config("nasp12");
+  cfg.steps = 4;
+  search::NaspStrategy nasp(cfg, search::OptimConfig{}, search::NaspConfig{});
+  auto a = nasp.discrete(0);  // [14, 8]
+  for (int s = 2; s < 6; ++s)
+    for (int j = 0; j < s; ++j) {
+      const auto row = a[genotype::edge_index(s, j)];
+      EXPECT_EQ(row.sum().item<double>(), j < 2 ? 1.0 : 0.0) << s << "," << j;
+      if (j < 2) {
+        EXPECT_EQ(row[0].item<double>(), 1.0);  // skip_connect
+      }
+    }
+  const auto g = nasp.derive();
+  EXPECT_EQ(g.normal.nodes[0][0].op, "skip_connect");
+}
+
+TEST(NaspComplexity, EightSepConvEdgesInTheNasp12NormalCell) {
+  const auto ops = ops::op_set("nasp12", ops::CellType::Normal);
+  auto a = torch::zeros({14, 8});
+  const auto sep = std::find(ops.begin(), ops.end(), "sep_conv_3x3") - ops.begin();
+  for (int e = 0; e < 8; ++e) a[e][sep] = 1.0;
+  EXPECT_NEAR(search::nasp_complexity(a, ops).item<double>(), 8.0 * 504 / 5412, 1e-6);
+  // Pooling-only reduction ops cost nothing.
+  EXPECT_EQ(search::nasp_complexity(torch::ones({14, 5}), ops::op_set("nasp12", ops::CellType::Reduce)).item<double>(), 0.0);
+}
+
+TEST(NaspStrategy, WeightStepRunsOnlyTheSelectedOpsAndAlphasStayInTheBox) {
+  for (bool top2 : {true, false}) {
+    torch::manual_seed(0);
+    auto cfg = dnas::testing::tiny_supernet_config("darts7");  // 3 cells, 2 steps: 5 edges per cell
+    search::NaspConfig nc;
+    nc.edge_top2 = top2;
+    search::NaspStrategy nasp(cfg, search::OptimConfig{}, nc);
+    supernet::Supernet net(cfg);
+    search::WeightTrainer weights(net, search::WeightOptions{});
+    const auto batch = dnas::testing::random_batch(4);
+    const int64_t before = net->evaluations();
+    auto mix = nasp.inference_mix();
+    weights.step(batch, mix);
+    // 2 steps x 2 edges with top-2 = 4 ops per cell (all 5 edges without), against 5 x 7 for DARTS.
+    EXPECT_EQ(net->evaluations() - before, (top2 ? 4 : 5) * cfg.layers) << top2;
+    const int64_t before_step = net->evaluations();
+    nasp.step(weights, {batch, dnas::testing::random_batch(4), {}}, {0, 10, 0.025});
+    // Architecture step: every op of every edge (none excepted); weight step: the selected ones.
+    EXPECT_EQ(net->evaluations() - before_step, 5 * 7 * cfg.layers + (top2 ? 4 : 5) * cfg.layers) << top2;
+    for (const auto& a : nasp.alphas()) {
+      EXPECT_GE(a.min().item<double>(), 0.0);
+      EXPECT_LE(a.max().item<double>(), 1.0);
+    }
+  }
+}
+
+TEST(NaspStrategy, ArchitectureGradientReachesUnselectedOpsAndVariantsDiffer) {
+  auto run = [](const std::string& variant, double init) {
+    torch::manual_seed(1);
+    auto cfg = dnas::testing::tiny_supernet_config("darts7");
+    search::NaspConfig nc;
+    nc.variant = variant;
+    search::NaspStrategy nasp(cfg, search::OptimConfig{}, nc);
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& a : nasp.alphas()) a.fill_(init);
+    }
+    search::WeightTrainer weights(supernet::Supernet(cfg), search::WeightOptions{});
+    for (int i = 0; i < 3; ++i)
+      nasp.step(weights, {dnas::testing::random_batch(4), dnas::testing::random_batch(4), {}}, {0, 10, 0.025});
+    return nasp.alphas()[0].detach().clone();
+  };
+  auto a = run("nasp", 0.5);
+  // Unselected entries moved too: their gradient came through the no-autograd op outputs.
+  EXPECT_GT((a - 0.5).abs().gt(0).sum().item<int64_t>(), 20);
+  // At the top of the box: NASP clips, the lazy proximal variant lets alpha leave [0, 1].
+  EXPECT_LE(run("nasp", 1.0).max().item<double>(), 1.0);
+  EXPECT_GT(run("lazy", 1.0).max().item<double>(), 1.0);
+  auto standard = run("standard", 0.5);
+  EXPECT_TRUE(standard.eq(0).logical_or(standard.eq(1)).all().item<bool>());  // stays on the discrete set
+}
