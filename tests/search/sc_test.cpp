@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "dnas/eval/eval_network.h"
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/genotype/genotype.h"
 #include "dnas/search/sc.h"
@@ -185,4 +186,22 @@ TEST(ScStrategy, StepsMoveAlphaAndBetaAndMilenasScUsesAThirdSplit) {
     auto g = sc.derive();
     EXPECT_NO_THROW(genotype::parse_genotype(genotype::to_string(g), "sc")) << base;
   }
+}
+
+TEST(ScDerive, SixNodeCellsWithAnyInDegreeBuildAnEvaluationNetwork) {
+  // A 9-node (6 intermediates) stretchable cell, retrained with as many cells as the search.
+  ScTopology t(6, with("stretchable"));
+  torch::manual_seed(5);
+  std::vector<torch::Tensor> logits;
+  for (int64_t n : t.logit_sizes()) logits.push_back(3 * torch::randn({n}));
+  const auto ops = ops::op_set("darts7", ops::CellType::Normal);
+  auto cell = t.derive(logits, torch::randn({27, 7}), ops);
+  ASSERT_EQ(cell.steps(), 6);
+  eval::EvalNetworkConfig cfg;
+  cfg.channels = 4;
+  cfg.layers = 5;
+  cfg.auxiliary = false;
+  eval::EvalNetwork net(genotype::Genotype{cell, cell}, cfg);
+  net->eval();
+  EXPECT_EQ(net->forward(torch::randn({2, 3, 16, 16})).logits.sizes(), (std::vector<int64_t>{2, 10}));
 }
