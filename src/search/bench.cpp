@@ -60,13 +60,7 @@ std::vector<double> time_retrain(const BenchShape& s, const BenchOptions& o) {
 std::vector<double> time_case(const BenchShape& s, const std::string& mode, const BenchOptions& o) {
   if (mode == "retrain") return time_retrain(retrain_shape(s.name), o);
   torch::manual_seed(o.seed);
-  supernet::SupernetConfig cfg;
-  cfg.in_channels = s.in_channels;
-  cfg.channels = s.channels;
-  cfg.layers = s.layers;
-  cfg.steps = s.steps;
-  cfg.normal_ops = ops::op_set(o.op_set, ops::CellType::Normal);
-  cfg.reduce_ops = ops::op_set(o.op_set, ops::CellType::Reduce);
+  const auto cfg = bench_supernet_config(s, o.op_set);
   supernet::Supernet net(cfg);
   WeightTrainer weights(net, WeightOptions{});
   SearchConfig config;
@@ -97,6 +91,17 @@ std::vector<double> time_case(const BenchShape& s, const std::string& mode, cons
 }
 
 }  // namespace
+
+supernet::SupernetConfig bench_supernet_config(const BenchShape& s, const std::string& op_set) {
+  supernet::SupernetConfig cfg;
+  cfg.in_channels = s.in_channels;
+  cfg.channels = s.channels;
+  cfg.layers = s.layers;
+  cfg.steps = s.steps;
+  cfg.normal_ops = ops::op_set(op_set, ops::CellType::Normal);
+  cfg.reduce_ops = ops::op_set(op_set, ops::CellType::Reduce);
+  return cfg;
+}
 
 BenchShape retrain_shape(const std::string& name) {
   if (name == "paper") return {"paper", 20, 36, 96, 32, 3, 4};

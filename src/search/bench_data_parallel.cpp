@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "dnas/genotype/cell_topology.h"
-#include "dnas/ops/op_names.h"
 #include "dnas/search/search_loop.h"
 #include "dnas/search/weight_trainer.h"
 
@@ -26,13 +25,7 @@ std::vector<DataParallelRow> run_data_parallel_bench(const BenchOptions& o, comm
   for (const auto& name : o.shapes) {
     const auto s = bench_shape(name);
     torch::manual_seed(o.seed);
-    supernet::SupernetConfig cfg;
-    cfg.in_channels = s.in_channels;
-    cfg.channels = s.channels;
-    cfg.layers = s.layers;
-    cfg.steps = s.steps;
-    cfg.normal_ops = ops::op_set(o.op_set, ops::CellType::Normal);
-    cfg.reduce_ops = ops::op_set(o.op_set, ops::CellType::Reduce);
+    const auto cfg = bench_supernet_config(s, o.op_set);
     supernet::Supernet net(cfg);
     std::shared_ptr<comm::ProcessGroup> borrowed(&group, [](comm::ProcessGroup*) {});
     WeightTrainer weights(net, WeightOptions{}, borrowed);

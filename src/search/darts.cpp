@@ -33,15 +33,19 @@ std::vector<torch::Tensor> grad_or_zero(const torch::Tensor& loss, const std::ve
 
 }  // namespace
 
+std::unique_ptr<torch::optim::Adam> make_arch_optimizer(const std::vector<torch::Tensor>& params,
+                                                        const OptimConfig& o) {
+  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.arch_lr)
+                                                          .betas({o.arch_beta1, o.arch_beta2})
+                                                          .eps(1e-8)
+                                                          .weight_decay(o.arch_weight_decay));
+}
+
 ArchParameters::ArchParameters(int64_t edges, int64_t normal_ops, int64_t reduce_ops,
                                const OptimConfig& o) {
   alpha_normal = (1e-3 * torch::randn({edges, normal_ops})).requires_grad_();
   alpha_reduce = (1e-3 * torch::randn({edges, reduce_ops})).requires_grad_();
-  optimizer = std::make_unique<torch::optim::Adam>(
-      list(), torch::optim::AdamOptions(o.arch_lr)
-                  .betas({o.arch_beta1, o.arch_beta2})
-                  .eps(1e-8)
-                  .weight_decay(o.arch_weight_decay));
+  optimizer = make_arch_optimizer(list(), o);
 }
 
 void ArchParameters::append_state(std::vector<NamedTensor>& out, const std::string& prefix) const {

@@ -6,6 +6,7 @@
 
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/genotype/derive.h"
+#include "dnas/search/darts.h"
 #include "dnas/search/gdas.h"
 
 namespace dnas::search {
@@ -54,11 +55,7 @@ EoinasStrategy::EoinasStrategy(const supernet::SupernetConfig& net, const OptimC
 }
 
 void EoinasStrategy::reset_optimizer() {
-  optimizer_ = std::make_unique<torch::optim::Adam>(
-      alphas_, torch::optim::AdamOptions(optim_.arch_lr)
-                   .betas({optim_.arch_beta1, optim_.arch_beta2})
-                   .eps(1e-8)
-                   .weight_decay(optim_.arch_weight_decay));
+  optimizer_ = make_arch_optimizer(alphas_, optim_);
 }
 
 void EoinasStrategy::begin_epoch(const EpochInfo& info) { temperature_ = eoinas_temperature(info.epoch, cfg_); }

@@ -21,7 +21,8 @@ GumbelDraw gumbel_straight_through(const torch::Tensor& alpha, double tau) {
 
 double gdas_tau(int64_t epoch, int64_t epochs, double tau_max, double tau_min) {
   if (epochs <= 1) return tau_max;
-  return tau_max - (tau_max - tau_min) * static_cast<double>(epoch) / static_cast<double>(epochs - 1);
+  const double f = static_cast<double>(epoch) / static_cast<double>(epochs - 1);
+  return (1.0 - f) * tau_max + f * tau_min;  // exact at both ends
 }
 
 GdasStrategy::GdasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim,

@@ -4,6 +4,8 @@
 
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/genotype/derive.h"
+#include "dnas/search/darts.h"
+#include "dnas/search/gdas.h"
 
 namespace dnas::search {
 namespace {
@@ -19,9 +21,7 @@ torch::Tensor gumbel_softmax(const torch::Tensor& theta, double tau) {
 }  // namespace
 
 double itnas_tau(int64_t epoch, int64_t epochs, double tau0, double tau_min) {
-  if (epochs <= 1) return tau0;
-  const double f = static_cast<double>(epoch) / static_cast<double>(epochs - 1);
-  return (1.0 - f) * tau0 + f * tau_min;  // exact at both ends
+  return gdas_tau(epoch, epochs, tau0, tau_min);  // the same linear schedule
 }
 
 ItnasStrategy::ItnasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim, const ItnasConfig& itnas)
@@ -37,11 +37,7 @@ ItnasStrategy::ItnasStrategy(const supernet::SupernetConfig& net, const OptimCon
     }
     cells_.push_back(c);
   }
-  optimizer_ = std::make_unique<torch::optim::Adam>(
-      parameter_list(), torch::optim::AdamOptions(optim.arch_lr)
-                            .betas({optim.arch_beta1, optim.arch_beta2})
-                            .eps(1e-8)
-                            .weight_decay(optim.arch_weight_decay));
+  optimizer_ = make_arch_optimizer(parameter_list(), optim);
 }
 
 std::vector<torch::Tensor> ItnasStrategy::parameter_list() const {

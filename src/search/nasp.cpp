@@ -5,6 +5,7 @@
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/genotype/derive.h"
 #include "dnas/ops/op_factory.h"
+#include "dnas/search/darts.h"
 
 namespace dnas::search {
 namespace {
@@ -61,11 +62,7 @@ NaspStrategy::NaspStrategy(const supernet::SupernetConfig& net, const OptimConfi
   const int64_t edges = genotype::num_edges(net.steps);
   for (const auto* ops : {&net.normal_ops, &net.reduce_ops})
     alphas_.push_back(torch::full({edges, static_cast<int64_t>(ops->size())}, 0.5).requires_grad_());
-  optimizer_ = std::make_unique<torch::optim::Adam>(
-      alphas_, torch::optim::AdamOptions(optim.arch_lr)
-                   .betas({optim.arch_beta1, optim.arch_beta2})
-                   .eps(1e-8)
-                   .weight_decay(optim.arch_weight_decay));
+  optimizer_ = make_arch_optimizer(alphas_, optim);
 }
 
 torch::Tensor NaspStrategy::discrete(int cell) const {

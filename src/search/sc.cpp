@@ -38,11 +38,7 @@ ScStrategy::ScStrategy(const std::string& base, const supernet::SupernetConfig& 
     for (int64_t size : topology_.logit_sizes()) cell.push_back((1e-3 * torch::randn({size})).requires_grad_());
     betas_.push_back(cell);
   }
-  beta_optimizer_ = std::make_unique<torch::optim::Adam>(
-      beta_list(), torch::optim::AdamOptions(optim.arch_lr)
-                       .betas({optim.arch_beta1, optim.arch_beta2})
-                       .eps(1e-8)
-                       .weight_decay(optim.arch_weight_decay));
+  beta_optimizer_ = make_arch_optimizer(beta_list(), optim);
 }
 
 std::vector<torch::Tensor> ScStrategy::beta_list() const {

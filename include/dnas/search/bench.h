@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "dnas/supernet/supernet.h"
+
 namespace dnas::search {
 
 struct BenchShape {
@@ -17,6 +19,9 @@ BenchShape bench_shape(const std::string& name);
 // Shapes of the `retrain` mode (DARTS_V2 eval network, aux head): "paper" = 20 cells, C=36,
 // batch 96; "small" = 8 cells, C=16, batch 32; "tiny" = 5 cells, C=8, batch 8 (3x32x32).
 BenchShape retrain_shape(const std::string& name);
+
+// The supernet of a bench shape with the op set's normal/reduce lists.
+supernet::SupernetConfig bench_supernet_config(const BenchShape& shape, const std::string& op_set);
 
 struct BenchOptions {
   std::vector<std::string> shapes = {"small", "paper"};

@@ -10,6 +10,10 @@
 
 namespace dnas::search {
 
+// Adam over architecture parameters with the search.arch_* settings (every method's choice).
+std::unique_ptr<torch::optim::Adam> make_arch_optimizer(const std::vector<torch::Tensor>& params,
+                                                        const OptimConfig& optim);
+
 // Alphas [E, O] per cell type with their Adam optimizer; reused by softmax-based methods.
 struct ArchParameters {
   ArchParameters(int64_t edges, int64_t normal_ops, int64_t reduce_ops, const OptimConfig& optim);
