@@ -1,5 +1,7 @@
 #include "dnas/search/search_config.h"
 
+#include <algorithm>
+
 #include "dnas/core/error.h"
 #include "dnas/ops/op_names.h"
 #include "dnas/search/strategy_factory.h"
@@ -42,6 +44,11 @@ void validate(const SearchConfig& c) {
   require(c.supernet.steps >= 1, "supernet.steps", "must be >= 1");
   require(c.supernet.stem_multiplier >= 1, "supernet.stem_multiplier", "must be >= 1");
   normal_op_names(c.supernet);  // throw on unknown ops / sets
+  if (c.run.method == "nasp")
+    for (const auto& ops : {normal_op_names(c.supernet), reduce_op_names(c.supernet)})
+      require(std::find(ops.begin(), ops.end(), "none") == ops.end(), "supernet.op_set",
+              "NASP selects one op per edge from alphas that all start at 0.5, so `none` (op 0) would be chosen "
+              "everywhere: use supernet.op_set=nasp7 or nasp12");
   reduce_op_names(c.supernet);
   require(c.optim.epochs >= 1, "search.epochs", "must be >= 1");
   require(c.optim.w_lr > 0 && c.optim.w_lr_min >= 0 && c.optim.w_lr_min <= c.optim.w_lr,

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "common/error_of.h"
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/ops/op_names.h"
 #include "dnas/search/nasp.h"
@@ -112,4 +113,13 @@ TEST(NaspStrategy, ArchitectureGradientReachesUnselectedOpsAndVariantsDiffer) {
   EXPECT_GT(run("lazy", 1.0).max().item<double>(), 1.0);
   auto standard = run("standard", 0.5);
   EXPECT_TRUE(standard.eq(0).logical_or(standard.eq(1)).all().item<bool>());  // stays on the discrete set
+}
+
+TEST(NaspConfig, AnOpSetWithNoneIsRejectedWithTheKey) {
+  search::SearchConfig c;
+  c.run.method = "nasp";  // default op set darts8 starts with `none`
+  const auto message = dnas::testing::error_of([&] { search::validate(c); });
+  EXPECT_NE(message.find("supernet.op_set"), std::string::npos) << message;
+  c.supernet.op_set = "nasp12";
+  EXPECT_NO_THROW(search::validate(c));
 }

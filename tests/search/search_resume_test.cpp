@@ -28,6 +28,7 @@ class SearchResumeTest : public ::testing::TestWithParam<const char*> {
     c.optim.steps_per_epoch = 3;
     c.optim.eval_batches = 1;
     c.run.method = GetParam();
+    if (c.run.method == "nasp") c.supernet.op_set = "nasp7";  // NASP's space has no `none`
     c.eoinas.warmup_epochs = 0;  // EoiNAS: statistics from the start and a prune after each epoch
     c.eoinas.prune_every = 1;
     c.run.threads = 1;
