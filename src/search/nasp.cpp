@@ -32,13 +32,14 @@ torch::Tensor prox_disc(const torch::Tensor& alpha, bool keep_value) {
 }
 
 torch::Tensor keep_top2_edges(const torch::Tensor& discrete, const torch::Tensor& alpha, int steps) {
-  auto strength = (alpha * discrete.ne(0)).amax(-1).contiguous();  // [E]: the selected op's alpha
+  const auto selected = (alpha * discrete.ne(0)).amax(-1).to(torch::kDouble).contiguous();  // [E]: the selected op's alpha
+  const auto strength = selected.accessor<double, 1>();
   auto keep = torch::zeros({discrete.size(0)}, torch::kBool);
   for (int s = 2; s < steps + 2; ++s) {
     std::vector<int> order;
     for (int j = 0; j < s; ++j) order.push_back(j);
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-      return strength[genotype::edge_index(s, a)].item<double>() > strength[genotype::edge_index(s, b)].item<double>();
+      return strength[genotype::edge_index(s, a)] > strength[genotype::edge_index(s, b)];
     });
     for (size_t k = 0; k < std::min<size_t>(2, order.size()); ++k) keep[genotype::edge_index(s, order[k])] = true;
   }

@@ -26,22 +26,27 @@ std::vector<std::pair<int, int>> pairs_of(const std::vector<int>& members) {
   return out;
 }
 
-// [options, E] 0/1 matrix of which edges each option switches on.
+// [options, E] 0/1 matrix of which edges each option switches on (built once per chooser).
 torch::Tensor membership(const ScTopology::Chooser& k, int edges) {
-  auto m = torch::zeros({static_cast<int64_t>(k.options.size()), edges});
+  std::vector<float> m(k.options.size() * static_cast<size_t>(edges), 0.0f);
   for (size_t o = 0; o < k.options.size(); ++o)
-    for (int e : k.options[o]) m[static_cast<int64_t>(o)][e] = 1.0;
-  return m;
+    for (int e : k.options[o]) m[o * static_cast<size_t>(edges) + static_cast<size_t>(e)] = 1.0f;
+  return torch::tensor(m).reshape({static_cast<int64_t>(k.options.size()), edges});
 }
 
 }  // namespace
 
 ScTopology::ScTopology(int steps, const ScTopologySettings& s) : steps_(steps), settings_(s) {
+  build(steps, s);
+  for (auto& k : choosers_) k.membership = membership(k, genotype::num_edges(steps));
+}
+
+void ScTopology::build(int steps, const ScTopologySettings& s) {
   if (s.perspective == "input") {
     for (int j = 2; j < steps + 2; ++j) {
       std::vector<int> preds;
       for (int i = 0; i < j; ++i) preds.push_back(i);
-      Chooser k{j, {}, 1.0};
+      Chooser k{j, {}, 1.0, {}};
       for (auto [a, b] : pairs_of(preds)) k.options.push_back({genotype::edge_index(j, a), genotype::edge_index(j, b)});
       choosers_.push_back(k);
     }
@@ -50,7 +55,7 @@ ScTopology::ScTopology(int steps, const ScTopologySettings& s) : steps_(steps), 
   for (int i = 0; i < steps + 1; ++i) {
     const auto post = posterior(i, steps);
     const int d = static_cast<int>(post.size());
-    Chooser k{i, {}, 1.0};
+    Chooser k{i, {}, 1.0, {}};
     if (s.variant == "fixed2") {
       if (d < 2) continue;  // no output edges
       for (auto [a, b] : pairs_of(post)) k.options.push_back({genotype::edge_index(a, i), genotype::edge_index(b, i)});
@@ -80,7 +85,7 @@ torch::Tensor ScTopology::edge_scales(const std::vector<torch::Tensor>& logits) 
   auto s = torch::zeros({edges});
   for (size_t k = 0; k < choosers_.size(); ++k) {
     auto p = torch::softmax(logits[k], 0);  // [options]
-    s = s + choosers_[k].scale * torch::matmul(p, membership(choosers_[k], edges));
+    s = s + choosers_[k].scale * torch::matmul(p, choosers_[k].membership);
   }
   return s;  // [E]
 }
@@ -96,14 +101,13 @@ std::vector<bool> ScTopology::present_edges() const {
 torch::Tensor ScTopology::regularizer(const std::vector<torch::Tensor>& logits) const {
   auto r = torch::zeros({});
   if (settings_.perspective == "input") return r;
-  const int edges = genotype::num_edges(steps_);
   for (int j = 2; j < steps_ + 2; ++j) {
     auto term = torch::ones({});
     bool fed = false;
     for (size_t k = 0; k < choosers_.size(); ++k) {
       const int i = choosers_[k].state;
       if (i >= j) continue;
-      auto has_j = membership(choosers_[k], edges).select(1, genotype::edge_index(j, i)).to(torch::kBool);  // [options]
+      auto has_j = choosers_[k].membership.select(1, genotype::edge_index(j, i)).to(torch::kBool);  // [options]
       if (!has_j.any().item<bool>()) continue;
       auto p = torch::softmax(logits[k], 0);
       auto best_with_j = p.masked_fill(has_j.logical_not(), -1.0).max();

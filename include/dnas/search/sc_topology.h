@@ -31,6 +31,7 @@ class ScTopology {
     int state = 0;                             // the state whose choice this is
     std::vector<std::vector<int>> options;     // option -> edges it switches on
     double scale = 1.0;
+    torch::Tensor membership;                  // [options, E] 0/1: the options as a matrix
   };
   const std::vector<Chooser>& choosers() const { return choosers_; }
   std::vector<int64_t> logit_sizes() const;  // one per chooser
@@ -50,6 +51,7 @@ class ScTopology {
   int steps() const { return steps_; }
 
  private:
+  void build(int steps, const ScTopologySettings& settings);  // fills choosers_ (options, scales)
   int steps_;
   ScTopologySettings settings_;
   std::vector<Chooser> choosers_;
