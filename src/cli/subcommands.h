@@ -12,5 +12,6 @@ int bench_command(const std::vector<std::string>& args);
 int inspect_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
+int rnn_command(const std::vector<std::string>& args);
 
 }  // namespace dnas::cli

@@ -1,0 +1,74 @@
+#include "dnas/lm/rnn_results.h"
+
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <sstream>
+
+#include "dnas/store/h5_file.h"
+#include "dnas/store/provenance.h"
+
+namespace dnas::lm {
+namespace {
+
+torch::Tensor series(const std::vector<double>& v) { return torch::tensor(v, torch::kDouble); }
+
+void write_search(store::H5File& f, const RnnSearchResult& s) {
+  f.write_tensor("search/train_ppl", series(s.train_ppl));
+  f.write_tensor("search/valid_ppl", series(s.valid_ppl));
+  if (!s.alphas.empty()) f.write_tensor("search/alphas", torch::stack(s.alphas));
+  f.write_strings("search/ops", s.ops);
+  if (!s.genotypes.empty()) f.write_strings("search/genotypes", s.genotypes);
+  f.set_attribute("search", "method", s.method);
+  f.set_attribute("search", "genotype", format_rnn_genotype(s.genotype));
+  f.set_attribute("search", "seconds", s.seconds);
+  f.set_attribute("search", "step_seconds", s.step_seconds);
+  f.set_attribute("search", "weight_steps", s.weight_steps);
+  f.set_attribute("search", "edge_evaluations", s.edge_evaluations);
+}
+
+void write_retrain(store::H5File& f, const RnnTrainResult& r) {
+  f.write_tensor("retrain/train_ppl", series(r.train_ppl));
+  f.write_tensor("retrain/valid_ppl", series(r.valid_ppl));
+  f.set_attribute("retrain", "genotype", format_rnn_genotype(r.genotype));
+  f.set_attribute("retrain", "params", r.params);
+  f.set_attribute("retrain", "best_valid_ppl", r.best_valid_ppl);
+  f.set_attribute("retrain", "asgd_epoch", static_cast<int64_t>(r.asgd_epoch));
+  f.set_attribute("retrain", "seconds", r.seconds);
+  f.set_attribute("retrain", "finished", static_cast<int64_t>(r.finished));
+  if (r.finished) f.set_attribute("retrain", "test_ppl", r.test_ppl);
+}
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+}  // namespace
+
+void write_rnn_results(const std::string& path, const RnnRunRecord& rec) {
+  store::write_atomically(path, [&](store::H5File& f) {
+    store::write_provenance(f, {"rnn", rec.status, rec.error, rec.config ? rec.config->config_text : ""});
+    f.set_attribute("/", "vocab", rec.vocab);
+    if (rec.config) f.set_attribute("/", "corpus", rec.config->corpus);
+    if (rec.search) write_search(f, *rec.search);
+    if (rec.retrain) write_retrain(f, *rec.retrain);
+  });
+}
+
+std::string format_rnn_table(const RnnRunRecord& rec) {
+  std::ostringstream out;
+  out << "| method | search s | search valid ppl | retrain valid ppl | test ppl | params | genotype |\n"
+      << "|---|---|---|---|---|---|---|\n";
+  const auto* s = rec.search;
+  const auto* r = rec.retrain;
+  out << "| " << (s ? s->method : "retrain") << " | " << (s ? fixed(s->seconds, 1) : "-") << " | "
+      << (s && !s->valid_ppl.empty() ? fixed(s->valid_ppl.back(), 2) : "-") << " | "
+      << (r ? fixed(r->best_valid_ppl, 2) : "-") << " | " << (r && r->finished ? fixed(r->test_ppl, 2) : "-") << " | "
+      << (r ? std::to_string(r->params) : "-") << " | "
+      << (r ? format_rnn_genotype(r->genotype) : s ? format_rnn_genotype(s->genotype) : "-") << " |\n";
+  return out.str();
+}
+
+}  // namespace dnas::lm

@@ -1,0 +1,142 @@
+#include "dnas/lm/rnn_model.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "dnas/lm/rnn_arch.h"
+
+namespace dnas::lm {
+namespace {
+
+RnnModelConfig no_dropout(int64_t vocab, int64_t hidden, int steps, bool bn) {
+  RnnModelConfig c;
+  c.vocab = vocab;
+  c.hidden = hidden;
+  c.steps = steps;
+  c.node_bn = bn;
+  c.dropout = c.dropout_h = c.dropout_x = c.dropout_i = c.dropout_e = 0;
+  return c;
+}
+
+torch::Tensor param(RnnLanguageModel& m, const std::string& name) { return m->named_parameters()[name]; }
+
+TEST(RnnModel, ParameterCountIsClosedForm) {
+  // Embedding (tied decoder) V*H + bias V + W_0 (2H)^2 + 8 W_i H*2H: DARTS_V2 at PTB size is
+  // the papers' 23M.
+  RnnLanguageModel m(no_dropout(10000, 850, 8, false));
+  EXPECT_EQ(parameter_count(m), 10000 * 850 + 10000 + 1700 * 1700 + 8 * 850 * 1700);
+  EXPECT_EQ(parameter_count(m), 22960000);
+}
+
+TEST(RnnModel, CellMatchesHandComputedValues) {
+  // H = 1, x_t = 1, h_{t-1} = 0: [c0, h0] = [0, atanh(0.5)] -> s0 = 0.5 * 0.5 = 0.25.
+  // Node 1 = identity(s0 W_1) with W_1 = [0, 2]: s1 = 0.25 + 0.5 * (0.5 - 0.25) = 0.375;
+  // with relu and W_1 = [0, -2]: s1 = 0.25 + 0.5 * (0 - 0.25) = 0.125.
+  RnnLanguageModel m(no_dropout(2, 1, 1, false));
+  m->eval();
+  {
+    torch::NoGradGuard g;
+    param(m, "encoder_weight").copy_(torch::tensor({{1.0f}, {-1.0f}}));
+    param(m, "W0").copy_(torch::tensor({{0.0f, static_cast<float>(std::atanh(0.5))}, {0.0f, 0.0f}}));
+    param(m, "Ws_0").copy_(torch::tensor({{0.0f, 2.0f}}));
+  }
+  const auto input = torch::zeros({1, 1}, torch::kLong);
+  RnnGenotype g{{{"identity", 0}}, {1}};
+  auto f = m->forward(input, m->init_hidden(1), CellPlan::fixed(g));
+  EXPECT_NEAR(f.outputs.item<float>(), 0.375, 1e-6);
+  g.concat = {0, 1};
+  EXPECT_NEAR(m->forward(input, m->init_hidden(1), CellPlan::fixed(g)).outputs.item<float>(), (0.25 + 0.375) / 2, 1e-6);
+  {
+    torch::NoGradGuard ng;
+    param(m, "Ws_0").copy_(torch::tensor({{0.0f, -2.0f}}));
+  }
+  g = {{{"relu", 0}}, {1}};
+  EXPECT_NEAR(m->forward(input, m->init_hidden(1), CellPlan::fixed(g)).outputs.item<float>(), 0.125, 1e-6);
+  // log-probabilities of the tied decoder are normalised
+  EXPECT_NEAR(f.log_probs.exp().sum().item<float>(), 1.0, 1e-6);
+}
+
+TEST(RnnModel, OneHotMixingEqualsTheGenotypeCell) {
+  torch::manual_seed(0);
+  RnnLanguageModel m(no_dropout(7, 6, 8, true));
+  m->eval();
+  const std::vector<std::string> ops = {"tanh", "relu", "sigmoid", "identity"};
+  const auto g = published_rnn_genotype("DARTS_V2");
+  auto w = torch::zeros({rnn_edge_count(8), 4});
+  for (int i = 1; i <= 8; ++i) {
+    const auto& [op, pred] = g.recurrent[static_cast<size_t>(i - 1)];
+    w[rnn_edge_index(i, pred)][std::find(ops.begin(), ops.end(), op) - ops.begin()] = 1;
+  }
+  EXPECT_EQ(discrete_rnn_genotype(w, ops, 8).recurrent, g.recurrent);
+  const auto input = torch::randint(0, 7, {5, 3});
+  const auto h = torch::randn({3, 6});
+  const int64_t before = m->edge_evaluations();
+  const auto mixed = m->forward(input, h, CellPlan::mixed(w, ops));
+  EXPECT_EQ(m->edge_evaluations() - before, 5 * 36 * 4);  // every (edge, op) at every time step
+  const auto fixed = m->forward(input, h, CellPlan::fixed(g));
+  EXPECT_EQ(m->edge_evaluations() - before, 5 * 36 * 4 + 5 * 8);  // one per node
+  EXPECT_TRUE(torch::allclose(mixed.outputs, fixed.outputs, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(mixed.log_probs, fixed.log_probs, 1e-5, 1e-5));
+}
+
+TEST(RnnModel, MixingWeightGradientMatchesFiniteDifferences) {
+  torch::manual_seed(1);
+  RnnLanguageModel m(no_dropout(5, 4, 3, true));
+  m->to(torch::kDouble);
+  m->eval();
+  const std::vector<std::string> ops = {"none", "tanh", "relu", "sigmoid", "identity"};
+  const auto input = torch::randint(0, 5, {3, 2});
+  const auto target = torch::randint(0, 5, {6});
+  const auto h = torch::randn({2, 4}, torch::kDouble);
+  auto w = torch::softmax(torch::randn({rnn_edge_count(3), 5}, torch::kDouble), -1).requires_grad_();
+  const auto loss = [&](const torch::Tensor& weights) {
+    return torch::nll_loss(m->forward(input, h, CellPlan::mixed(weights, ops)).log_probs, target);
+  };
+  const auto grad = torch::autograd::grad({loss(w)}, {w})[0];
+  torch::NoGradGuard no_grad;
+  const double step = 1e-6;
+  for (int e : {0, 2, 5}) {
+    for (int k : {0, 1, 4}) {
+      auto plus = w.detach().clone(), minus = w.detach().clone();
+      plus[e][k] += step;
+      minus[e][k] -= step;
+      const double fd = (loss(plus).item<double>() - loss(minus).item<double>()) / (2 * step);
+      EXPECT_NEAR(grad[e][k].item<double>(), fd, 1e-7) << "edge " << e << " op " << k;
+    }
+  }
+  EXPECT_EQ(grad.select(1, 0).abs().sum().item<double>(), 0.0);  // `none` adds nothing
+}
+
+TEST(RnnArch, NaspDiscreteKeepsTopOneEdgePerNode) {
+  const std::vector<std::string> ops = {"tanh", "relu", "sigmoid", "identity"};
+  // Oracle 4 analogue: at init every edge selects op 0 and every node keeps edge j = 0.
+  auto a = nasp_rnn_discrete(torch::full({36, 4}, 0.5), 8);
+  EXPECT_EQ(a.sum().item<float>(), 8);
+  for (const auto& [op, pred] : discrete_rnn_genotype(a, ops, 8).recurrent) {
+    EXPECT_EQ(op, "tanh");
+    EXPECT_EQ(pred, 0);
+  }
+  // Node 2: edge j=0 selects relu at 0.9, edge j=1 selects tanh at 0.95 -> (tanh, 1).
+  auto alpha = torch::full({36, 4}, 0.5);
+  alpha[rnn_edge_index(2, 0)] = torch::tensor({0.2, 0.9, 0.0, 0.0});
+  alpha[rnn_edge_index(2, 1)] = torch::tensor({0.95, 0.1, 0.0, 0.0});
+  const auto g = discrete_rnn_genotype(nasp_rnn_discrete(alpha, 8), ops, 8);
+  EXPECT_EQ(g.recurrent[1], (std::pair<std::string, int>{"tanh", 1}));
+  EXPECT_EQ(g.concat, (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
+TEST(RnnArch, DartsRuleIgnoresNone) {
+  const std::vector<std::string> ops = {"none", "tanh", "sigmoid"};
+  auto w = torch::full({3, 3}, 0.1);  // 2 nodes: edges (1,0), (2,0), (2,1)
+  w[0] = torch::tensor({0.9, 0.05, 0.05});  // node 1: none is largest, then a tie -> tanh
+  w[1] = torch::tensor({0.2, 0.3, 0.5});
+  w[2] = torch::tensor({0.0, 0.6, 0.4});   // node 2: edge j=1 tanh 0.6 beats sigmoid 0.5
+  const auto g = derive_rnn_genotype(w, ops, 2);
+  EXPECT_EQ(g.recurrent[0], (std::pair<std::string, int>{"tanh", 0}));
+  EXPECT_EQ(g.recurrent[1], (std::pair<std::string, int>{"tanh", 1}));
+}
+
+}  // namespace
+}  // namespace dnas::lm

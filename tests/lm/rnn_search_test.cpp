@@ -1,0 +1,117 @@
+#include "dnas/lm/rnn_search.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "common/error_of.h"
+#include "dnas/lm/rnn_train.h"
+#include "lm/lm_fixtures.h"
+
+namespace dnas::lm {
+namespace {
+
+const Corpus& markov() {
+  static const Corpus c = load_corpus(dnas::testing::markov_corpus("search").string());
+  return c;
+}
+
+RnnConfig tiny(const std::string& method) { return dnas::testing::tiny_rnn_config("unused", method); }
+
+class RnnSearchMethods : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RnnSearchMethods, DeterministicAndRecordsEveryEpoch) {
+  const auto cfg = tiny(GetParam());
+  int callbacks = 0;
+  const auto a = run_rnn_search(markov(), cfg, [&](const RnnSearchResult&) { ++callbacks; });
+  const auto b = run_rnn_search(markov(), cfg);
+  EXPECT_EQ(callbacks, 2);
+  ASSERT_EQ(a.valid_ppl.size(), 2u);
+  ASSERT_EQ(a.alphas.size(), 2u);
+  EXPECT_EQ(a.alphas[0].sizes(), (torch::IntArrayRef{36, 4}));
+  EXPECT_EQ(a.weight_steps, 12);
+  EXPECT_EQ(format_rnn_genotype(a.genotype), format_rnn_genotype(b.genotype));
+  EXPECT_EQ(a.valid_ppl, b.valid_ppl);
+  EXPECT_TRUE(torch::equal(a.alphas.back(), b.alphas.back()));
+  // The alphas moved, and the perplexity is a real one: above 1, below a uniform guess x 2.
+  EXPECT_FALSE(torch::equal(a.alphas[0], a.alphas[1]));
+  EXPECT_GT(a.valid_ppl.back(), 1.0);
+  EXPECT_LT(a.valid_ppl.back(), 2.0 * static_cast<double>(markov().vocab_size()));
+  // Another seed is another run.
+  auto other = cfg;
+  other.search.seed = 9;
+  EXPECT_NE(run_rnn_search(markov(), other).valid_ppl, a.valid_ppl);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, RnnSearchMethods, ::testing::Values("darts_1st", "darts_2nd", "nasp"));
+
+TEST(RnnSearch, NaspKeepsAlphasInTheBoxAndComputesFewerEdges) {
+  const auto nasp = run_rnn_search(markov(), tiny("nasp"));
+  const auto darts = run_rnn_search(markov(), tiny("darts_1st"));
+  for (const auto& a : nasp.alphas) {
+    EXPECT_GE(a.min().item<float>(), 0.0f);
+    EXPECT_LE(a.max().item<float>(), 1.0f);
+  }
+  // Same seed -> same sequence lengths. DARTS computes all 36 x 4 pairs in every forward;
+  // NASP only in the arch step (8 per node set otherwise): the weight steps and evaluations
+  // account for the difference.
+  EXPECT_LT(nasp.edge_evaluations, darts.edge_evaluations * 6 / 10);
+  EXPECT_GT(nasp.edge_evaluations, 0);
+}
+
+TEST(RnnSearch, BadSettingsNameTheKey) {
+  auto cfg = tiny("gdas");
+  EXPECT_NE(dnas::testing::error_of([&] { run_rnn_search(markov(), cfg); }).find("search.method"), std::string::npos);
+  cfg = tiny("nasp");
+  cfg.search.ops = {"none", "tanh"};
+  EXPECT_NE(dnas::testing::error_of([&] { run_rnn_search(markov(), cfg); }).find("contains none"), std::string::npos);
+  cfg = tiny("darts_1st");
+  cfg.search.ops = {"tanh", "gelu"};
+  EXPECT_NE(dnas::testing::error_of([&] { run_rnn_search(markov(), cfg); }).find("unknown op 'gelu'"), std::string::npos);
+  cfg = tiny("darts_1st");
+  cfg.model.dropout_h = 1.0;
+  EXPECT_NE(dnas::testing::error_of([&] { run_rnn_search(markov(), cfg); }).find("model.dropout_h"), std::string::npos);
+  cfg = tiny("darts_1st");
+  cfg.search.batch_size = 100000;
+  EXPECT_NE(dnas::testing::error_of([&] { run_rnn_search(markov(), cfg); }).find("too few for batch size"), std::string::npos);
+}
+
+TEST(RnnRetrain, LearnsTheMarkovCorpusAndIsDeterministic) {
+  auto r = tiny("darts_1st").retrain;
+  r.epochs = 3;
+  r.steps_per_epoch = 30;
+  const auto g = published_rnn_genotype("DARTS_V2");
+  std::vector<double> seen;
+  const auto a = train_rnn(markov(), g, r, false, [&](const RnnTrainResult& p) { seen.push_back(p.valid_ppl.back()); });
+  const auto b = train_rnn(markov(), g, r, false);
+  const double vocab = static_cast<double>(markov().vocab_size());  // 13: a uniform guess has ppl 13
+  EXPECT_EQ(seen, a.valid_ppl);
+  EXPECT_EQ(a.valid_ppl, b.valid_ppl);
+  EXPECT_EQ(a.test_ppl, b.test_ppl);
+  EXPECT_LT(a.best_valid_ppl, vocab / 2) << "the next word is mostly determined by the current one";
+  EXPECT_LT(a.test_ppl, vocab / 2);
+  EXPECT_GT(a.test_ppl, 1.0);
+  EXPECT_EQ(a.params, 13 * 24 + 13 + 48 * 48 + 8 * 24 * 48);
+  EXPECT_TRUE(a.finished);
+}
+
+TEST(RnnRetrain, SwitchesToAveragedSgdWhenValidationStalls) {
+  auto r = tiny("darts_1st").retrain;
+  r.epochs = 8;
+  r.steps_per_epoch = 3;
+  r.lr = 20;  // large noisy steps: a non-improving epoch comes quickly
+  r.nonmono = 0;
+  const auto g = published_rnn_genotype("DARTS_V1");
+  const auto a = train_rnn(markov(), g, r, false);
+  ASSERT_GT(a.asgd_epoch, 0);
+  // The switch happens at the first epoch that is not a new best.
+  int first_worse = -1;
+  for (size_t e = 1; e < a.valid_ppl.size() && first_worse < 0; ++e)
+    if (a.valid_ppl[e] >= *std::min_element(a.valid_ppl.begin(), a.valid_ppl.begin() + static_cast<long>(e)))
+      first_worse = static_cast<int>(e) + 1;
+  EXPECT_EQ(a.asgd_epoch, first_worse);
+  r.asgd = false;
+  EXPECT_EQ(train_rnn(markov(), g, r, false).asgd_epoch, -1);
+}
+
+}  // namespace
+}  // namespace dnas::lm
