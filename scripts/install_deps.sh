@@ -12,6 +12,7 @@ pkgs=(
   zlib1g-dev
   dataset-fashion-mnist
   python3-h5py python3-numpy python3-pytest
+  python3-matplotlib python3-graphviz graphviz
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -52,7 +52,7 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("supernet.op_set", po::value(&net.op_set)->default_value(net.op_set), "darts8 | darts7 | nasp7 | nasp12")
       ("supernet.normal_ops", po::value(&lists.normal)->default_value(""), "explicit normal-cell ops, space separated (overrides op_set)")
       ("supernet.reduce_ops", po::value(&lists.reduce)->default_value(""), "explicit reduction-cell ops, space separated (overrides op_set)")
-      ("search.method", po::value(&run.method)->default_value(run.method), "darts_1st | darts_2nd | milenas | gdas | eoinas | itnas | darts_sc | milenas_sc | nasp")
+      ("search.method", po::value(&run.method)->default_value(run.method), "darts_1st | darts_2nd | milenas | gdas | eoinas | itnas | darts_sc | milenas_sc | nasp | random | random_ws")
       ("search.seed", po::value(&run.seed)->default_value(run.seed), "seed of weights, alphas, splits and batches")
       ("search.epochs", po::value(&opt.epochs)->default_value(opt.epochs), "search epochs")
       ("search.w_lr", po::value(&opt.w_lr)->default_value(opt.w_lr), "initial SGD learning rate of w (cosine)")
@@ -93,6 +93,8 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("nasp.eta", po::value(&c.nasp.eta)->default_value(c.nasp.eta), "NASP: weight of the model-complexity regulariser")
       ("nasp.greedy", po::value(&c.nasp.greedy)->default_value(c.nasp.greedy), "NASP: probability of a random architecture in a forward")
       ("nasp.derive", po::value(&c.nasp.derive)->default_value(c.nasp.derive), "NASP: genotype from the discrete | softmax (DARTS rule) alphas")
+      ("random.candidates", po::value(&c.random.candidates)->default_value(c.random.candidates), "random_ws: random architectures scored on D_val after the last epoch")
+      ("random.eval_batches", po::value(&c.random.eval_batches)->default_value(c.random.eval_batches), "random_ws: D_val batches per candidate")
       ("itnas.tau0", po::value(&c.itnas.tau0)->default_value(c.itnas.tau0), "ITNAS: Gumbel temperature at the first epoch (linear decay)")
       ("itnas.tau_min", po::value(&c.itnas.tau_min)->default_value(c.itnas.tau_min), "ITNAS: Gumbel temperature at the last epoch")
       ("itnas.derive_from", po::value(&c.itnas.derive_from)->default_value(c.itnas.derive_from), "ITNAS: what outer predecessors pass to inner edges: sample | probs")
@@ -157,6 +159,7 @@ std::string to_ini(const search::SearchConfig& c) {
     << "\nallow_empty_code = " << c.sc.allow_empty_code << "\norphan = " << c.sc.orphan << "\nval_split = " << c.sc.val_split << "\n";
   o << "[nasp]\nvariant = " << c.nasp.variant << "\ndiscrete_value = " << c.nasp.discrete_value << "\nedge_top2 = " << c.nasp.edge_top2
     << "\neta = " << c.nasp.eta << "\ngreedy = " << c.nasp.greedy << "\nderive = " << c.nasp.derive << "\n";
+  o << "[random]\ncandidates = " << c.random.candidates << "\neval_batches = " << c.random.eval_batches << "\n";
   o << "[itnas]\ntau0 = " << c.itnas.tau0 << "\ntau_min = " << c.itnas.tau_min << "\nderive_from = " << c.itnas.derive_from
     << "\ngumbel = " << c.itnas.gumbel << "\ntransition = " << c.itnas.transition << "\ntiep = " << c.itnas.tiep << "\n";
   o << "[run]\nthreads = " << c.run.threads << "\nout_dir = " << c.run.out_dir

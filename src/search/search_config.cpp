@@ -73,6 +73,8 @@ void validate(const SearchConfig& c) {
   require(c.nasp.eta >= 0, "nasp.eta", "must be >= 0");
   require(c.nasp.greedy >= 0 && c.nasp.greedy <= 1, "nasp.greedy", "a probability in [0, 1]");
   require(c.nasp.derive == "discrete" || c.nasp.derive == "softmax", "nasp.derive", "discrete or softmax");
+  require(c.random.candidates >= 1, "random.candidates", "must be >= 1");
+  require(c.random.eval_batches >= 1, "random.eval_batches", "must be >= 1");
   require(c.sc.variant == "stretchable" || c.sc.variant == "fixed2", "sc.variant", "stretchable or fixed2");
   require(c.sc.perspective == "output" || c.sc.perspective == "input", "sc.perspective", "output or input");
   require(c.sc.lambda >= 0, "sc.lambda", "must be >= 0");

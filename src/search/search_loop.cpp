@@ -164,6 +164,8 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
 
   SearchResult result;
   result.weight_parameters = supernet::count_parameters(*net);
+  result.normal_ops = net_cfg.normal_ops;
+  result.reduce_ops = net_cfg.reduce_ops;
   if (leader) std::filesystem::create_directories(c.run.out_dir);
   const std::string checkpoint_path = (std::filesystem::path(c.run.out_dir) / "checkpoint.h5").string();
   const SearchStreams streams{&train_stream, &val_stream, val_beta_stream ? &*val_beta_stream : nullptr};
@@ -202,7 +204,7 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
                                 : train_stream.batches_per_epoch();
   int64_t steps_this_run = 0;
   try {
-    for (; state.epoch < c.optim.epochs; ++state.epoch) {
+    for (; strategy->trains_supernet() && state.epoch < c.optim.epochs; ++state.epoch) {
       const int64_t epoch = state.epoch;
       const auto epoch_start = Clock::now();
       EpochInfo info{epoch, c.optim.epochs, cosine_lr(c.optim.w_lr, c.optim.w_lr_min, epoch, c.optim.epochs)};
@@ -269,6 +271,9 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
       --state.epoch;
       write_results("running", "");
     }
+    strategy->finish([&](const supernet::ArchMix& mix) {
+      return evaluate(net, mix, eval_stream, aug, c.random.eval_batches, group).loss();
+    });
   } catch (const Error& e) {
     write_results("failed", e.what());
     throw;

@@ -19,6 +19,8 @@ void write_search_results(store::H5File& f, const std::string& group, const Sear
   for (const auto& epoch : r.arch_history)
     for (const auto& [name, t] : epoch) f.append_row(group + "/arch/" + name, t.to(torch::kFloat32));
   f.write_strings(group + "/genotypes", genotypes);
+  if (!r.normal_ops.empty()) f.write_strings(group + "/ops_normal", r.normal_ops);
+  if (!r.reduce_ops.empty()) f.write_strings(group + "/ops_reduce", r.reduce_ops);
   const std::string text = genotype::to_string(r.genotype);
   f.set_attribute(group, "method", method);
   f.set_attribute(group, "genotype", text);

@@ -9,13 +9,14 @@
 #include "dnas/search/itnas.h"
 #include "dnas/search/milenas.h"
 #include "dnas/search/nasp.h"
+#include "dnas/search/random_search.h"
 #include "dnas/search/sc.h"
 
 namespace dnas::search {
 namespace {
 
 const std::vector<std::string>& method_names() {
-  static const std::vector<std::string> names = {"darts_1st", "darts_2nd", "milenas", "gdas", "eoinas", "itnas", "darts_sc", "milenas_sc", "nasp"};
+  static const std::vector<std::string> names = {"darts_1st", "darts_2nd", "milenas", "gdas", "eoinas", "itnas", "darts_sc", "milenas_sc", "nasp", "random", "random_ws"};
   return names;
 }
 
@@ -45,6 +46,8 @@ std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
   if (m == "nasp") return std::make_unique<NaspStrategy>(net, config.optim, config.nasp);
   if (m == "eoinas") return std::make_unique<EoinasStrategy>(net, config.optim, config.eoinas);
   if (m == "itnas") return std::make_unique<ItnasStrategy>(net, config.optim, config.itnas);
+  if (m == "random") return std::make_unique<RandomStrategy>(net, config.run.seed);
+  if (m == "random_ws") return std::make_unique<RandomWsStrategy>(net, config.run.seed, config.random);
   fail("unknown search method '" + m + "'", "search.method", "choose one of: " + known_methods_text());
 }
 

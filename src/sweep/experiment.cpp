@@ -42,6 +42,20 @@ struct Outcome {
   std::string status = "finished", error;
 };
 
+// The evaluation protocol in one line, so a table row says how its numbers were produced.
+std::string protocol(const Experiment& e) {
+  const auto& t = e.train;
+  std::string p = e.search ? e.search->data.dataset : t.data.dataset;
+  if (e.search)
+    p += fmt::format("; search {} ep L{} C{}", e.search->optim.epochs, e.search->supernet.layers, e.search->supernet.channels);
+  p += fmt::format("; retrain {} ep L{} C{}", t.optim.epochs, t.model.layers, t.model.channels);
+  if (t.model.auxiliary) p += " aux";
+  if (t.data.cutout > 0) p += " cutout";
+  if (t.model.drop_path > 0) p += fmt::format(" dp{:g}", t.model.drop_path);
+  p += t.optim.select == "best_val" ? "; best-val" : "; final-epoch";
+  return p + fmt::format("; {} eval seed{}", e.eval_seeds.size(), e.eval_seeds.size() == 1 ? "" : "s");
+}
+
 void write_experiment(const Experiment& e, const std::string& path, const Outcome& o, int devices) {
   store::write_atomically(path, [&](store::H5File& f) {
     std::string config = e.search ? e.search->run.config_text : std::string();
@@ -50,6 +64,7 @@ void write_experiment(const Experiment& e, const std::string& path, const Outcom
     f.set_attribute("/", "id", e.id);
     for (const auto& [key, value] : e.grid) f.set_attribute("/", "grid." + key, value);
     f.set_attribute("/", "devices", static_cast<int64_t>(devices));
+    f.set_attribute("/", "protocol", protocol(e));
     f.set_attribute("/", "dataset", e.search ? e.search->data.dataset : e.train.data.dataset);
     f.set_attribute("/", "method", e.search ? e.search->run.method : "published " + e.train.model.genotype);
     double search_seconds = 0.0, train_seconds = 0.0;

@@ -62,6 +62,7 @@ std::vector<ExperimentSummary> load_experiments(const std::string& dir) {
       auto acc = f.read_tensor("test_acc").to(torch::kFloat64).contiguous();
       e.test_acc.assign(acc.data_ptr<double>(), acc.data_ptr<double>() + acc.numel());
     }
+    if (f.has_attribute("/", "protocol")) e.protocol = f.string_attribute("/", "protocol");
     e.parameters = number_or(f, "parameters", 0);
     e.multiply_adds = number_or(f, "multiply_adds", 0);
     e.search_gpu_days = number_or(f, "search_gpu_days", 0);
@@ -71,6 +72,25 @@ std::vector<ExperimentSummary> load_experiments(const std::string& dir) {
   }
   return out;
 }
+
+namespace {
+
+// The grid part of a group name ("darts_1st, supernet.layers=8" -> ", supernet.layers=8").
+std::string grid_part(const ReportRow& r) { return r.group.substr(r.method.size()); }
+
+void set_relative_improvement(std::vector<ReportRow>& rows) {
+  for (auto& row : rows) {
+    const ReportRow* base = nullptr;
+    for (const char* name : {"random", "random_ws"}) {
+      for (const auto& b : rows)
+        if (!base && b.method == name && b.finished && grid_part(b) == grid_part(row)) base = &b;
+    }
+    if (base && row.finished && base->error_mean > 0)
+      row.vs_random = 100.0 * (base->error_mean - row.error_mean) / base->error_mean;
+  }
+}
+
+}  // namespace
 
 std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experiments,
                                  const std::vector<std::string>& group_by) {
@@ -97,6 +117,10 @@ std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experimen
   for (const auto& name : order) {
     ReportRow row;
     row.group = name;
+    row.method = groups[name].front()->method;
+    row.protocol = groups[name].front()->protocol;
+    for (const auto* e : groups[name])
+      if (e->protocol != row.protocol) row.protocol = "mixed";
     std::vector<double> per_search, within_std, all, params, madds, days, skn, skr;
     for (const auto* e : groups[name]) {
       ++row.runs;
@@ -126,13 +150,14 @@ std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experimen
     row.skips_reduce = mean(skr);
     rows.push_back(row);
   }
+  set_relative_improvement(rows);
   return rows;
 }
 
 std::string format_report(const std::vector<ReportRow>& rows, const std::string& title, const std::string& format) {
   const std::vector<std::string> head = {"method", "test error % (± std over search seeds)", "± std over eval seeds",
                                          "best %", "params (M)", "mult-adds (M)", "search cost (GPU-days)",
-                                         "skips (normal/reduce)", "runs (finished/total)"};
+                                         "skips (normal/reduce)", "runs (finished/total)", "vs random (%)", "protocol"};
   auto cells = [](const ReportRow& r) {
     return std::vector<std::string>{
         r.group,
@@ -145,20 +170,23 @@ std::string format_report(const std::vector<ReportRow>& rows, const std::string&
         fmt::format("{:.1f}", r.madds_m),
         fmt::format("{:.4f}", r.gpu_days),
         fmt::format("{:.1f}/{:.1f}", r.skips_normal, r.skips_reduce),
-        fmt::format("{}/{} ({} search x {} eval seeds)", r.finished, r.runs, r.search_seeds, r.eval_seeds)};
+        fmt::format("{}/{} ({} search x {} eval seeds)", r.finished, r.runs, r.search_seeds, r.eval_seeds),
+        std::isnan(r.vs_random) ? "-" : fmt::format("{:+.1f}", r.vs_random),
+        r.protocol.empty() ? "-" : r.protocol};
   };
   std::string out;
   if (format == "csv") {
     out = "method,error_mean,error_std_search_seeds,error_std_eval_seeds,best_error,params_m,madds_m,gpu_days,"
-          "skips_normal,skips_reduce,finished,runs\n";
+          "skips_normal,skips_reduce,finished,runs,vs_random,protocol\n";
     for (const auto& r : rows)
-      out += fmt::format("\"{}\",{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.2f},{:.6f},{:.2f},{:.2f},{},{}\n", r.group,
+      out += fmt::format("\"{}\",{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.2f},{:.6f},{:.2f},{:.2f},{},{},{},\"{}\"\n", r.group,
                          r.error_mean, r.error_std_search, r.error_std_eval, r.best_error, r.params_m, r.madds_m,
-                         r.gpu_days, r.skips_normal, r.skips_reduce, r.finished, r.runs);
+                         r.gpu_days, r.skips_normal, r.skips_reduce, r.finished, r.runs,
+                         std::isnan(r.vs_random) ? "" : fmt::format("{:.4f}", r.vs_random), r.protocol);
     return out;
   }
   if (format == "tex") {
-    out = "% " + title + "\n\\begin{tabular}{lcccccccc}\n\\hline\n";
+    out = "% " + title + "\n\\begin{tabular}{lcccccccccl}\n\\hline\n";
     for (size_t i = 0; i < head.size(); ++i) out += (i ? " & " : "") + head[i];
     out += " \\\\\n\\hline\n";
     for (const auto& r : rows) {
@@ -190,7 +218,7 @@ std::string format_report(const std::vector<ReportRow>& rows, const std::string&
 void write_report(const std::string& path, const std::vector<ReportRow>& rows, const std::string& title) {
   store::write_atomically(path, [&](store::H5File& f) {
     store::write_provenance(f, {"report", "finished", "", title});
-    std::vector<std::string> groups;
+    std::vector<std::string> groups, protocols;
     std::map<std::string, std::vector<double>> cols;
     for (const auto& r : rows) {
       groups.push_back(r.group);
@@ -205,8 +233,11 @@ void write_report(const std::string& path, const std::vector<ReportRow>& rows, c
       cols["skips_reduce"].push_back(r.skips_reduce);
       cols["finished"].push_back(r.finished);
       cols["runs"].push_back(r.runs);
+      cols["vs_random"].push_back(r.vs_random);
+      protocols.push_back(r.protocol);
     }
     f.write_strings("/table/group", groups);
+    f.write_strings("/table/protocol", protocols);
     for (const auto& [name, v] : cols) f.write_tensor("/table/" + name, torch::tensor(v, torch::kFloat64));
     f.set_attribute("/table", "title", title);
   });

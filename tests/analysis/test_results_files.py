@@ -2,7 +2,6 @@
 every file it writes (results.h5, checkpoint.h5) is readable with h5py."""
 import os
 import shutil
-import struct
 import subprocess
 
 import h5py
@@ -16,29 +15,6 @@ TINY_SEARCH = ["--supernet.channels=4", "--supernet.layers=3", "--supernet.steps
 TINY_TRAIN = ["--model.channels=4", "--model.layers=3", "--train.epochs=2", "--train.steps_per_epoch=2",
               "--data.batch_size=16", "--data.limit=64", "--data.test_limit=32", "--run.threads=1",
               "--run.progress=false"]
-
-
-def write_idx(path, array, magic):
-    with open(path, "wb") as f:
-        f.write(struct.pack(">I", magic))
-        for d in array.shape:
-            f.write(struct.pack(">I", d))
-        f.write(array.astype(np.uint8).tobytes())
-
-
-@pytest.fixture(scope="module")
-def data_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fmnist")
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 96), ("t10k", 32)):
-        labels = rng.integers(0, 10, n)
-        images = rng.integers(0, 60, (n, 28, 28))
-        for i, k in enumerate(labels):
-            r, c = 3 + (k // 5) * 14, 2 + (k % 5) * 5
-            images[i, r:r + 6, c:c + 6] = 220
-        write_idx(root / f"{prefix}-images-idx3-ubyte", images, 0x803)
-        write_idx(root / f"{prefix}-labels-idx1-ubyte", labels, 0x801)
-    return root
 
 
 def run(*args):

@@ -46,6 +46,29 @@ TEST(Report, MeanAndStdOverSearchAndEvalSeeds) {
   EXPECT_EQ(by_method[0].finished, 3);
 }
 
+TEST(Report, RelativeImprovementOverTheRandomBaselineOfTheSameGridValues) {
+  // L=8: random 20 % error, darts 15 % -> +25 %; gdas 25 % -> -25 %. L=12 has only random_ws
+  // (10 %): darts at 12 % -> -20 %. Random rows compare with themselves (0).
+  std::vector<ExperimentSummary> ex = {experiment("random", "0", "8", {0.80}), experiment("darts", "0", "8", {0.85}),
+                                       experiment("gdas", "0", "8", {0.75}), experiment("random_ws", "0", "12", {0.90}),
+                                       experiment("darts", "0", "12", {0.88})};
+  ex[1].protocol = "fmnist; retrain 2 ep";
+  const auto rows = aggregate(ex);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0].group, "random, supernet.layers=8");
+  EXPECT_NEAR(rows[0].vs_random, 0.0, 1e-9);
+  EXPECT_NEAR(rows[1].vs_random, 25.0, 1e-9);
+  EXPECT_NEAR(rows[2].vs_random, -25.0, 1e-9);
+  EXPECT_NEAR(rows[4].vs_random, -20.0, 1e-9);
+  EXPECT_EQ(rows[1].protocol, "fmnist; retrain 2 ep");
+  const auto md = format_report(rows, "t", "md");
+  EXPECT_NE(md.find("| +25.0 | fmnist; retrain 2 ep |"), std::string::npos) << md;
+  // Without a baseline the column is empty.
+  const auto alone = aggregate({experiment("darts", "0", "8", {0.9})});
+  EXPECT_TRUE(std::isnan(alone[0].vs_random));
+  EXPECT_NE(format_report(alone, "t", "md").find("| - | - |"), std::string::npos);
+}
+
 TEST(Report, FormatsAndUnknownFormat) {
   auto rows = aggregate({experiment("darts", "0", "8", {0.9}), experiment("darts", "1", "8", {0.9})});
   EXPECT_NE(format_report(rows, "t", "md").find("| darts | 10.00 ± 0.00 | - |"), std::string::npos);

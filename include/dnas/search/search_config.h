@@ -84,6 +84,14 @@ struct NaspConfig {
   std::string derive = "discrete";       // nasp.derive: discrete | softmax (the code's genotype())
 };
 
+// Random baselines: `random` (a uniformly random genotype, no search) and `random_ws`
+// (random search with weight sharing: the supernet trains on one random architecture per
+// step; the final pick is the best of `candidates` random architectures on D_val).
+struct RandomConfig {
+  int candidates = 100;         // random.candidates: architectures scored after the last epoch
+  int64_t eval_batches = 2;     // random.eval_batches: D_val batches scoring each candidate
+};
+
 struct ItnasConfig {
   double tau0 = 10.0;                  // itnas.tau0: Gumbel temperature at the first epoch (value lost; GDAS's)
   double tau_min = 0.1;                // itnas.tau_min: at the last epoch (linear decay)
@@ -115,6 +123,7 @@ struct SearchConfig {
   EoinasConfig eoinas;
   ScConfig sc;
   NaspConfig nasp;
+  RandomConfig random;
   RunConfig run;
 };
 

@@ -25,6 +25,7 @@ struct SearchResult {
   std::vector<EpochRecord> epochs;
   std::vector<std::vector<NamedTensor>> arch_history;  // [epoch] -> the method's arch_tensors()
   int64_t weight_parameters = 0;
+  std::vector<std::string> normal_ops, reduce_ops;  // column names of the [E, O] arch tensors
   double seconds = 0.0;
 };
 

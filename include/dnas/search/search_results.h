@@ -3,6 +3,7 @@
 //   metrics/<column>   [epochs] float64: epoch lr train_loss train_acc search_val_acc val_loss val_acc seconds
 //   arch/<name>        [epochs, ...]: the method's architecture tensors at each epoch's end
 //   genotypes          [epochs] strings: the genotype derived at each epoch's end
+//   ops_normal, ops_reduce  strings: the op (column) names of the [E, O] arch tensors
 //   attributes: method, genotype, genotype_hash, weight_parameters, seconds, epochs
 #include <string>
 

@@ -4,6 +4,7 @@
 // the supernet mixes ops (an ArchMix) and in which order weights and architecture update.
 #include <torch/types.h>
 
+#include <functional>
 #include <limits>
 #include <string>
 #include <utility>
@@ -47,6 +48,12 @@ class SearchStrategy {
   // 2 for methods whose second parameter set learns on its own split (MiLeNAS-SC's beta):
   // the loop then splits the data three ways into equal parts and fills batches.val_beta.
   virtual int validation_splits() const { return 1; }
+  // False for methods that need no supernet training (the random-genotype baseline): the
+  // search loop then runs no epochs.
+  virtual bool trains_supernet() const { return true; }
+  // Called once after the last epoch with a scorer: the mean D_val loss of the trained
+  // supernet under a mix (random search with weight sharing picks its architecture here).
+  virtual void finish(const std::function<double(const supernet::ArchMix&)>& val_loss) {}
   // Deterministic mix used to evaluate the supernet (no sampling noise).
   virtual supernet::ArchMix inference_mix() const = 0;
   // The genotype the method derives from its current state.

@@ -3,7 +3,9 @@
 // like the papers' — one row per group (method, plus every grid key other than seeds), test
 // error mean ± std over search seeds (each search seed averaged over its eval seeds) and the
 // mean within-seed std over eval seeds, best error, parameters, multiply-adds, search cost in
-// GPU-days, skip connections, and the number of finished runs.
+// GPU-days, skip connections, the number of finished runs, the protocol, and the relative
+// improvement over the random baselines (`random`, `random_ws`) run in the same study.
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@ namespace dnas::sweep {
 
 struct ExperimentSummary {
   std::string file, id, status, error, method;
+  std::string protocol;                     // dataset, budgets, retrain flags, selection rule
   std::map<std::string, std::string> grid;  // grid.<key> attributes
   std::vector<double> test_acc;             // one per eval seed
   double parameters = 0, multiply_adds = 0, search_gpu_days = 0, skips_normal = 0, skips_reduce = 0;
@@ -23,6 +26,11 @@ std::vector<ExperimentSummary> load_experiments(const std::string& dir);
 
 struct ReportRow {
   std::string group;                   // e.g. "darts_1st" or "darts_1st, supernet.layers=8"
+  std::string method;
+  std::string protocol;                // shared by the group's runs ("mixed" otherwise)
+  // Relative improvement over the random baseline of the same grid values (`random`, else
+  // `random_ws`): 100 * (baseline error - error) / baseline error; NaN without a baseline.
+  double vs_random = std::numeric_limits<double>::quiet_NaN();
   int runs = 0, finished = 0;          // experiments, finished ones
   double error_mean = 0, error_std_search = 0, error_std_eval = 0, best_error = 0;  // test error %
   double params_m = 0, madds_m = 0, gpu_days = 0, skips_normal = 0, skips_reduce = 0;

@@ -1,0 +1,74 @@
+"""Reading a study: experiment files (kind "experiment") and the summary.h5 of `dnas report`."""
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@dataclass
+class Experiment:
+    path: Path
+    method: str
+    status: str
+    grid: dict = field(default_factory=dict)
+    test_acc: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    parameters: float = 0.0
+    multiply_adds: float = 0.0
+    gpu_days: float = 0.0
+    genotype: str = ""
+    protocol: str = ""
+
+    @property
+    def test_error(self):
+        """Test error % per eval seed."""
+        return 100.0 * (1.0 - self.test_acc)
+
+    def layers(self):
+        """Supernet layer count of the grid (the x axis of error-vs-layers)."""
+        for key in ("supernet.layers", "model.layers"):
+            if key in self.grid:
+                return int(self.grid[key])
+        return None
+
+
+def load_experiments(study_dir):
+    """Every experiment file of a study directory, in name order; other HDF5 files are skipped."""
+    out = []
+    for path in sorted(Path(study_dir).glob("*.h5")):
+        with h5py.File(path, "r") as f:
+            if _text(f.attrs.get("kind", "")) != "experiment":
+                continue
+            a = f.attrs
+            out.append(Experiment(
+                path=path, method=_text(a["method"]), status=_text(a["status"]),
+                grid={k[5:]: _text(v) for k, v in a.items() if k.startswith("grid.")},
+                test_acc=f["test_acc"][:] if "test_acc" in f else np.zeros(0),
+                parameters=float(a.get("parameters", 0)), multiply_adds=float(a.get("multiply_adds", 0)),
+                gpu_days=float(a.get("search_gpu_days", 0)), genotype=_text(a.get("genotype", "")),
+                protocol=_text(a.get("protocol", ""))))
+    if not out:
+        raise FileNotFoundError(f"no experiment files (*.h5 of kind 'experiment') in {study_dir}")
+    return out
+
+
+def load_summary(path):
+    """The rows of summary.h5 (`dnas report`/`dnas sweep`) as dicts, one per table row."""
+    with h5py.File(path, "r") as f:
+        if "table" not in f:
+            raise ValueError(f"{path}: no /table group; is this a summary.h5 written by `dnas report`?")
+        t = f["table"]
+        names = [_text(g) for g in t["group"][:]]
+        columns = {k: t[k][:] for k in t.keys() if k not in ("group", "protocol")}
+        protocol = [_text(p) for p in t["protocol"][:]] if "protocol" in t else [""] * len(names)
+        title = _text(t.attrs.get("title", ""))
+    rows = []
+    for i, name in enumerate(names):
+        row = {k: float(v[i]) for k, v in columns.items()}
+        row.update(group=name, protocol=protocol[i])
+        rows.append(row)
+    return title, rows

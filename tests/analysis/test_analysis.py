@@ -1,0 +1,112 @@
+"""analysis/ on the files of a real (tiny) study: DARTS, NASP and both random baselines at two
+layer counts, searched, retrained and reported by the dnas binary."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "analysis"))
+from dnas_analysis import cells, figures, study, tables  # noqa: E402
+
+DNAS = os.environ.get("DNAS_BIN", "build/bin/dnas")
+DARTS7 = ["max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3",
+          "dil_conv_5x5"]
+
+
+@pytest.fixture(scope="module")
+def tiny_study(data_root, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("study")
+    (tmp / "search.ini").write_text(
+        "[supernet]\nchannels = 4\nsteps = 2\nop_set = darts7\n[search]\nepochs = 2\nsteps_per_epoch = 2\neval_batches = 1\n"
+        f"[random]\ncandidates = 4\neval_batches = 1\n[data]\nbatch_size = 16\nlimit = 64\nroot = {data_root}\n"
+        "[run]\nthreads = 1\nprogress = false\n")
+    (tmp / "train.ini").write_text(
+        "[model]\nchannels = 4\nlayers = 3\n[train]\nepochs = 1\nsteps_per_epoch = 2\n[data]\nbatch_size = 16\n"
+        f"limit = 64\ntest_limit = 32\nroot = {data_root}\n[run]\nthreads = 1\nprogress = false\n")
+    out = tmp / "out"
+    (tmp / "study.ini").write_text(
+        f"[study]\nname = tiny comparison\nout_dir = {out}\nsearch_config = {tmp / 'search.ini'}\n"
+        f"train_config = {tmp / 'train.ini'}\neval_seeds = 0\n"
+        "[grid]\nsearch.method = darts_1st nasp random random_ws\nsupernet.layers = 3 4\n")
+    p = subprocess.run([DNAS, "sweep", "--config", str(tmp / "study.ini")], capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+def test_tables_match_the_experiment_files(tiny_study):
+    title, rows = study.load_summary(tiny_study / "summary.h5")
+    assert title == "tiny comparison"
+    experiments = study.load_experiments(tiny_study)
+    assert len(experiments) == 8 and all(e.status == "finished" for e in experiments)
+    by_group = {r["group"]: r for r in rows}
+    err = {(e.method, e.layers()): float(np.mean(e.test_error)) for e in experiments}
+    for (method, layers), value in err.items():
+        row = by_group[f"{method}, supernet.layers={layers}"]
+        assert row["error_mean"] == pytest.approx(value, abs=1e-9)
+        base = err[("random", layers)]
+        assert row["vs_random"] == pytest.approx(100 * (base - value) / base, abs=1e-6)
+        assert "fashion_mnist; search 2 ep L" in row["protocol"] and "final-epoch" in row["protocol"]
+    md = tables.markdown(rows, title)
+    assert md.startswith("### tiny comparison") and md.count("\n| ") == 9  # header + 8 rows
+    assert f"| darts_1st, supernet.layers=3 | {by_group['darts_1st, supernet.layers=3']['error_mean']:.2f} ±" in md
+    tex = tables.latex(rows, title)
+    assert "darts\\_1st" in tex and "$\\pm$" in tex and tex.rstrip().endswith("\\end{tabular}")
+
+
+def test_random_baseline_trains_nothing_and_random_ws_trains_the_supernet(tiny_study):
+    for e in study.load_experiments(tiny_study):
+        with h5py.File(e.path, "r") as f:
+            epochs = f["search"].attrs["epochs"]
+        assert epochs == (0 if e.method == "random" else 2), e.method
+
+
+def test_arch_weights_are_softmax_or_raw_nasp_alphas(tiny_study):
+    darts = next(tiny_study.glob("*darts_1st*layers-3*.h5"))
+    w, ops = figures.arch_weights(darts, "normal")
+    assert ops == DARTS7 and w.shape == (2, 5, 7)  # 2 epochs, 2 steps -> 5 edges
+    np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-6)
+    nasp = next(tiny_study.glob("*nasp*layers-3*.h5"))
+    w, _ = figures.arch_weights(nasp, "reduce")
+    with h5py.File(nasp, "r") as f:
+        np.testing.assert_array_equal(w, f["search/arch/alpha_reduce"][:])
+    assert w.min() >= 0 and w.max() <= 1
+
+
+def test_error_vs_layers_means_each_search_seed(tiny_study):
+    experiments = study.load_experiments(tiny_study)
+    data = figures.error_vs_layers(experiments)
+    assert sorted(data) == ["darts_1st", "nasp", "random", "random_ws"]
+    layers, mean, std = data["nasp"]
+    assert layers == [3, 4] and std == [0.0, 0.0]
+    expected = {e.layers(): float(np.mean(e.test_error)) for e in experiments if e.method == "nasp"}
+    assert mean == [pytest.approx(expected[3]), pytest.approx(expected[4])]
+
+
+def test_cell_graph_has_one_edge_per_gene_and_concat(tiny_study):
+    e = next(x for x in study.load_experiments(tiny_study) if x.method == "darts_1st")
+    parsed = cells.parse_genotype(e.genotype)
+    genes, concat = parsed["normal"]
+    assert len(genes) == 4 and concat == [2, 3]
+    source = cells.cell_graph(genes, concat).source
+    assert source.count("->") == len(genes) + len(concat)
+    for op, _ in genes:
+        assert f"label={op}" in source
+
+
+def test_figures_command_writes_every_output(tiny_study, tmp_path):
+    p = subprocess.run([sys.executable, str(ROOT / "analysis" / "dnas_figures.py"), str(tiny_study), "--out",
+                        str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    for name in ("table.md", "table.tex", "error_vs_layers.png", "search_curves.png"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert (tmp_path / "error_vs_layers.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(list(tmp_path.glob("alphas_*_normal.png"))) == 4  # darts_1st and nasp at 2 layer counts
+    assert len(list((tmp_path / "cells").glob("*.gv"))) == 16  # 8 experiments x 2 cells
+    missing = subprocess.run([sys.executable, str(ROOT / "analysis" / "dnas_figures.py"), str(tmp_path)],
+                             capture_output=True, text=True)
+    assert missing.returncode != 0 and "summary.h5" in missing.stderr
