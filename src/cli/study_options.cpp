@@ -58,15 +58,26 @@ std::string sanitize(std::string s) {
 
 using Grid = std::vector<std::pair<std::string, std::vector<std::string>>>;
 
-// Every combination of the grid's values, first key slowest.
+std::vector<std::string> split_plus(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t end; (end = s.find('+', start)) != std::string::npos; start = end + 1) out.push_back(s.substr(start, end - start));
+  out.push_back(s.substr(start));
+  return out;
+}
+
+// Every combination of the grid's values, first key slowest. A zipped key `a+b` with values
+// `x+y ...` sets a=x and b=y together (rows of an ablation table, not their product).
 std::vector<std::vector<std::pair<std::string, std::string>>> expand(const Grid& grid) {
   std::vector<std::vector<std::pair<std::string, std::string>>> points{{}};
   for (const auto& [key, values] : grid) {
     std::vector<std::vector<std::pair<std::string, std::string>>> next;
+    const auto names = split_plus(key);
     for (const auto& p : points)
       for (const auto& v : values) {
         auto q = p;
-        q.emplace_back(key, v);
+        const auto parts = split_plus(v);
+        for (size_t k = 0; k < names.size(); ++k) q.emplace_back(names[k], parts[k]);
         next.push_back(q);
       }
     points = next;
@@ -83,7 +94,8 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
   std::string config_file;
   po::options_description all;
   all.add_options()("help,h", "")("config,c", po::value(&config_file), "study file (.ini)")(
-      "only", po::value(&cmd.only), "run only experiment INDEX (0-based; job arrays)");
+      "only", po::value(&cmd.only), "run only experiment INDEX (0-based; job arrays)")(
+      "list", "print the experiments (index and id) and exit");
   all.add(keys);
   po::variables_map vm;
   try {
@@ -95,6 +107,7 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
     cmd.help = true;
     return cmd;
   }
+  cmd.list = vm.count("list") > 0;
   if (!vm.count("config")) fail("no study file", "command line", "dnas sweep --config STUDY.ini");
   config_file = vm["config"].as<std::string>();
   std::ifstream in(config_file);
@@ -110,6 +123,10 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
       const std::string key = opt.string_key.substr(5);
       auto values = words(opt.value.empty() ? "" : opt.value.front());
       if (values.empty()) fail("grid key '" + key + "' has no values", config_file, "list values separated by spaces");
+      for (const auto& v : values)
+        if (split_plus(v).size() != split_plus(key).size())
+          fail("grid value '" + v + "' of zipped key '" + key + "' needs one part per key", config_file,
+               "write a+b = x1+y1 x2+y2 (one value per key, joined with +)");
       if (key.rfind("retrain.", 0) == 0)
         train_grid.emplace_back(key.substr(8), values);
       else
@@ -186,9 +203,10 @@ std::string study_help() {
   sweep::StudyConfig s;
   StudyFile f;
   std::ostringstream out;
-  out << "usage: [mpirun -np N] dnas sweep --config STUDY.ini [--study.key=value ...] [--only INDEX]\n\n"
+  out << "usage: [mpirun -np N] dnas sweep --config STUDY.ini [--study.key=value ...] [--only INDEX] [--list]\n\n"
       << "[grid] keys are search-config keys (search.method, search.seed, supernet.layers, ...) with\n"
-      << "space-separated values; keys prefixed retrain. (retrain.model.channels) vary the retrain.\n\n"
+      << "space-separated values; keys prefixed retrain. (retrain.model.channels) vary the retrain.\n"
+      << "A zipped key a+b = x1+y1 x2+y2 sets both keys per value (ablation rows, not a product).\n\n"
       << study_keys(s, f);
   return out.str();
 }

@@ -12,7 +12,8 @@ struct StudyCommand {
   sweep::StudyConfig study;
   std::vector<sweep::Experiment> experiments;
   bool help = false;
-  int only = -1;  // --only INDEX: run just that experiment (job arrays)
+  int only = -1;      // --only INDEX: run just that experiment (job arrays)
+  bool list = false;  // --list: print the experiments and exit
 };
 
 // args: `--config STUDY.ini` plus `--study.key=value` overrides.

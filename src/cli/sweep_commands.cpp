@@ -36,6 +36,11 @@ int sweep_command(const std::vector<std::string>& args) {
     std::cout << study_help();
     return 0;
   }
+  if (cmd.list) {
+    for (size_t i = 0; i < cmd.experiments.size(); ++i) std::cout << i << " " << cmd.experiments[i].id << "\n";
+    std::cout << cmd.experiments.size() << " experiments into " << cmd.study.out_dir << "\n";
+    return 0;
+  }
   auto& world = comm::MpiWorld::get();
   core::init_logging(world.rank());
   auto group = comm::split_world(static_cast<int>(cmd.study.ranks_per_experiment));
