@@ -9,6 +9,7 @@
 #include "dnas/comm/mpi_world.h"
 #include "dnas/core/error.h"
 #include "dnas/core/log.h"
+#include "dnas/core/signals.h"
 #include "dnas/core/text_file.h"
 #include "dnas/lm/rnn_results.h"
 #include "settings_parser.h"
@@ -160,13 +161,20 @@ int run_rnn(const std::string& mode, RnnSettings& s) {
   lm::RnnRunRecord record;
   record.config = &c;
   record.vocab = corpus.vocab_size();
+  // Copies of the latest epoch's results: what results.h5 keeps however the run ends.
   lm::RnnSearchResult searched;
   lm::RnnTrainResult retrained;
+  const auto finish = [&](const std::string& status, const std::string& error) {
+    record.status = status;
+    record.error = error;
+    lm::write_rnn_results(path, record);
+  };
   try {
     lm::RnnGenotype genotype;
     if (mode == "search") {
       searched = lm::run_rnn_search(corpus, c, [&](const lm::RnnSearchResult& r) {
-        record.search = &r;
+        searched = r;
+        record.search = &searched;
         lm::write_rnn_results(path, record);
       });
       record.search = &searched;
@@ -176,17 +184,20 @@ int run_rnn(const std::string& mode, RnnSettings& s) {
     }
     if (c.retrain.epochs > 0) {
       retrained = lm::train_rnn(corpus, genotype, c.retrain, c.progress, [&](const lm::RnnTrainResult& r) {
-        record.retrain = &r;
+        retrained = r;
+        record.retrain = &retrained;
         lm::write_rnn_results(path, record);
       });
       record.retrain = &retrained;
     }
-    record.status = "finished";
-    lm::write_rnn_results(path, record);
+    finish("finished", "");
+  } catch (const core::Interrupted&) {
+    finish("interrupted", "");
+    std::cerr << "dnas rnn: stopped on request; " << path << " keeps the finished epochs (dnas rnn has no --resume: "
+              << "rerun the command)\n";
+    return core::kExitInterrupted;
   } catch (const std::exception& e) {
-    record.status = "failed";
-    record.error = e.what();
-    lm::write_rnn_results(path, record);
+    finish("failed", e.what());
     throw;
   }
   std::cout << "\n" << lm::format_rnn_table(record) << "results: " << path << "\n";

@@ -7,6 +7,7 @@
 
 #include "dnas/core/log.h"
 #include "dnas/core/progress.h"
+#include "dnas/core/signals.h"
 #include "dnas/lm/lm_steps.h"
 #include "dnas/lm/rnn_arch.h"
 
@@ -57,6 +58,7 @@ class RnnSearch {
       double nll = 0;
       int64_t tokens = 0, step = 0;
       for (int64_t i = 0; i < rows - 2 && (s_.steps_per_epoch == 0 || step < s_.steps_per_epoch); ++step) {
+        if (core::stop_requested()) throw core::Interrupted{};  // SIGTERM/SIGUSR1: results.h5 keeps finished epochs
         const int64_t seq_len = sample_seq_len(rng_, s_.bptt);
         const double lr = s_.lr * static_cast<double>(seq_len) / static_cast<double>(s_.bptt);
         const auto arch_batch = token_batch(arch_rows_, i % (arch_rows_.size(0) - 1), s_.bptt);

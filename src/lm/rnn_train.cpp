@@ -9,6 +9,7 @@
 
 #include "dnas/core/log.h"
 #include "dnas/core/progress.h"
+#include "dnas/core/signals.h"
 #include "dnas/lm/lm_steps.h"
 
 namespace dnas::lm {
@@ -88,6 +89,7 @@ RnnTrainResult train_rnn(const Corpus& corpus, const RnnGenotype& genotype, cons
     int64_t tokens = 0, step = 0;
     model->train();
     for (int64_t i = 0; i < rows - 2 && (r.steps_per_epoch == 0 || step < r.steps_per_epoch); ++step) {
+      if (core::stop_requested()) throw core::Interrupted{};  // SIGTERM/SIGUSR1: results.h5 keeps finished epochs
       const int64_t seq_len = sample_seq_len(rng, r.bptt);
       const auto batch = token_batch(train_rows, i, seq_len);
       model->zero_grad();

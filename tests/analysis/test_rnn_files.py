@@ -68,3 +68,22 @@ def test_train_published_cell_and_clear_errors(corpus, tmp_path):
     assert p.returncode != 0 and "data.corpus" in p.stderr
     p = run("search", f"--data.corpus={corpus}", "--search.method=gdas", *TINY)
     assert p.returncode != 0 and "search.method" in p.stderr
+
+
+def test_sigterm_keeps_the_finished_epochs(corpus, tmp_path):
+    import signal
+    import time
+    out = tmp_path / "stopped"
+    args = [a for a in TINY if not a.startswith("--search.epochs")]
+    proc = subprocess.Popen([DNAS, "rnn", "search", f"--data.corpus={corpus}", "--search.epochs=400",
+                             f"--run.out_dir={out}", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "results.h5").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 75, err
+    assert "no --resume" in err
+    with h5py.File(out / "results.h5", "r") as f:
+        assert f.attrs["status"] == "interrupted"
+        assert 1 <= f["search/valid_ppl"].shape[0] < 400
