@@ -57,6 +57,16 @@ def plot_arch_weights(path, out_png, cell="normal"):
     return w, ops
 
 
+def _save(fig, ax, out_png, xlabel, ylabel, legend):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if legend:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=90)
+    plt.close(fig)
+
+
 def plot_search_curves(paths, out_png, metric="val_acc"):
     """One line per results/experiment file: search/metrics/<metric> per epoch."""
     curves = {}
@@ -68,13 +78,7 @@ def plot_search_curves(paths, out_png, metric="val_acc"):
             y = f[f"search/metrics/{metric}"][:]
         curves[str(p)] = y
         ax.plot(np.arange(1, len(y) + 1), y, label=p.stem if hasattr(p, "stem") else str(p))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(metric)
-    if curves:
-        ax.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(out_png, dpi=90)
-    plt.close(fig)
+    _save(fig, ax, out_png, "epoch", metric, bool(curves))
     return curves
 
 
@@ -99,11 +103,5 @@ def plot_error_vs_layers(experiments, out_png):
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for method, (layers, mean, std) in sorted(data.items()):
         ax.errorbar(layers, mean, yerr=std, marker="o", capsize=3, label=method)
-    ax.set_xlabel("layers")
-    ax.set_ylabel("test error (%)")
-    if data:
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out_png, dpi=90)
-    plt.close(fig)
+    _save(fig, ax, out_png, "layers", "test error (%)", bool(data))
     return data

@@ -20,11 +20,6 @@ namespace po = boost::program_options;
 namespace dnas::cli {
 namespace {
 
-template <typename T>
-po::typed_value<T>* with_default(T* v) {
-  return po::value(v)->default_value(*v);
-}
-
 struct RnnSettings {
   lm::RnnConfig config;
   std::string ops = "tanh relu sigmoid identity";

@@ -18,6 +18,12 @@ struct SettingsFlags {
 SettingsFlags parse_settings(const std::vector<std::string>& args, const boost::program_options::options_description& keys,
                              const std::string& command);
 
+// A key bound to `v` whose default is v's current value.
+template <typename T>
+boost::program_options::typed_value<T>* with_default(T* v) {
+  return boost::program_options::value(v)->default_value(*v);
+}
+
 // "a,b,,c" -> {"a", "b", "c"}
 std::vector<std::string> split_list(const std::string& s);
 

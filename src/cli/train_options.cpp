@@ -10,11 +10,6 @@ namespace po = boost::program_options;
 namespace dnas::cli {
 namespace {
 
-template <typename T>
-po::typed_value<T>* with_default(T* v) {
-  return po::value(v)->default_value(*v);
-}
-
 po::options_description train_keys(train::TrainConfig& c) {
   po::options_description d("Settings (INI section.key; override with --section.key=value)");
   auto& data = c.data;
