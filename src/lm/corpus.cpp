@@ -13,12 +13,13 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string split_file(const std::string& dir, const std::string& split) {
-  for (const auto& name : {split + ".txt", "ptb." + split + ".txt"}) {
+  for (const auto& name : {split + ".txt", "ptb." + split + ".txt", "wiki." + split + ".tokens"}) {
     const auto path = fs::path(dir) / name;
     if (fs::is_regular_file(path)) return path.string();
   }
   fail("corpus split '" + split + "' not found", dir,
-       "the corpus directory needs " + split + ".txt (or ptb." + split + ".txt): one sentence per line");
+       "the corpus directory needs " + split + ".txt (or ptb." + split + ".txt, or WikiText's wiki." + split +
+           ".tokens): one sentence per line");
 }
 
 class Vocabulary {

@@ -29,6 +29,10 @@ TEST(Corpus, AcceptsPtbFileNames) {
   for (const char* split : {"train", "valid", "test"})
     dnas::testing::write_text(dir / (std::string("ptb.") + split + ".txt"), "x y\n");
   EXPECT_EQ(load_corpus(dir.string()).vocab_size(), 3);
+  const auto wiki = dnas::testing::fresh_dir("wikinames");
+  for (const char* split : {"train", "valid", "test"})
+    dnas::testing::write_text(wiki / (std::string("wiki.") + split + ".tokens"), " = Title = \n a b\n");
+  EXPECT_EQ(load_corpus(wiki.string()).words, (std::vector<std::string>{"=", "Title", "<eos>", "a", "b"}));
 }
 
 TEST(Corpus, BadFilesAreClearErrors) {

@@ -17,7 +17,8 @@ struct Corpus {
   int64_t vocab_size() const { return static_cast<int64_t>(words.size()); }
 };
 
-// `dir` holds train.txt/valid.txt/test.txt or ptb.train.txt/ptb.valid.txt/ptb.test.txt.
+// `dir` holds train.txt/valid.txt/test.txt, ptb.train.txt/... (PTB) or wiki.train.tokens/...
+// (WikiText-2, the NASP paper's transfer corpus).
 // limit_tokens > 0 keeps only the first that many tokens of each split (small runs).
 Corpus load_corpus(const std::string& dir, int64_t limit_tokens = 0);
 
