@@ -119,8 +119,11 @@ std::string to_ini(const RnnSettings& s) {
 std::string rnn_help() {
   RnnSettings defaults;
   return settings_help(
-      "usage: dnas rnn search --config FILE.ini [--section.key=value ...]   search (then retrain if retrain.epochs > 0)\n"
-      "       dnas rnn train  --config FILE.ini [--section.key=value ...]   retrain retrain.genotype",
+      "usage: dnas rnn search --config FILE.ini [--section.key=value ...] [--resume]\n"
+      "                         search (then retrain if retrain.epochs > 0)\n"
+      "       dnas rnn train  --config FILE.ini [--section.key=value ...] [--resume]\n"
+      "                         retrain retrain.genotype\n"
+      "--resume continues from run.out_dir's checkpoint.h5 / retrain_checkpoint.h5 at the last finished epoch",
       rnn_keys(defaults));
 }
 
@@ -149,6 +152,9 @@ int run_rnn(const std::string& mode, RnnSettings& s) {
   std::filesystem::create_directories(c.out_dir);
   core::write_text_atomically((std::filesystem::path(c.out_dir) / "config.ini").string(), c.config_text);
   const auto path = (std::filesystem::path(c.out_dir) / "results.h5").string();
+  if (mode == "search") c.checkpoint = (std::filesystem::path(c.out_dir) / "checkpoint.h5").string();
+  c.retrain.checkpoint = (std::filesystem::path(c.out_dir) / "retrain_checkpoint.h5").string();
+  c.retrain.resume = c.resume;
 
   const auto corpus = lm::load_corpus(c.corpus, c.limit_tokens);
   spdlog::info("corpus {}: vocabulary {}, tokens train {} valid {} test {}", c.corpus, corpus.vocab_size(),
@@ -188,8 +194,8 @@ int run_rnn(const std::string& mode, RnnSettings& s) {
     finish("finished", "");
   } catch (const core::Interrupted&) {
     finish("interrupted", "");
-    std::cerr << "dnas rnn: stopped on request; " << path << " keeps the finished epochs (dnas rnn has no --resume: "
-              << "rerun the command)\n";
+    std::cerr << "dnas rnn: stopped on request; " << path << " keeps the finished epochs. Continue with --resume "
+              << "(from the last finished epoch)\n";
     return core::kExitInterrupted;
   } catch (const std::exception& e) {
     finish("failed", e.what());
@@ -215,7 +221,7 @@ int rnn_command(const std::vector<std::string>& args) {
     std::cout << rnn_help();
     return 0;
   }
-  if (flags.resume) fail("--resume is not supported for dnas rnn", "command line", "rerun the search (results.h5 keeps finished epochs)");
+  s.config.resume = flags.resume;
   return run_rnn(mode, s);
 }
 

@@ -4,12 +4,17 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <sstream>
 
 #include "dnas/core/log.h"
 #include "dnas/core/progress.h"
 #include "dnas/core/signals.h"
 #include "dnas/lm/lm_steps.h"
+#include "dnas/core/error.h"
 #include "dnas/lm/rnn_arch.h"
+#include "dnas/lm/rnn_checkpoint.h"
+#include "dnas/search/strategy_state.h"
 
 namespace dnas::lm {
 namespace {
@@ -49,8 +54,19 @@ class RnnSearch {
 
   RnnSearchResult run(const RnnEpochCallback& on_epoch) {
     const auto start = Clock::now();
-    double step_time = 0;
-    for (int epoch = 0; epoch < s_.epochs; ++epoch) {
+    double step_time = 0, seconds_before = 0;
+    int first_epoch = 0;
+    if (cfg_.resume && !std::filesystem::exists(cfg_.checkpoint))
+      spdlog::warn("rnn search: nothing to resume ({} does not exist); starting from the beginning", cfg_.checkpoint);
+    else if (cfg_.resume) {
+      const auto c = read_rnn_search_checkpoint(cfg_.checkpoint);
+      restore(c);
+      first_epoch = c.epochs_done;
+      step_time = c.step_seconds_total;
+      seconds_before = c.seconds;
+      spdlog::info("rnn search: resumed from {} after epoch {}", cfg_.checkpoint, first_epoch);
+    }
+    for (int epoch = first_epoch; epoch < s_.epochs; ++epoch) {
       const int64_t rows = train_rows_.size(0);
       const int64_t planned = s_.steps_per_epoch > 0 ? s_.steps_per_epoch : rows / s_.bptt;
       core::Progress progress("search epoch " + std::to_string(epoch + 1) + "/" + std::to_string(s_.epochs), planned,
@@ -80,8 +96,9 @@ class RnnSearch {
       result_.genotypes.push_back(format_rnn_genotype(result_.genotype));
       result_.alphas.push_back(alpha_.detach().clone());
       result_.edge_evaluations = model_->edge_evaluations();
-      result_.seconds = seconds_since(start);
+      result_.seconds = seconds_before + seconds_since(start);
       result_.step_seconds = step_time / static_cast<double>(std::max<int64_t>(result_.weight_steps, 1));
+      if (!cfg_.checkpoint.empty()) write_rnn_search_checkpoint(cfg_.checkpoint, snapshot(epoch + 1, step_time));
       spdlog::info("rnn search epoch {}/{}: train ppl {:.2f}, valid ppl {:.2f}, {}", epoch + 1, s_.epochs,
                    result_.train_ppl.back(), result_.valid_ppl.back(), result_.genotypes.back());
       if (on_epoch) on_epoch(result_);
@@ -91,6 +108,65 @@ class RnnSearch {
   }
 
  private:
+  RnnSearchCheckpoint snapshot(int epochs_done, double step_time) {
+    RnnSearchCheckpoint c;
+    c.method = s_.method;
+    c.seed = s_.seed;
+    c.epochs_done = epochs_done;
+    c.weight_steps = result_.weight_steps;
+    c.edge_evaluations = result_.edge_evaluations;
+    c.seconds = result_.seconds;
+    c.step_seconds_total = step_time;
+    c.model = store::module_state(*model_);
+    search::append_adam_state(c.arch_adam, "adam", *arch_opt_);
+    c.arch_adam = store::with_prefix(c.arch_adam, "adam");
+    c.alpha = alpha_.detach().clone();
+    c.torch_rng = store::cpu_generator_state();
+    c.hidden = hidden_;
+    c.hidden_arch = hidden_arch_;
+    std::ostringstream rng;
+    rng << rng_;
+    c.sequence_rng = rng.str();
+    c.train_ppl = result_.train_ppl;
+    c.valid_ppl = result_.valid_ppl;
+    c.genotypes = result_.genotypes;
+    c.alphas = result_.alphas;
+    return c;
+  }
+
+  void restore(const RnnSearchCheckpoint& c) {
+    const auto& where = cfg_.checkpoint;
+    if (c.method != s_.method || c.seed != s_.seed)
+      fail("checkpoint of a " + c.method + " search with seed " + std::to_string(c.seed) + ", not " + s_.method +
+               " with seed " + std::to_string(s_.seed),
+           where, "resume with the settings of the interrupted run (its config.ini), or start a new run_dir");
+    if (c.alpha.sizes() != alpha_.sizes())
+      fail("checkpoint alphas have another shape (other ops or node count)", where, "resume with the same search.ops and model.steps");
+    store::load_module_state(*model_, c.model, where);
+    {
+      torch::NoGradGuard no_grad;
+      alpha_.copy_(c.alpha);
+    }
+    std::vector<search::NamedTensor> adam;
+    store::append_prefixed(adam, "adam", c.arch_adam);
+    search::load_adam_state(*arch_opt_, "adam", adam);
+    store::restore_cpu_generator_state(c.torch_rng);
+    hidden_ = c.hidden;
+    hidden_arch_ = c.hidden_arch;
+    std::istringstream rng(c.sequence_rng);
+    rng >> rng_;
+    result_.train_ppl = c.train_ppl;
+    result_.valid_ppl = c.valid_ppl;
+    result_.genotypes = c.genotypes;
+    result_.alphas = c.alphas;
+    result_.weight_steps = c.weight_steps;
+    result_.seconds = c.seconds;
+    result_.edge_evaluations = c.edge_evaluations;
+    result_.step_seconds = c.step_seconds_total / static_cast<double>(std::max<int64_t>(c.weight_steps, 1));
+    model_->restore_edge_evaluations(c.edge_evaluations);
+    if (!c.genotypes.empty()) result_.genotype = derive();
+  }
+
   bool nasp() const { return s_.method == "nasp"; }
   int steps() const { return model_->config().steps; }
   torch::Tensor discrete() const { return nasp_rnn_discrete(alpha_.detach(), steps()); }

@@ -5,12 +5,17 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <sstream>
 #include <limits>
+#include <map>
 
 #include "dnas/core/log.h"
 #include "dnas/core/progress.h"
 #include "dnas/core/signals.h"
+#include "dnas/core/error.h"
 #include "dnas/lm/lm_steps.h"
+#include "dnas/lm/rnn_checkpoint.h"
 
 namespace dnas::lm {
 namespace {
@@ -40,11 +45,39 @@ class IterateAverage {
     for (size_t k = 0; k < params.size(); ++k) avg_[k].add_((params[k] - avg_[k]) / static_cast<double>(count_));
   }
   const std::vector<torch::Tensor>& average() const { return avg_; }
+  int64_t count() const { return count_; }
+  void restore(std::vector<torch::Tensor> avg, int64_t count) {
+    avg_ = std::move(avg);
+    count_ = count;
+  }
 
  private:
   std::vector<torch::Tensor> avg_;
   int64_t count_ = -1;
 };
+
+// Parameter-order tensors under the model's parameter names, and back (checkpoints).
+store::NamedTensors named(RnnLanguageModel& m, const std::vector<torch::Tensor>& values) {
+  store::NamedTensors out;
+  size_t k = 0;
+  for (const auto& p : m->named_parameters()) out.emplace_back(p.key(), values[k++].detach().clone());
+  return out;
+}
+
+std::vector<torch::Tensor> unnamed(RnnLanguageModel& m, const store::NamedTensors& entries, const std::string& where) {
+  std::map<std::string, torch::Tensor> by_name(entries.begin(), entries.end());
+  std::vector<torch::Tensor> out;
+  const auto params = m->named_parameters();
+  if (by_name.size() != params.size()) fail("checkpoint holds another network", where, "resume with the same settings");
+  for (const auto& p : params) {
+    const auto it = by_name.find(p.key());
+    if (it == by_name.end() || !it->second.sizes().equals(p.value().sizes()))
+      fail("checkpoint entry '" + p.key() + "' is missing or does not fit the network", where,
+           "resume with the same retrain settings");
+    out.push_back(it->second.clone());
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -81,7 +114,49 @@ RnnTrainResult train_rnn(const Corpus& corpus, const RnnGenotype& genotype, cons
   std::vector<torch::Tensor> best = clone_all(params);
   IterateAverage asgd;
   auto hidden = model->init_hidden(r.batch_size);
-  for (int epoch = 0; epoch < r.epochs; ++epoch) {
+  int first_epoch = 0;
+  double seconds_before = 0;
+  const auto text = format_rnn_genotype(genotype);
+  if (r.resume && !r.checkpoint.empty() && std::filesystem::exists(r.checkpoint)) {
+    const auto c = read_rnn_train_checkpoint(r.checkpoint);
+    if (c.genotype != text)
+      fail("checkpoint of another genotype (" + c.genotype + ")", r.checkpoint, "resume the run that wrote it, or start a new out_dir");
+    store::load_module_state(*model, c.model, r.checkpoint);
+    best = unnamed(model, c.best, r.checkpoint);
+    if (c.asgd_count >= 0) asgd.restore(unnamed(model, c.average, r.checkpoint), c.asgd_count);
+    store::restore_cpu_generator_state(c.torch_rng);
+    hidden = c.hidden;
+    std::istringstream state(c.sequence_rng);
+    state >> rng;
+    result.train_ppl = c.train_ppl;
+    result.valid_ppl = c.valid_ppl;
+    result.best_valid_ppl = c.best_valid_ppl;
+    result.asgd_epoch = c.asgd_epoch;
+    first_epoch = c.epochs_done;
+    seconds_before = c.seconds;
+    spdlog::info("rnn retrain: resumed from {} after epoch {}", r.checkpoint, first_epoch);
+  }
+  const auto save = [&](int epochs_done) {
+    RnnTrainCheckpoint c;
+    c.genotype = text;
+    c.epochs_done = epochs_done;
+    c.asgd_epoch = result.asgd_epoch;
+    c.asgd_count = asgd.active() ? asgd.count() : -1;
+    c.best_valid_ppl = result.best_valid_ppl;
+    c.seconds = result.seconds;
+    c.model = store::module_state(*model);
+    c.best = named(model, best);
+    if (asgd.active()) c.average = named(model, asgd.average());
+    c.torch_rng = store::cpu_generator_state();
+    c.hidden = hidden;
+    std::ostringstream state;
+    state << rng;
+    c.sequence_rng = state.str();
+    c.train_ppl = result.train_ppl;
+    c.valid_ppl = result.valid_ppl;
+    write_rnn_train_checkpoint(r.checkpoint, c);
+  };
+  for (int epoch = first_epoch; epoch < r.epochs; ++epoch) {
     const int64_t rows = train_rows.size(0);
     core::Progress bar("retrain epoch " + std::to_string(epoch + 1) + "/" + std::to_string(r.epochs),
                        r.steps_per_epoch > 0 ? r.steps_per_epoch : rows / r.bptt, 10.0, progress);
@@ -125,13 +200,14 @@ RnnTrainResult train_rnn(const Corpus& corpus, const RnnGenotype& genotype, cons
     if (!current.empty()) copy_into(params, current);
     result.valid_ppl.push_back(val);
     spdlog::info("rnn retrain epoch {}/{}: train ppl {:.2f}, valid ppl {:.2f}", epoch + 1, r.epochs, result.train_ppl.back(), val);
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!r.checkpoint.empty()) save(epoch + 1);
     if (on_epoch) on_epoch(result);
   }
   copy_into(params, best);
   result.test_ppl = perplexity(model, test_rows, plan, r.bptt);
   if (r.epochs == 0) result.best_valid_ppl = perplexity(model, valid_rows, plan, r.bptt, r.eval_batches);
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.finished = true;
   return result;
 }

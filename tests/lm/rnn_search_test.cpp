@@ -42,6 +42,33 @@ TEST_P(RnnSearchMethods, DeterministicAndRecordsEveryEpoch) {
   EXPECT_NE(run_rnn_search(markov(), other).valid_ppl, a.valid_ppl);
 }
 
+TEST_P(RnnSearchMethods, ResumedFromAnEpochCheckpointEqualsTheUninterruptedRun) {
+  const auto dir = dnas::testing::fresh_dir("resume_" + GetParam());
+  auto cfg = tiny(GetParam());
+  cfg.search.epochs = 3;
+  const auto whole = run_rnn_search(markov(), cfg);
+  cfg.checkpoint = (dir / "checkpoint.h5").string();
+  cfg.search.epochs = 1;
+  run_rnn_search(markov(), cfg);
+  torch::manual_seed(12345);  // the resumed run must restore the generator itself
+  cfg.search.epochs = 3;
+  cfg.resume = true;
+  const auto resumed = run_rnn_search(markov(), cfg);
+  EXPECT_EQ(resumed.valid_ppl, whole.valid_ppl);
+  EXPECT_EQ(resumed.train_ppl, whole.train_ppl);
+  EXPECT_EQ(resumed.genotypes, whole.genotypes);
+  EXPECT_EQ(resumed.weight_steps, whole.weight_steps);
+  EXPECT_EQ(resumed.edge_evaluations, whole.edge_evaluations);
+  ASSERT_EQ(resumed.alphas.size(), 3u);
+  EXPECT_TRUE(torch::equal(resumed.alphas.back(), whole.alphas.back()));
+  // Another method's or seed's checkpoint is refused, naming the file.
+  auto other = cfg;
+  other.search.seed = 99;
+  const auto msg = dnas::testing::error_of([&] { run_rnn_search(markov(), other); });
+  EXPECT_NE(msg.find("checkpoint.h5"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("seed 2"), std::string::npos) << msg;
+}
+
 INSTANTIATE_TEST_SUITE_P(Methods, RnnSearchMethods, ::testing::Values("darts_1st", "darts_2nd", "nasp"));
 
 TEST(RnnSearch, NaspKeepsAlphasInTheBoxAndComputesFewerEdges) {
@@ -111,6 +138,30 @@ TEST(RnnRetrain, SwitchesToAveragedSgdWhenValidationStalls) {
   EXPECT_EQ(a.asgd_epoch, first_worse);
   r.asgd = false;
   EXPECT_EQ(train_rnn(markov(), g, r, false).asgd_epoch, -1);
+}
+
+TEST(RnnRetrain, ResumedFromAnEpochCheckpointEqualsTheUninterruptedRun) {
+  auto r = tiny("darts_1st").retrain;  // the settings above: ASGD starts at epoch 3
+  r.epochs = 6;
+  r.steps_per_epoch = 3;
+  r.nonmono = 0;
+  const auto g = published_rnn_genotype("DARTS_V1");
+  const auto whole = train_rnn(markov(), g, r, false);
+  ASSERT_GT(whole.asgd_epoch, 0);
+  ASSERT_LT(whole.asgd_epoch, 5);
+  r.checkpoint = (dnas::testing::fresh_dir("retrain_resume") / "retrain_checkpoint.h5").string();
+  r.epochs = 5;  // stops after the switch: the average is part of the checkpoint
+  train_rnn(markov(), g, r, false);
+  r.epochs = 6;
+  r.resume = true;
+  torch::manual_seed(777);
+  const auto resumed = train_rnn(markov(), g, r, false);
+  EXPECT_EQ(resumed.valid_ppl, whole.valid_ppl);
+  EXPECT_EQ(resumed.train_ppl, whole.train_ppl);
+  EXPECT_EQ(resumed.test_ppl, whole.test_ppl);
+  EXPECT_EQ(resumed.asgd_epoch, whole.asgd_epoch);
+  const auto msg = dnas::testing::error_of([&] { train_rnn(markov(), published_rnn_genotype("DARTS_V2"), r, false); });
+  EXPECT_NE(msg.find("checkpoint of another genotype"), std::string::npos) << msg;
 }
 
 }  // namespace

@@ -36,6 +36,8 @@ struct RnnRetrainSettings {
   double dropout = 0.75, dropout_h = 0.25, dropout_x = 0.75, dropout_i = 0.2, dropout_e = 0.1;
   bool asgd = true;              // switch SGD -> averaged SGD when validation stalls
   int nonmono = 5;               // ... i.e. is worse than the best of all but the last `nonmono` epochs
+  std::string checkpoint;        // retrain state after every epoch (empty = none; set by dnas rnn)
+  bool resume = false;           // continue from `checkpoint` when it exists
 };
 
 struct RnnConfig {
@@ -45,6 +47,8 @@ struct RnnConfig {
   RnnSearchSettings search;
   RnnRetrainSettings retrain;
   std::string out_dir = "runs/rnn";
+  std::string checkpoint;        // search state after every epoch (empty = none)
+  bool resume = false;           // continue the search from `checkpoint`
   bool progress = true;
   std::string config_text;       // the resolved INI, stored in results.h5
 };

@@ -57,6 +57,7 @@ class RnnLanguageModelImpl : public torch::nn::Module {
   const RnnModelConfig& config() const { return cfg_; }
   // (edge, activation) pairs computed so far, summed over time steps (tests, NASP oracle 6).
   int64_t edge_evaluations() const { return evaluations_; }
+  void restore_edge_evaluations(int64_t n) { evaluations_ = n; }  // a resumed search
 
  private:
   torch::Tensor init_state(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& x_mask,
