@@ -3,6 +3,7 @@ the PTB file format, and the results.h5 they write."""
 import os
 import random
 import subprocess
+from pathlib import Path
 
 import h5py
 import pytest
@@ -94,3 +95,29 @@ def test_sigterm_keeps_the_finished_epochs(corpus, tmp_path):
     assert p.returncode == 0, p.stderr
     with h5py.File(out / "results.h5", "r") as f:
         assert f.attrs["status"] == "finished" and f["search/valid_ppl"].shape[0] == done + 1
+
+
+def test_rnn_table_aggregates_seeds(corpus, tmp_path):
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "analysis"))
+    from dnas_analysis import rnn
+    dirs = []
+    for method in ("darts_1st", "nasp"):
+        for seed in (1, 2):
+            out = tmp_path / f"{method}_{seed}"
+            p = run("search", f"--data.corpus={corpus}", f"--search.method={method}", f"--search.seed={seed}",
+                    "--retrain.epochs=1", f"--run.out_dir={out}", *TINY)
+            assert p.returncode == 0, p.stderr
+            dirs.append(out)
+    rows = {r["method"]: r for r in rnn.rnn_table(rnn.load_rnn_runs(dirs))}
+    assert sorted(rows) == ["darts_1st", "nasp"]
+    tests = []
+    for d in dirs[2:]:
+        with h5py.File(d / "results.h5", "r") as f:
+            tests.append(f["retrain"].attrs["test_ppl"])
+    assert rows["nasp"]["runs"] == 2
+    assert rows["nasp"]["test_ppl"][0] == pytest.approx(sum(tests) / 2)
+    assert rows["nasp"]["test_ppl"][1] == pytest.approx(abs(tests[0] - tests[1]) / 2 ** 0.5)
+    table = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[2] / "analysis" / "dnas_rnn_table.py"),
+                            *map(str, dirs)], capture_output=True, text=True)
+    assert table.returncode == 0 and "| nasp | 2 |" in table.stdout
