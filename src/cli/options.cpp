@@ -102,6 +102,7 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("itnas.transition", po::value(&c.itnas.transition)->default_value(c.itnas.transition), "ITNAS ablation: inner edges through transition matrices (false: own alphas)")
       ("itnas.tiep", po::value(&c.itnas.tiep)->default_value(c.itnas.tiep), "ITNAS ablation: TIEP derivation (false: DARTS rule)")
       ("run.threads", po::value(&run.threads)->default_value(run.threads), "intra-op threads (0 = all cores)")
+      ("run.device", po::value(&run.device)->default_value(run.device), "cpu | cuda (the GPU of this rank: local rank % GPUs) | cuda:N")
       ("run.out_dir", po::value(&run.out_dir)->default_value(run.out_dir), "output directory")
       ("run.log_period_s", po::value(&run.log_period_s)->default_value(run.log_period_s), "seconds between progress lines when stderr is not a terminal")
       ("run.progress", po::value(&run.progress)->default_value(run.progress), "show progress")
@@ -162,7 +163,7 @@ std::string to_ini(const search::SearchConfig& c) {
   o << "[random]\ncandidates = " << c.random.candidates << "\neval_batches = " << c.random.eval_batches << "\n";
   o << "[itnas]\ntau0 = " << c.itnas.tau0 << "\ntau_min = " << c.itnas.tau_min << "\nderive_from = " << c.itnas.derive_from
     << "\ngumbel = " << c.itnas.gumbel << "\ntransition = " << c.itnas.transition << "\ntiep = " << c.itnas.tiep << "\n";
-  o << "[run]\nthreads = " << c.run.threads << "\nout_dir = " << c.run.out_dir
+  o << "[run]\nthreads = " << c.run.threads << "\ndevice = " << c.run.device << "\nout_dir = " << c.run.out_dir
     << "\nlog_period_s = " << c.run.log_period_s << "\nprogress = " << c.run.progress
     << "\nstop_after_steps = " << c.run.stop_after_steps << "\n";
   return o.str();

@@ -47,6 +47,7 @@ po::options_description train_keys(train::TrainConfig& c) {
       ("train.select", with_default(&o.select), "final | best_val (needs data.val_portion > 0)")
       ("train.seed", with_default(&r.seed), "seed of weights, data order and augmentation")
       ("run.threads", with_default(&r.threads), "intra-op threads (0 = all cores)")
+      ("run.device", with_default(&r.device), "cpu | cuda (the GPU of this rank: local rank % GPUs) | cuda:N")
       ("run.out_dir", with_default(&r.out_dir), "output directory")
       ("run.log_period_s", with_default(&r.log_period_s), "seconds between progress lines when stderr is not a terminal")
       ("run.progress", with_default(&r.progress), "show progress")
@@ -87,7 +88,7 @@ std::string to_ini(const train::TrainConfig& c) {
     << "\nmomentum = " << p.momentum << "\nweight_decay = " << p.weight_decay << "\ngrad_clip = " << p.grad_clip
     << "\nlabel_smoothing = " << p.label_smoothing << "\nsteps_per_epoch = " << p.steps_per_epoch
     << "\nselect = " << p.select << "\nseed = " << c.run.seed << "\n";
-  o << "[run]\nthreads = " << c.run.threads << "\nout_dir = " << c.run.out_dir
+  o << "[run]\nthreads = " << c.run.threads << "\ndevice = " << c.run.device << "\nout_dir = " << c.run.out_dir
     << "\nlog_period_s = " << c.run.log_period_s << "\nprogress = " << c.run.progress
     << "\nstop_after_steps = " << c.run.stop_after_steps << "\n";
   return o.str();

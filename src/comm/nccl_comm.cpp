@@ -50,11 +50,8 @@ NcclComm::UniqueId NcclComm::create_unique_id() {
   return out;
 }
 
-NcclComm::NcclComm(const UniqueId& id, int rank, int size, int local_rank) : impl_(std::make_unique<Impl>()) {
-  int devices = 0;
-  check_cuda(cudaGetDeviceCount(&devices), "cudaGetDeviceCount");
-  if (devices == 0) fail("no CUDA device visible", "NCCL backend", "run GPU groups on GPU nodes");
-  check_cuda(cudaSetDevice(local_rank % devices), "cudaSetDevice");
+NcclComm::NcclComm(const UniqueId& id, int rank, int size, int device) : impl_(std::make_unique<Impl>()) {
+  check_cuda(cudaSetDevice(device), "cudaSetDevice");
   ncclUniqueId nid;
   std::memcpy(&nid, id.data(), sizeof nid);
   check_nccl(ncclCommInitRank(&impl_->comm, size, nid, rank), "ncclCommInitRank");

@@ -13,8 +13,8 @@ class NcclComm {
  public:
   using UniqueId = std::array<char, 128>;  // NCCL_UNIQUE_ID_BYTES
   static UniqueId create_unique_id();      // on one rank, then broadcast to the group
-  // Binds this process to GPU local_rank % device count, then joins the communicator.
-  NcclComm(const UniqueId& id, int rank, int size, int local_rank);
+  // Binds this process to GPU `device` (the run's, see device.h), then joins the communicator.
+  NcclComm(const UniqueId& id, int rank, int size, int device);
   ~NcclComm();
   NcclComm(const NcclComm&) = delete;
   NcclComm& operator=(const NcclComm&) = delete;

@@ -76,7 +76,7 @@ class MpiGroup : public ProcessGroup {
   void broadcast(const std::vector<torch::Tensor>& tensors, int root) override {
     for_each_bucket(tensors, [&](const torch::Tensor& flat) {
       if (flat.is_cuda()) {
-        nccl_or_fail().broadcast(flat, root);
+        nccl_or_fail(flat.device().index()).broadcast(flat, root);
       } else {
         DNAS_MPI_CHECK(MPI_Bcast(flat.data_ptr(), static_cast<int>(flat.numel()), mpi_type(flat), root, comm_));
       }
@@ -126,7 +126,7 @@ class MpiGroup : public ProcessGroup {
 
   void all_reduce_sum(const torch::Tensor& flat) {
     if (flat.is_cuda()) {
-      nccl_or_fail().all_reduce_sum(flat);
+      nccl_or_fail(flat.device().index()).all_reduce_sum(flat);
       return;
     }
     DNAS_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, flat.data_ptr(), static_cast<int>(flat.numel()), mpi_type(flat), MPI_SUM,
@@ -134,13 +134,14 @@ class MpiGroup : public ProcessGroup {
   }
 
 #ifdef DNAS_HAVE_NCCL
-  // The NCCL communicator, created on first use: rank 0's unique id goes out over MPI.
-  detail::NcclComm& nccl_or_fail() {
+  // The NCCL communicator, created on first use on the GPU of the first tensor it moves (the
+  // run's device): rank 0's unique id goes out over MPI.
+  detail::NcclComm& nccl_or_fail(int device) {
     if (!nccl_) {
       detail::NcclComm::UniqueId id{};
       if (rank_ == 0) id = detail::NcclComm::create_unique_id();
       DNAS_MPI_CHECK(MPI_Bcast(id.data(), static_cast<int>(id.size()), MPI_BYTE, 0, comm_));
-      nccl_ = std::make_unique<detail::NcclComm>(id, rank_, size_, local_rank());
+      nccl_ = std::make_unique<detail::NcclComm>(id, rank_, size_, device);
     }
     return *nccl_;
   }
@@ -154,7 +155,7 @@ class MpiGroup : public ProcessGroup {
     void all_reduce_sum(const torch::Tensor&) { fail_(); }
     void broadcast(const torch::Tensor&, int) { fail_(); }
   } no_nccl_;
-  NoNccl& nccl_or_fail() { return no_nccl_; }
+  NoNccl& nccl_or_fail(int) { return no_nccl_; }
 #endif
 
   MPI_Comm comm_;

@@ -42,9 +42,10 @@ std::unique_ptr<torch::optim::Adam> make_arch_optimizer(const std::vector<torch:
 }
 
 ArchParameters::ArchParameters(int64_t edges, int64_t normal_ops, int64_t reduce_ops,
-                               const OptimConfig& o) {
-  alpha_normal = (1e-3 * torch::randn({edges, normal_ops})).requires_grad_();
-  alpha_reduce = (1e-3 * torch::randn({edges, reduce_ops})).requires_grad_();
+                               const OptimConfig& o, torch::Device device) {
+  // Drawn on the CPU, then moved: the same alphas for a seed on every device.
+  alpha_normal = (1e-3 * torch::randn({edges, normal_ops})).to(device).requires_grad_();
+  alpha_reduce = (1e-3 * torch::randn({edges, reduce_ops})).to(device).requires_grad_();
   optimizer = make_arch_optimizer(list(), o);
 }
 
@@ -71,7 +72,7 @@ DartsStrategy::DartsStrategy(int order, const supernet::SupernetConfig& net, con
       hessian_radius_(optim.hessian_radius),
       net_(net),
       arch_(genotype::num_edges(net.steps), static_cast<int64_t>(net.normal_ops.size()),
-            static_cast<int64_t>(net.reduce_ops.size()), optim) {}
+            static_cast<int64_t>(net.reduce_ops.size()), optim, net.device) {}
 
 supernet::ArchMix DartsStrategy::mix(bool detach) const {
   auto n = detach ? arch_.alpha_normal.detach() : arch_.alpha_normal;

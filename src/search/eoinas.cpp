@@ -48,7 +48,7 @@ EoinasStrategy::EoinasStrategy(const supernet::SupernetConfig& net, const OptimC
   for (const auto* ops : {&net.normal_ops, &net.reduce_ops}) {
     const auto o = static_cast<int64_t>(ops->size());
     auto alpha = cfg_.alpha_init == "zeros" ? torch::zeros({edges, o}) : 1e-3 * torch::randn({edges, o});
-    alphas_.push_back(alpha.requires_grad_());
+    alphas_.push_back(alpha.to(net.device).requires_grad_());
     stats_.emplace_back(edges, *ops);
   }
   reset_optimizer();

@@ -23,12 +23,12 @@ OpStatistics::OpStatistics(int64_t edges, std::vector<std::string> op_names) : o
 }
 
 void OpStatistics::count_training(const torch::Tensor& sampled) {
-  auto k = sampled.to(torch::kLong).unsqueeze(1);  // [E, 1]
+  auto k = sampled.to(torch::kCPU, torch::kLong).unsqueeze(1);  // [E, 1]
   ce_.scatter_add_(1, k, torch::ones(k.sizes(), f64()));
 }
 
 void OpStatistics::record_accuracy(const torch::Tensor& sampled, double acc, bool mean) {
-  auto k = sampled.to(torch::kLong).unsqueeze(1);  // [E, 1]
+  auto k = sampled.to(torch::kCPU, torch::kLong).unsqueeze(1);  // [E, 1]
   if (!mean) {
     ca_.scatter_(1, k, acc);
     return;
@@ -40,7 +40,7 @@ void OpStatistics::record_accuracy(const torch::Tensor& sampled, double acc, boo
 }
 
 torch::Tensor OpStatistics::masked(const torch::Tensor& alpha) const {
-  return alpha.masked_fill(alive_.logical_not(), -std::numeric_limits<double>::infinity());
+  return alpha.masked_fill(alive_.logical_not().to(alpha.device()), -std::numeric_limits<double>::infinity());
 }
 
 torch::Tensor OpStatistics::beta(const torch::Tensor& alpha) const { return torch::softmax(masked(alpha), -1); }
@@ -48,7 +48,7 @@ torch::Tensor OpStatistics::beta(const torch::Tensor& alpha) const { return torc
 torch::Tensor OpStatistics::indicator(const torch::Tensor& alpha, double lambda) const {
   torch::NoGradGuard no_grad;
   auto c = torch::where(ce_ > 0, ca_ / ce_.clamp_min(1.0), torch::zeros_like(ca_));  // C = 0 where Ce = 0
-  auto i = beta(alpha.detach().to(torch::kDouble)) + lambda * c;
+  auto i = beta(alpha.detach().to(torch::kCPU, torch::kDouble)) + lambda * c;
   return i.masked_fill(alive_.logical_not(), -std::numeric_limits<double>::infinity());
 }
 

@@ -30,7 +30,7 @@ GdasStrategy::GdasStrategy(const supernet::SupernetConfig& net, const OptimConfi
     : net_(net),
       gdas_(gdas),
       arch_(genotype::num_edges(net.steps), static_cast<int64_t>(net.normal_ops.size()),
-            static_cast<int64_t>(net.reduce_ops.size()), optim),
+            static_cast<int64_t>(net.reduce_ops.size()), optim, net.device),
       tau_(gdas.tau_max) {}
 
 void GdasStrategy::begin_epoch(const EpochInfo& info) {
@@ -76,7 +76,7 @@ supernet::ArchMix GdasStrategy::inference_mix() const {
 
 genotype::CellGenotype derive_autodl(const torch::Tensor& weights, const std::vector<std::string>& ops,
                                      int steps) {
-  auto w = weights.detach().to(torch::kDouble).contiguous();
+  auto w = weights.detach().to(torch::kCPU, torch::kDouble).contiguous();
   auto acc = w.accessor<double, 2>();
   genotype::CellGenotype cell;
   for (int s = 2; s < steps + 2; ++s) {

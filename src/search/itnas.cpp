@@ -30,10 +30,10 @@ ItnasStrategy::ItnasStrategy(const supernet::SupernetConfig& net, const OptimCon
     const auto o = static_cast<int64_t>(ops->size());
     ItnasCellParameters c;
     const int64_t rows = cfg_.transition ? static_cast<int64_t>(groups_.outer.size()) : genotype::num_edges(net.steps);
-    c.theta = (1e-3 * torch::randn({rows, o})).requires_grad_();
+    c.theta = (1e-3 * torch::randn({rows, o})).to(net.device).requires_grad_();
     if (cfg_.transition) {
-      c.z = (1e-3 * torch::randn({groups_.pairs, o, o})).requires_grad_();
-      c.a = (1e-3 * torch::randn({groups_.pairs})).requires_grad_();
+      c.z = (1e-3 * torch::randn({groups_.pairs, o, o})).to(net.device).requires_grad_();
+      c.a = (1e-3 * torch::randn({groups_.pairs})).to(net.device).requires_grad_();
     }
     cells_.push_back(c);
   }

@@ -57,9 +57,9 @@ torch::Tensor transition_weights(const EdgeGroups& g, const torch::Tensor& outer
 genotype::CellGenotype tiep_derive(const EdgeGroups& g, const torch::Tensor& theta, const torch::Tensor& z,
                                    const torch::Tensor& a, const std::vector<std::string>& ops) {
   torch::NoGradGuard no_grad;
-  auto probs = torch::softmax(theta.to(torch::kDouble), -1);  // [n_outer, O]
-  auto t = torch::softmax(z.to(torch::kDouble), -1);         // [P, O, O]
-  auto logits = a.to(torch::kDouble);                         // [P]
+  auto probs = torch::softmax(theta.to(torch::kCPU, torch::kDouble), -1);  // [n_outer, O]
+  auto t = torch::softmax(z.to(torch::kCPU, torch::kDouble), -1);         // [P, O, O]
+  auto logits = a.to(torch::kCPU, torch::kDouble);                         // [P]
   std::vector<int> inner_pos(static_cast<size_t>(genotype::num_edges(g.steps)), -1);
   for (size_t k = 0; k < g.inner.size(); ++k) inner_pos[static_cast<size_t>(g.inner[k])] = static_cast<int>(k);
 

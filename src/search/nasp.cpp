@@ -14,7 +14,7 @@ const char* kCellName[] = {"normal", "reduce"};
 
 // Modes from a discrete architecture: entries with a non-zero weight `selected`, the others `rest`.
 std::vector<supernet::OpMode> discrete_modes(const torch::Tensor& a, supernet::OpMode selected, supernet::OpMode rest) {
-  auto nz = a.detach().ne(0).contiguous();
+  auto nz = a.detach().ne(0).to(torch::kCPU).contiguous();
   const bool* p = nz.data_ptr<bool>();
   std::vector<supernet::OpMode> modes(static_cast<size_t>(nz.numel()));
   for (size_t i = 0; i < modes.size(); ++i) modes[i] = p[i] ? selected : rest;
@@ -32,7 +32,7 @@ torch::Tensor prox_disc(const torch::Tensor& alpha, bool keep_value) {
 }
 
 torch::Tensor keep_top2_edges(const torch::Tensor& discrete, const torch::Tensor& alpha, int steps) {
-  const auto selected = (alpha * discrete.ne(0)).amax(-1).to(torch::kDouble).contiguous();  // [E]: the selected op's alpha
+  const auto selected = (alpha * discrete.ne(0)).amax(-1).to(torch::kCPU, torch::kDouble).contiguous();  // [E]: the selected op's alpha
   const auto strength = selected.accessor<double, 1>();
   auto keep = torch::zeros({discrete.size(0)}, torch::kBool);
   for (int s = 2; s < steps + 2; ++s) {
@@ -43,7 +43,7 @@ torch::Tensor keep_top2_edges(const torch::Tensor& discrete, const torch::Tensor
     });
     for (size_t k = 0; k < std::min<size_t>(2, order.size()); ++k) keep[genotype::edge_index(s, order[k])] = true;
   }
-  return discrete * keep.unsqueeze(1).to(discrete.scalar_type());
+  return discrete * keep.unsqueeze(1).to(discrete.device(), discrete.scalar_type());
 }
 
 torch::Tensor nasp_complexity(const torch::Tensor& a, const std::vector<std::string>& ops) {
@@ -62,7 +62,7 @@ NaspStrategy::NaspStrategy(const supernet::SupernetConfig& net, const OptimConfi
     : net_(net), cfg_(nasp) {
   const int64_t edges = genotype::num_edges(net.steps);
   for (const auto* ops : {&net.normal_ops, &net.reduce_ops})
-    alphas_.push_back(torch::full({edges, static_cast<int64_t>(ops->size())}, 0.5).requires_grad_());
+    alphas_.push_back(torch::full({edges, static_cast<int64_t>(ops->size())}, 0.5, net.device).requires_grad_());
   optimizer_ = make_arch_optimizer(alphas_, optim);
 }
 

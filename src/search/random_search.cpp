@@ -19,7 +19,7 @@ int64_t uniform_int(int64_t n, const c10::optional<at::Generator>& gen) {
 }
 
 std::vector<supernet::OpMode> selected_modes(const torch::Tensor& a) {
-  auto nz = a.ne(0).contiguous();
+  auto nz = a.ne(0).to(torch::kCPU).contiguous();
   const bool* p = nz.data_ptr<bool>();
   std::vector<supernet::OpMode> modes(static_cast<size_t>(nz.numel()));
   for (size_t i = 0; i < modes.size(); ++i) modes[i] = p[i] ? supernet::OpMode::On : supernet::OpMode::Off;
@@ -58,8 +58,8 @@ genotype::CellGenotype architecture_genotype(const torch::Tensor& arch, const st
   return genotype::derive_top_k(strength, op, steps);
 }
 
-supernet::ArchMix architecture_mix(const torch::Tensor& normal, const torch::Tensor& reduce) {
-  return {{normal, selected_modes(normal), {}}, {reduce, selected_modes(reduce), {}}};
+supernet::ArchMix architecture_mix(const torch::Tensor& normal, const torch::Tensor& reduce, torch::Device device) {
+  return {{normal.to(device), selected_modes(normal), {}}, {reduce.to(device), selected_modes(reduce), {}}};
 }
 
 RandomStrategy::RandomStrategy(const supernet::SupernetConfig& net, uint64_t seed) : net_(net) {
@@ -89,7 +89,7 @@ StepResult RandomWsStrategy::step(WeightTrainer& w, const StepBatches& b, const 
   const auto normal = random_architecture(steps, net_.normal_ops);
   const auto reduce = random_architecture(steps, net_.reduce_ops);
   StepResult result;
-  result.train = w.step(b.train, architecture_mix(normal, reduce));
+  result.train = w.step(b.train, architecture_mix(normal, reduce, net_.device));
   return result;
 }
 
@@ -100,7 +100,7 @@ void RandomWsStrategy::finish(const std::function<double(const supernet::ArchMix
   for (int i = 0; i < cfg_.candidates; ++i) {
     auto normal = random_architecture(steps, net_.normal_ops, gen);
     auto reduce = random_architecture(steps, net_.reduce_ops, gen);
-    const double loss = val_loss(architecture_mix(normal, reduce));
+    const double loss = val_loss(architecture_mix(normal, reduce, net_.device));
     if (loss < best) {
       best = loss;
       arch_ = {normal, reduce};

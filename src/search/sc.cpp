@@ -32,10 +32,10 @@ ScStrategy::ScStrategy(const std::string& base, const supernet::SupernetConfig& 
       separate_(sc.val_split == "separate" || (sc.val_split == "auto" && base == "milenas")),
       topology_(static_cast<int>(net.steps), topology_settings(sc)),
       arch_(genotype::num_edges(net.steps), static_cast<int64_t>(net.normal_ops.size()),
-            static_cast<int64_t>(net.reduce_ops.size()), optim) {
+            static_cast<int64_t>(net.reduce_ops.size()), optim, net.device) {
   for (int c = 0; c < 2; ++c) {
     std::vector<torch::Tensor> cell;
-    for (int64_t size : topology_.logit_sizes()) cell.push_back((1e-3 * torch::randn({size})).requires_grad_());
+    for (int64_t size : topology_.logit_sizes()) cell.push_back((1e-3 * torch::randn({size})).to(net.device).requires_grad_());
     betas_.push_back(cell);
   }
   beta_optimizer_ = make_arch_optimizer(beta_list(), optim);

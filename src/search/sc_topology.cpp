@@ -26,6 +26,11 @@ std::vector<std::pair<int, int>> pairs_of(const std::vector<int>& members) {
   return out;
 }
 
+// Float options on the logits' device (the CPU when there are none).
+torch::TensorOptions float_options(const std::vector<torch::Tensor>& logits) {
+  return logits.empty() ? torch::TensorOptions() : logits.front().options();
+}
+
 // [options, E] 0/1 matrix of which edges each option switches on (built once per chooser).
 torch::Tensor membership(const ScTopology::Chooser& k, int edges) {
   std::vector<float> m(k.options.size() * static_cast<size_t>(edges), 0.0f);
@@ -82,10 +87,10 @@ std::vector<int64_t> ScTopology::logit_sizes() const {
 
 torch::Tensor ScTopology::edge_scales(const std::vector<torch::Tensor>& logits) const {
   const int edges = genotype::num_edges(steps_);
-  auto s = torch::zeros({edges});
+  auto s = torch::zeros({edges}, float_options(logits));
   for (size_t k = 0; k < choosers_.size(); ++k) {
     auto p = torch::softmax(logits[k], 0);  // [options]
-    s = s + choosers_[k].scale * torch::matmul(p, choosers_[k].membership);
+    s = s + choosers_[k].scale * torch::matmul(p, choosers_[k].membership.to(p.device()));
   }
   return s;  // [E]
 }
@@ -99,10 +104,10 @@ std::vector<bool> ScTopology::present_edges() const {
 }
 
 torch::Tensor ScTopology::regularizer(const std::vector<torch::Tensor>& logits) const {
-  auto r = torch::zeros({});
+  auto r = torch::zeros({}, float_options(logits));
   if (settings_.perspective == "input") return r;
   for (int j = 2; j < steps_ + 2; ++j) {
-    auto term = torch::ones({});
+    auto term = torch::ones({}, float_options(logits));
     bool fed = false;
     for (size_t k = 0; k < choosers_.size(); ++k) {
       const int i = choosers_[k].state;
@@ -110,7 +115,7 @@ torch::Tensor ScTopology::regularizer(const std::vector<torch::Tensor>& logits) 
       auto has_j = choosers_[k].membership.select(1, genotype::edge_index(j, i)).to(torch::kBool);  // [options]
       if (!has_j.any().item<bool>()) continue;
       auto p = torch::softmax(logits[k], 0);
-      auto best_with_j = p.masked_fill(has_j.logical_not(), -1.0).max();
+      auto best_with_j = p.masked_fill(has_j.logical_not().to(p.device()), -1.0).max();
       term = term * (1.0 - best_with_j / p.max());
       fed = true;
     }

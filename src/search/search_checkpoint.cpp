@@ -1,6 +1,7 @@
 #include "dnas/search/search_checkpoint.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include <filesystem>

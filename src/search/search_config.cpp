@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dnas/comm/device.h"
 #include "dnas/core/error.h"
 #include "dnas/ops/op_names.h"
 #include "dnas/search/strategy_factory.h"
@@ -96,6 +97,7 @@ void validate(const SearchConfig& c) {
   require(!c.itnas.tiep || c.itnas.transition, "itnas.tiep",
           "TIEP derives inner edges through the transition matrices: set itnas.transition=true or itnas.tiep=false");
   require(c.run.threads >= 0, "run.threads", "must be >= 0 (0 = all cores)");
+  require(comm::is_device_spec(c.run.device), "run.device", "must be cpu, cuda or cuda:N");
   require(c.run.log_period_s > 0, "run.log_period_s", "must be > 0");
   require(is_known_method(c.run.method), "search.method",
           "choose one of: " + known_methods_text());

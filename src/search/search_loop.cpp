@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "dnas/comm/device.h"
 #include "dnas/core/error.h"
 #include "dnas/core/log.h"
 #include "dnas/core/progress.h"
@@ -44,8 +45,9 @@ std::string format_alpha(const torch::Tensor& alpha) {
   return out;
 }
 
-TensorBatch prepare(const data::Batch& b, const data::AugmentOptions& aug, bool train) {
-  return {data::augment_batch(b.images, aug, train, b.key, b.first_index), b.labels};
+// Augmented on the CPU (the same images for a seed on every device), then moved.
+TensorBatch prepare(const data::Batch& b, const data::AugmentOptions& aug, bool train, torch::Device device) {
+  return {data::augment_batch(b.images, aug, train, b.key, b.first_index).to(device), b.labels.to(device)};
 }
 
 // Sums batch statistics over the data-parallel group (identity for a single process).
@@ -54,6 +56,8 @@ BatchStats group_total(comm::ProcessGroup& group, const BatchStats& s) {
   auto t = group.sum({s.loss_sum, static_cast<double>(s.correct), static_cast<double>(s.count)});
   return {t[0], static_cast<int64_t>(t[1]), static_cast<int64_t>(t[2])};
 }
+
+torch::Device net_device(supernet::Supernet& net) { return net->parameters().front().device(); }
 
 // Loss/accuracy of the supernet on up to `max_batches` batches of `stream` (eval mode), each
 // rank of the group evaluating its shard of every batch.
@@ -66,7 +70,7 @@ BatchStats evaluate(supernet::Supernet& net, const supernet::ArchMix& mix, data:
   data::Batch b;
   for (int64_t i = 0; (max_batches == 0 || i < max_batches) && stream.next(b); ++i) {
     if (b.labels.size(0) == 0) continue;  // a final batch smaller than the group
-    auto t = prepare(b, aug, /*train=*/false);
+    auto t = prepare(b, aug, /*train=*/false, net_device(net));
     auto logits = net->forward(t.x, mix);
     total.add(batch_stats(logits, t.y, torch::cross_entropy_loss(logits, t.y).item<double>()));
   }
@@ -119,12 +123,14 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
   const bool leader = group.leader();
   const auto start = Clock::now();
   const int threads = configure_threads(c.run.threads);
+  const torch::Device device = comm::select_device(c.run.device, "run.device");
   torch::manual_seed(c.run.seed);
 
   const std::string root = c.data.root.empty() ? data::default_data_root(c.data.dataset) : c.data.root;
   auto dataset = data::load_dataset(c.data.dataset, root);
 
   supernet::SupernetConfig net_cfg;
+  net_cfg.device = device;
   net_cfg.in_channels = dataset.info.channels;
   net_cfg.classes = dataset.info.classes;
   net_cfg.channels = c.supernet.channels;
@@ -193,9 +199,9 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
       write_search_results(f, "/search", snapshot, c.run.method);
     });
   };
-  spdlog::info("search: method {} on {} ({} train / {} val images), {} threads, supernet L={} C={} "
+  spdlog::info("search: method {} on {} ({} train / {} val images), {} threads on {}, supernet L={} C={} "
                "steps={} ({} weights), seed {}{}",
-               c.run.method, c.data.dataset, parts[0].size(0), parts[1].size(0), threads,
+               c.run.method, c.data.dataset, parts[0].size(0), parts[1].size(0), threads, device.str(),
                net_cfg.layers, net_cfg.channels, net_cfg.steps, result.weight_parameters, c.run.seed,
                group.size() > 1 ? fmt::format(", data-parallel over {} ranks", group.size()) : "");
 
@@ -225,8 +231,8 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
           write_results("interrupted", "");
           throw core::Interrupted{};
         }
-        StepBatches batches{prepare(tb, aug, true), prepare(val_stream.next_endless(), aug, true), {}};
-        if (val_beta_stream) batches.val_beta = prepare(val_beta_stream->next_endless(), aug, true);
+        StepBatches batches{prepare(tb, aug, true, device), prepare(val_stream.next_endless(), aug, true, device), {}};
+        if (val_beta_stream) batches.val_beta = prepare(val_beta_stream->next_endless(), aug, true, device);
         auto r = strategy->step(weights, batches, info);
         r.train = group_total(group, r.train);
         r.val = group_total(group, r.val);

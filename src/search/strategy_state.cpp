@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "dnas/core/error.h"
+#include "dnas/store/module_state.h"
 
 namespace dnas::search {
 namespace {
@@ -49,7 +50,7 @@ void append_adam_state(std::vector<NamedTensor>& out, const std::string& prefix,
   const auto& params = adam.param_groups().at(0).params();
   auto& states = adam.state();
   for (size_t i = 0; i < params.size(); ++i) {
-    auto it = states.find(c10::guts::to_string(params[i].unsafeGetTensorImpl()));
+    auto it = states.find(store::optimizer_state_key(states, params[i]));
     if (it == states.end()) continue;
     const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
     const auto key = prefix + "/" + std::to_string(i) + "/";
@@ -65,7 +66,7 @@ void load_adam_state(torch::optim::Adam& adam, const std::string& prefix, const 
   for (size_t i = 0; i < params.size(); ++i) {
     const auto key = prefix + "/" + std::to_string(i) + "/";
     const auto* step = lookup(state, key + "step");
-    states.erase(c10::guts::to_string(params[i].unsafeGetTensorImpl()));
+    states.erase(store::optimizer_state_key(states, params[i]));
     if (!step) continue;
     auto s = std::make_unique<torch::optim::AdamParamState>();
     s->step(step->item<int64_t>());
@@ -73,7 +74,7 @@ void load_adam_state(torch::optim::Adam& adam, const std::string& prefix, const 
     s->exp_avg_sq(torch::zeros_like(params[i]));
     restore_state(state, key + "exp_avg", s->exp_avg());
     restore_state(state, key + "exp_avg_sq", s->exp_avg_sq());
-    states[c10::guts::to_string(params[i].unsafeGetTensorImpl())] = std::move(s);
+    states[store::optimizer_state_key(states, params[i])] = std::move(s);
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "dnas/store/module_state.h"
+
 namespace dnas::search {
 
 BatchStats batch_stats(const torch::Tensor& logits, const torch::Tensor& labels, double mean_loss) {
@@ -46,7 +48,7 @@ std::vector<torch::Tensor> WeightTrainer::momentum_buffers() const {
   std::vector<torch::Tensor> out;
   const auto& state = optimizer.state();
   for (const auto& p : net->parameters()) {
-    auto it = state.find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+    auto it = state.find(store::optimizer_state_key(state, p));
     if (it == state.end()) {
       out.push_back(torch::zeros_like(p));
     } else {

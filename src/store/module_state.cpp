@@ -49,7 +49,7 @@ NamedTensors sgd_momentum_state(const torch::nn::Module& module, torch::optim::S
   NamedTensors out;
   auto& states = sgd.state();
   for (const auto& p : module.named_parameters()) {
-    auto it = states.find(c10::guts::to_string(p.value().unsafeGetTensorImpl()));
+    auto it = states.find(optimizer_state_key(states, p.value()));
     if (it == states.end()) continue;
     const auto& s = static_cast<const torch::optim::SGDParamState&>(*it->second);
     if (s.momentum_buffer().defined()) out.emplace_back(p.key(), s.momentum_buffer().clone());
@@ -68,8 +68,8 @@ void load_sgd_momentum_state(const torch::nn::Module& module, torch::optim::SGD&
     if (!it->second.sizes().equals(p.value().sizes()))
       fail("momentum of '" + p.key() + "' has the wrong shape", source, kHint);
     auto s = std::make_unique<torch::optim::SGDParamState>();
-    s->momentum_buffer(it->second.clone());
-    states[c10::guts::to_string(p.value().unsafeGetTensorImpl())] = std::move(s);
+    s->momentum_buffer(it->second.to(p.value().device()).clone());
+    states[optimizer_state_key(states, p.value())] = std::move(s);
   }
 }
 

@@ -35,6 +35,7 @@ SupernetImpl::SupernetImpl(SupernetConfig config) : config_(std::move(config)) {
     c_p = c.steps * c_cur;
   }
   classifier = register_module("classifier", torch::nn::Linear(c_p, c.classes));
+  to(c.device);  // initialised on the CPU first: the same weights for a seed on every device
 }
 
 std::vector<torch::Tensor> SupernetImpl::cell_outputs(const torch::Tensor& x, const ArchMix& mix) {

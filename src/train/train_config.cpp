@@ -1,5 +1,6 @@
 #include "dnas/train/train_config.h"
 
+#include "dnas/comm/device.h"
 #include "dnas/core/error.h"
 
 namespace dnas::train {
@@ -36,6 +37,7 @@ void validate(const TrainConfig& c) {
   require(c.optim.select == "final" || c.data.val_portion > 0, "train.select",
           "best_val needs a validation split: set data.val_portion > 0 (the test set is never used to select)");
   require(c.run.threads >= 0 && c.run.stop_after_steps >= 0, "run.threads", "must be >= 0");
+  require(comm::is_device_spec(c.run.device), "run.device", "must be cpu, cuda or cuda:N");
 }
 
 }  // namespace dnas::train

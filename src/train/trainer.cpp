@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "dnas/comm/device.h"
 #include "dnas/core/error.h"
 #include "dnas/core/progress.h"
 #include "dnas/core/signals.h"
@@ -49,8 +50,10 @@ search::BatchStats evaluate(eval::EvalNetwork& net, data::BatchStream& stream, c
   data::Batch b;
   while (stream.next(b)) {
     if (b.labels.size(0) == 0) continue;  // a final batch smaller than the group
-    auto logits = net->forward(data::augment_batch(b.images, aug, false, b.key, b.first_index)).logits;
-    total.add(search::batch_stats(logits, b.labels, torch::cross_entropy_loss(logits, b.labels).item<double>()));
+    const auto device = net->parameters().front().device();
+    auto logits = net->forward(data::augment_batch(b.images, aug, false, b.key, b.first_index).to(device)).logits;
+    auto labels = b.labels.to(device);
+    total.add(search::batch_stats(logits, labels, torch::cross_entropy_loss(logits, labels).item<double>()));
   }
   net->train();
   return group_total(group, total);
@@ -97,6 +100,7 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
   const bool leader = group.leader();
   const auto start = Clock::now();
   const int threads = search::configure_threads(c.run.threads);
+  const torch::Device device = comm::select_device(c.run.device, "run.device");
   torch::manual_seed(c.run.seed);
   auto resolved = resolve_genotype(c.model.genotype);
 
@@ -119,6 +123,7 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
   net_cfg.auxiliary = c.model.auxiliary;
   net_cfg.stem = c.model.stem;
   eval::EvalNetwork net(resolved.genotype, net_cfg);
+  net->to(device);  // initialised on the CPU: the same weights for a seed on every device
   torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(c.optim.lr)
                                                .momentum(c.optim.momentum)
                                                .weight_decay(c.optim.weight_decay));
@@ -167,10 +172,10 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
       write_train_results(f, "/train", snapshot);
     });
   };
-  spdlog::info("train: {} on {} ({} train / {} val / {} test images), {} threads, C={} L={}, {:.3f}M params, "
+  spdlog::info("train: {} on {} ({} train / {} val / {} test images), {} threads on {}, C={} L={}, {:.3f}M params, "
                "{:.1f}M multiply-adds, seed {}",
                resolved.origin, c.data.dataset, parts[0].size(0), parts.size() > 1 ? parts[1].size(0) : 0, n_test,
-               threads, c.model.channels, c.model.layers, result.cost.parameters / 1e6,
+               threads, device.str(), c.model.channels, c.model.layers, result.cost.parameters / 1e6,
                result.cost.multiply_adds / 1e6, c.run.seed);
 
   const int64_t per_epoch = c.optim.steps_per_epoch > 0
@@ -203,11 +208,13 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
           write_results("interrupted", "");
           throw core::Interrupted{};
         }
-        auto x = data::augment_batch(b.images, aug, /*train=*/true, b.key, b.first_index);
+        // Augmented on the CPU (the same images for a seed on every device), then moved.
+        auto x = data::augment_batch(b.images, aug, /*train=*/true, b.key, b.first_index).to(device);
+        auto y = b.labels.to(device);
         auto out = net->forward(x);
-        auto loss = smoothed_cross_entropy(out.logits, b.labels, c.optim.label_smoothing);
+        auto loss = smoothed_cross_entropy(out.logits, y, c.optim.label_smoothing);
         if (out.aux_logits.defined() && c.model.aux_weight > 0)
-          loss = loss + c.model.aux_weight * smoothed_cross_entropy(out.aux_logits, b.labels, c.optim.label_smoothing);
+          loss = loss + c.model.aux_weight * smoothed_cross_entropy(out.aux_logits, y, c.optim.label_smoothing);
         sgd.zero_grad();
         loss.backward();
         if (group.size() > 1) {
@@ -217,7 +224,7 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
         }
         if (c.optim.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), c.optim.grad_clip);
         sgd.step();
-        auto step_stats = group_total(group, search::batch_stats(out.logits, b.labels, loss.item<double>()));
+        auto step_stats = group_total(group, search::batch_stats(out.logits, y, loss.item<double>()));
         const double loss_value = step_stats.loss();
         if (!std::isfinite(loss_value))
           fail(fmt::format("training loss is not finite at epoch {} step {}", state.epoch + 1, state.step),

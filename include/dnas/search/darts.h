@@ -16,7 +16,8 @@ std::unique_ptr<torch::optim::Adam> make_arch_optimizer(const std::vector<torch:
 
 // Alphas [E, O] per cell type with their Adam optimizer; reused by softmax-based methods.
 struct ArchParameters {
-  ArchParameters(int64_t edges, int64_t normal_ops, int64_t reduce_ops, const OptimConfig& optim);
+  ArchParameters(int64_t edges, int64_t normal_ops, int64_t reduce_ops, const OptimConfig& optim,
+                 torch::Device device = torch::kCPU);
   torch::Tensor alpha_normal;  // [E, O_normal], init 1e-3 * N(0, 1)
   torch::Tensor alpha_reduce;  // [E, O_reduce]
   std::unique_ptr<torch::optim::Adam> optimizer;

@@ -9,6 +9,7 @@
 
 namespace dnas::search {
 
+// Kept on the CPU (a few [E, O] tables); the alphas and samples passed in may live anywhere.
 class OpStatistics {
  public:
   OpStatistics(int64_t edges, std::vector<std::string> op_names);

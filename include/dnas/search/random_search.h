@@ -22,14 +22,15 @@ torch::Tensor random_architecture(int steps, const std::vector<std::string>& ops
 genotype::CellGenotype architecture_genotype(const torch::Tensor& arch, const std::vector<std::string>& ops, int steps);
 
 // Only the selected ops of each cell run.
-supernet::ArchMix architecture_mix(const torch::Tensor& normal, const torch::Tensor& reduce);
+supernet::ArchMix architecture_mix(const torch::Tensor& normal, const torch::Tensor& reduce,
+                                    torch::Device device = torch::kCPU);
 
 class RandomStrategy : public SearchStrategy {
  public:
   RandomStrategy(const supernet::SupernetConfig& net, uint64_t seed);
   bool trains_supernet() const override { return false; }
   StepResult step(WeightTrainer&, const StepBatches&, const EpochInfo&) override { return {}; }
-  supernet::ArchMix inference_mix() const override { return architecture_mix(arch_[0], arch_[1]); }
+  supernet::ArchMix inference_mix() const override { return architecture_mix(arch_[0], arch_[1], net_.device); }
   genotype::Genotype derive() const override;
   std::vector<NamedTensor> arch_tensors() const override;
   std::vector<NamedTensor> state() override { return arch_tensors(); }

@@ -105,6 +105,7 @@ struct RunConfig {
   std::string method = "darts_1st";  // search.method
   uint64_t seed = 0;                 // search.seed
   int64_t threads = 0;               // run.threads: intra-op threads (0 = all cores)
+  std::string device = "cpu";        // run.device: cpu | cuda (GPU local_rank % count) | cuda:N
   std::string out_dir = "runs/search";  // run.out_dir
   double log_period_s = 10.0;        // run.log_period_s: progress line period in batch logs
   bool progress = true;              // run.progress

@@ -5,13 +5,29 @@
 #include <torch/optim/sgd.h>
 #include <torch/types.h>
 
+#include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace dnas::store {
 
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// The key under which torch's optimizers keep a parameter's state: the TensorImpl address as
+// text in libtorch 1.x, the address itself in 2.x.
+template <class StateMap>
+typename StateMap::key_type optimizer_state_key(const StateMap&, const torch::Tensor& param) {
+  using Key = typename StateMap::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream text;
+    text << param.unsafeGetTensorImpl();
+    return text.str();
+  } else {
+    return static_cast<Key>(param.unsafeGetTensorImpl());
+  }
+}
 
 // Parameters then buffers, e.g. "cells.0._ops.1.op.1.weight", "stem.1.running_mean" (copies).
 NamedTensors module_state(const torch::nn::Module& module);

@@ -25,6 +25,7 @@ struct SupernetConfig {
   int64_t classes = 10;
   int64_t stem_multiplier = 3;  // stem output = stem_multiplier * C
   std::vector<std::string> normal_ops, reduce_ops;  // candidate ops per cell type
+  torch::Device device = torch::kCPU;  // where the weights and the architecture parameters live
 };
 
 // True when cell i of an L-cell network is a reduction cell (i in {L/3, 2L/3}).

@@ -46,6 +46,7 @@ struct TrainOptim {
 struct TrainRun {
   uint64_t seed = 0;                 // train.seed
   int64_t threads = 0;               // run.threads (0 = all cores)
+  std::string device = "cpu";        // run.device: cpu | cuda (GPU local_rank % count) | cuda:N
   std::string out_dir = "runs/train";  // run.out_dir: metrics.csv, result.txt, checkpoint.h5
   double log_period_s = 10.0;        // run.log_period_s
   bool progress = true;              // run.progress
