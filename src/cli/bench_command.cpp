@@ -26,6 +26,7 @@ int bench_command(const std::vector<std::string>& args) {
       ("op_set", po::value(&o.op_set)->default_value(o.op_set), "candidate op set")
       ("profile", po::value(&o.profile), "write a chrome://tracing trace of each case's timed steps to PREFIX.<shape>.<mode>.json")
       ("depthwise", po::value(&o.depthwise)->default_value(o.depthwise), "depthwise-conv kernel: auto | direct | torch (for comparisons)")
+      ("channels_last", po::value(&o.channels_last)->default_value(o.channels_last), "retrain mode: eval network in NHWC (false: NCHW, for comparisons)")
       ("seed", po::value(&o.seed)->default_value(o.seed), "seed")
       ("data_parallel", "under mpirun: weight steps with the batch split over all ranks, and the gradient all-reduce's share");
   po::variables_map vm;

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "dnas/ops/batch_norm.h"
+
 namespace dnas::eval {
 namespace {
 
@@ -40,7 +42,7 @@ AuxHeadImpl::AuxHeadImpl(int64_t c_in, int64_t classes, bool imagenet) {
 }
 
 torch::Tensor AuxHeadImpl::forward(const torch::Tensor& x) {
-  return classifier(features->forward(x).flatten(1));  // [N, 768] -> [N, classes]
+  return classifier(ops::forward_sequential(features, x).flatten(1));  // [N, 768] -> [N, classes]
 }
 
 }  // namespace dnas::eval

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "dnas/core/error.h"
+#include "dnas/ops/batch_norm.h"
 #include "dnas/supernet/supernet.h"
 
 namespace dnas::eval {
@@ -64,15 +65,21 @@ EvalNetworkImpl::EvalNetworkImpl(const genotype::Genotype& genotype, const EvalN
   }
   if (c.auxiliary) auxiliary_head = register_module("auxiliary_head", AuxHead(c_aux, c.classes, c.stem == "imagenet"));
   classifier = register_module("classifier", torch::nn::Linear(c_p, c.classes));
+  if (c.channels_last) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
 }
 
 EvalOutput EvalNetworkImpl::forward(const torch::Tensor& x) {
   torch::Tensor s0, s1;
+  const auto input = config_.channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
   if (stem) {
-    s0 = s1 = stem->forward(x);  // [N, 3C, H, W]
+    s0 = s1 = ops::forward_sequential(stem, input);  // [N, 3C, H, W]
   } else {
-    s0 = stem0->forward(x);      // [N, C, H/4, W/4]
-    s1 = stem1->forward(s0);     // [N, C, H/8, W/8]
+    s0 = ops::forward_sequential(stem0, input);      // [N, C, H/4, W/4]
+    s1 = ops::forward_sequential(stem1, s0);         // [N, C, H/8, W/8]
   }
   const double drop = is_training() ? drop_path_prob_ : 0.0;
   EvalOutput out;

@@ -230,7 +230,8 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& input, const torch::Tensor& 
   const DepthwiseMode mode = g_mode;
   const bool use_direct = mode == DepthwiseMode::Direct || (mode == DepthwiseMode::Auto && direct_wins);
   const bool supported = geom.kernel <= 8 && geom.padding <= (geom.kernel - 1) * geom.dilation;
-  if (use_direct && supported && input.device().is_cpu() &&
+  const bool nchw = input.suggest_memory_format() != torch::MemoryFormat::ChannelsLast;
+  if (use_direct && supported && nchw && input.device().is_cpu() &&
       input.scalar_type() == torch::kFloat32 && weight.scalar_type() == torch::kFloat32) {
     return DepthwiseFunction::apply(input, weight, geom.kernel, geom.stride, geom.padding,
                                     geom.dilation, /*onednn_forward=*/mode == DepthwiseMode::Auto);

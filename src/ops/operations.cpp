@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "dnas/ops/batch_norm.h"
 #include "dnas/ops/pooling.h"
 
 namespace dnas::ops {
@@ -33,7 +34,7 @@ torch::Tensor FactorizedReduceImpl::forward_activated(const torch::Tensor& relu_
                                Slice(1, torch::indexing::None)});  // [N, C, H-1, W-1]
   const int64_t pad_h = relu_x.size(2) % 2, pad_w = relu_x.size(3) % 2;
   if (pad_h || pad_w) shifted = torch::constant_pad_nd(shifted, {0, pad_w, 0, pad_h});
-  return bn(torch::cat({conv_1(relu_x), conv_2(shifted)}, /*dim=*/1));
+  return batch_norm(*bn, torch::cat({conv_1(relu_x), conv_2(shifted)}, /*dim=*/1));
 }
 
 PoolOpImpl::PoolOpImpl(Kind kind, int64_t kernel, int64_t stride, int64_t channels, bool with_bn)
@@ -46,7 +47,7 @@ PoolOpImpl::PoolOpImpl(Kind kind, int64_t kernel, int64_t stride, int64_t channe
 torch::Tensor PoolOpImpl::forward(const torch::Tensor& x) {
   auto y = kind_ == Kind::Max ? ops::max_pool2d(x, kernel_, stride_)
                               : ops::avg_pool2d(x, kernel_, stride_);
-  return bn ? bn(y) : y;
+  return bn ? batch_norm(*bn, y) : y;
 }
 
 ConvChainImpl::ConvChainImpl(std::vector<Layer> layers) : layers_(std::move(layers)) {
@@ -73,7 +74,13 @@ torch::Tensor ConvChainImpl::run_from(size_t first, torch::Tensor x) {
       case Layer::Kind::Relu: x = torch::relu(x); break;
       case Layer::Kind::Conv: x = layer.conv(x); break;
       case Layer::Kind::Depthwise: x = layer.depthwise(x); break;
-      case Layer::Kind::Norm: x = layer.norm(x); break;
+      case Layer::Kind::Norm: {
+        // BN then ReLU run as one kernel (sep_conv's middle).
+        const bool relu_next = i + 1 < layers_.size() && layers_[i + 1].kind == Layer::Kind::Relu;
+        x = batch_norm(*layer.norm, x, relu_next);
+        if (relu_next) ++i;
+        break;
+      }
     }
   }
   return x;

@@ -14,8 +14,9 @@ namespace dnas::ops {
 namespace {
 
 bool direct_path(const torch::Tensor& x, int64_t kernel, int64_t stride) {
+  // NCHW planes only: libtorch's channels-last pooling kernels are already vectorised.
   return (stride == 1 || stride == 2) && kernel <= 15 && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 &&
-         depthwise_mode() != DepthwiseMode::Torch;
+         x.suggest_memory_format() != torch::MemoryFormat::ChannelsLast && depthwise_mode() != DepthwiseMode::Torch;
 }
 
 #define DNAS_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))

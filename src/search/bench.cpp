@@ -37,6 +37,7 @@ std::vector<double> time_retrain(const BenchShape& s, const BenchOptions& o) {
   cfg.in_channels = s.in_channels;
   cfg.channels = s.channels;
   cfg.layers = s.layers;
+  cfg.channels_last = o.channels_last;
   eval::EvalNetwork net(genotype::published_genotype("DARTS_V2"), cfg);
   net->set_drop_path_prob(0.1);
   torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.025).momentum(0.9).weight_decay(3e-4));

@@ -122,6 +122,7 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
   net_cfg.layers = c.model.layers;
   net_cfg.auxiliary = c.model.auxiliary;
   net_cfg.stem = c.model.stem;
+  net_cfg.channels_last = c.model.channels_last;
   eval::EvalNetwork net(resolved.genotype, net_cfg);
   net->to(device);  // initialised on the CPU: the same weights for a seed on every device
   torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(c.optim.lr)

@@ -25,6 +25,7 @@ struct EvalNetworkConfig {
   bool auxiliary = true;        // build the auxiliary head
   std::string stem = "cifar";   // cifar | imagenet
   int64_t stem_multiplier = 3;  // cifar stem width = multiplier * C
+  bool channels_last = true;    // activations and conv weights in NHWC (faster on CPU; same results)
 };
 
 struct EvalOutput {

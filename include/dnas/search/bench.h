@@ -31,6 +31,7 @@ struct BenchOptions {
   std::string op_set = "darts8";
   std::string depthwise = "auto";  // depthwise-conv kernel: auto | direct | torch
   std::string profile;             // write a chrome://tracing profile of the timed steps per case
+  bool channels_last = true;       // retrain mode: the eval network in NHWC (false: NCHW, for comparisons)
   uint64_t seed = 0;
 };
 

@@ -26,6 +26,7 @@ struct TrainModel {
   double aux_weight = 0.4;            // model.aux_weight: loss = CE + aux_weight * CE_aux
   double drop_path = 0.2;             // model.drop_path: p_max of the linear drop-path schedule
   std::string stem = "cifar";         // model.stem: cifar | imagenet
+  bool channels_last = true;          // model.channels_last: NHWC activations and conv weights (faster on CPU)
 };
 
 struct TrainOptim {
