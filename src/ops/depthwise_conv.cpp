@@ -231,6 +231,8 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& input, const torch::Tensor& 
   const bool use_direct = mode == DepthwiseMode::Direct || (mode == DepthwiseMode::Auto && direct_wins);
   const bool supported = geom.kernel <= 8 && geom.padding <= (geom.kernel - 1) * geom.dilation;
   const bool nchw = input.suggest_memory_format() != torch::MemoryFormat::ChannelsLast;
+  if (!nchw && mode != DepthwiseMode::Torch && depthwise_nhwc_supported(input, weight, geom))
+    return depthwise_conv2d_nhwc(input, weight, geom, /*relu_input=*/false);
   if (use_direct && supported && nchw && input.device().is_cpu() &&
       input.scalar_type() == torch::kFloat32 && weight.scalar_type() == torch::kFloat32) {
     return DepthwiseFunction::apply(input, weight, geom.kernel, geom.stride, geom.padding,

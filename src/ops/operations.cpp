@@ -4,6 +4,7 @@
 
 #include "dnas/ops/batch_norm.h"
 #include "dnas/ops/pooling.h"
+#include "dnas/ops/stride2_grids.h"
 
 namespace dnas::ops {
 
@@ -24,17 +25,18 @@ FactorizedReduceImpl::FactorizedReduceImpl(int64_t c_in, int64_t c_out, bool aff
                                  torch::nn::BatchNorm2dOptions(c_out).affine(affine)));
 }
 
-torch::Tensor FactorizedReduceImpl::forward(const torch::Tensor& x) {
-  return forward_activated(torch::relu(x));
-}
+torch::Tensor FactorizedReduceImpl::forward(const torch::Tensor& x) { return reduce(x, /*relu=*/true); }
 
 torch::Tensor FactorizedReduceImpl::forward_activated(const torch::Tensor& relu_x) {
-  using torch::indexing::Slice;
-  auto shifted = relu_x.index({Slice(), Slice(), Slice(1, torch::indexing::None),
-                               Slice(1, torch::indexing::None)});  // [N, C, H-1, W-1]
-  const int64_t pad_h = relu_x.size(2) % 2, pad_w = relu_x.size(3) % 2;
-  if (pad_h || pad_w) shifted = torch::constant_pad_nd(shifted, {0, pad_w, 0, pad_h});
-  return batch_norm(*bn, torch::cat({conv_1(relu_x), conv_2(shifted)}, /*dim=*/1));
+  return reduce(relu_x, /*relu=*/false);
+}
+
+// conv_1 (stride 2) samples the even grid, conv_2 on the shifted input the odd one: both run
+// as stride-1 1x1 convs on the grids (same result, a quarter of the input read).
+torch::Tensor FactorizedReduceImpl::reduce(const torch::Tensor& x, bool relu) {
+  const auto [even, odd] = stride2_grids(x, relu);
+  return batch_norm(*bn, torch::cat({torch::conv2d(even, conv_1->weight), torch::conv2d(odd, conv_2->weight)},
+                                    /*dim=*/1));
 }
 
 PoolOpImpl::PoolOpImpl(Kind kind, int64_t kernel, int64_t stride, int64_t channels, bool with_bn)
@@ -71,7 +73,20 @@ torch::Tensor ConvChainImpl::run_from(size_t first, torch::Tensor x) {
   for (size_t i = first; i < layers_.size(); ++i) {
     auto& layer = layers_[i];
     switch (layer.kind) {
-      case Layer::Kind::Relu: x = torch::relu(x); break;
+      case Layer::Kind::Relu: {
+        // ReLU then a channels-last depthwise conv run as one kernel.
+        auto* next = i + 1 < layers_.size() && layers_[i + 1].kind == Layer::Kind::Depthwise
+                         ? layers_[i + 1].depthwise.get()
+                         : nullptr;
+        if (next && depthwise_mode() != DepthwiseMode::Torch &&
+            depthwise_nhwc_supported(x, next->weight, next->geom)) {
+          x = depthwise_conv2d_nhwc(x, next->weight, next->geom, /*relu_input=*/true);
+          ++i;
+        } else {
+          x = torch::relu(x);
+        }
+        break;
+      }
       case Layer::Kind::Conv: x = layer.conv(x); break;
       case Layer::Kind::Depthwise: x = layer.depthwise(x); break;
       case Layer::Kind::Norm: {

@@ -80,3 +80,41 @@ TEST(Operations, Conv3x1Then1x3UsesTheSpecOrder) {
   EXPECT_EQ(params["op.1.weight"].sizes(), (std::vector<int64_t>{4, 4, 1, 3}));  // 1xk first
   EXPECT_EQ(params["op.2.weight"].sizes(), (std::vector<int64_t>{4, 4, 3, 1}));
 }
+
+// FactorizedReduce through its stride-2 grids against the reference formulation: ReLU, a
+// stride-2 1x1 conv on x and one on x shifted by a pixel (zero-padded when odd), concat, BN.
+class FactorizedReduceGrids : public ::testing::TestWithParam<std::tuple<int64_t, bool>> {};
+
+TEST_P(FactorizedReduceGrids, ForwardAndGradientsEqualTheShiftedConvForm) {
+  const auto [size, channels_last] = GetParam();
+  torch::manual_seed(7);
+  auto op = dnas::ops::make_factorized_reduce(3, 4, /*affine=*/true);
+  const auto params = op->named_parameters();
+  auto w1 = params["conv_1.weight"], w2 = params["conv_2.weight"];
+  auto base = torch::randn({2, 3, size, size + 1});
+  auto x = (channels_last ? base.contiguous(torch::MemoryFormat::ChannelsLast) : base).requires_grad_();
+  auto y = op->forward(x);
+  auto weights = torch::randn(y.sizes());
+  auto grads = torch::autograd::grad({(y * weights).sum()}, {x, w1, w2});
+
+  auto xr = base.clone().requires_grad_();
+  using torch::indexing::None;
+  using torch::indexing::Slice;
+  auto r = torch::relu(xr);
+  auto shifted = r.index({Slice(), Slice(), Slice(1, None), Slice(1, None)});
+  shifted = torch::constant_pad_nd(shifted, {0, r.size(3) % 2, 0, r.size(2) % 2});
+  auto w1r = w1.detach().clone().requires_grad_(), w2r = w2.detach().clone().requires_grad_();
+  auto cat = torch::cat({torch::conv2d(r, w1r, {}, 2), torch::conv2d(shifted, w2r, {}, 2)}, 1);
+  auto yr = torch::batch_norm(cat, params["bn.weight"], params["bn.bias"], {}, {}, true, 0.1, 1e-5, false);
+  auto ref = torch::autograd::grad({(yr * weights).sum()}, {xr, w1r, w2r});
+
+  ASSERT_EQ(y.sizes(), yr.sizes());
+  EXPECT_TRUE(torch::allclose(y, yr, 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(grads[0], ref[0], 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(grads[1], ref[1], 1e-4, 1e-4));
+  EXPECT_TRUE(torch::allclose(grads[2], ref[2], 1e-4, 1e-4));
+  EXPECT_EQ(grads[0].is_contiguous(torch::MemoryFormat::ChannelsLast), channels_last);
+}
+
+INSTANTIATE_TEST_SUITE_P(EvenOddAndLayouts, FactorizedReduceGrids,
+                         ::testing::Combine(::testing::Values(6, 7), ::testing::Bool()));

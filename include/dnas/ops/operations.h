@@ -51,6 +51,7 @@ class FactorizedReduceImpl : public CandidateOpImpl {
   bool starts_with_relu() const override { return true; }
 
  private:
+  torch::Tensor reduce(const torch::Tensor& x, bool relu);
   torch::nn::Conv2d conv_1{nullptr}, conv_2{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
 };
