@@ -45,4 +45,8 @@ torch::Tensor AuxHeadImpl::forward(const torch::Tensor& x) {
   return classifier(ops::forward_sequential(features, x).flatten(1));  // [N, 768] -> [N, classes]
 }
 
+torch::Tensor AuxHeadImpl::forward_activated(const torch::Tensor& relu_x) {
+  return classifier(ops::forward_sequential(features, relu_x, /*first=*/1).flatten(1));
+}
+
 }  // namespace dnas::eval

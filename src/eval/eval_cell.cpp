@@ -45,7 +45,15 @@ EvalCellImpl::EvalCellImpl(const genotype::CellGenotype& cell, int64_t c_pp, int
 }
 
 torch::Tensor EvalCellImpl::forward(const torch::Tensor& s0, const torch::Tensor& s1, double drop_prob) {
-  std::vector<torch::Tensor> states{preprocess0->forward(s0), preprocess1->forward(s1)};
+  return run_nodes({preprocess0->forward(s0), preprocess1->forward(s1)}, drop_prob);
+}
+
+torch::Tensor EvalCellImpl::forward_activated(const torch::Tensor& relu_s0, const torch::Tensor& relu_s1,
+                                              double drop_prob) {
+  return run_nodes({preprocess0->forward_activated(relu_s0), preprocess1->forward_activated(relu_s1)}, drop_prob);
+}
+
+torch::Tensor EvalCellImpl::run_nodes(std::vector<torch::Tensor> states, double drop_prob) {
   size_t k = 0;
   for (const auto& node : cell_.nodes) {
     torch::Tensor sum;

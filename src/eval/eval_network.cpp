@@ -83,12 +83,15 @@ EvalOutput EvalNetworkImpl::forward(const torch::Tensor& x) {
   }
   const double drop = is_training() ? drop_path_prob_ : 0.0;
   EvalOutput out;
+  // Every cell input is used through a ReLU (by both cells it feeds, and by the aux head):
+  // each is applied once. The last cell's raw output goes to the classifier.
+  auto r0 = torch::relu(s0), r1 = stem ? r0 : torch::relu(s1);
   for (size_t i = 0; i < cells_.size(); ++i) {
-    auto next = cells_[i]->forward(s0, s1, drop);
-    s0 = s1;
-    s1 = next;
-    if (static_cast<int64_t>(i) == aux_cell() && auxiliary_head && is_training())
-      out.aux_logits = auxiliary_head->forward(s1);
+    s1 = cells_[i]->forward_activated(r0, r1, drop);
+    r0 = r1;
+    const bool aux = static_cast<int64_t>(i) == aux_cell() && auxiliary_head && is_training();
+    if (i + 1 < cells_.size() || aux) r1 = torch::relu(s1);
+    if (aux) out.aux_logits = auxiliary_head->forward_activated(r1);
   }
   out.logits = classifier(torch::adaptive_avg_pool2d(s1, {1, 1}).flatten(1));  // [N, classes]
   return out;

@@ -254,9 +254,9 @@ torch::Tensor batch_norm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
   return relu ? torch::relu(y) : y;
 }
 
-torch::Tensor forward_sequential(torch::nn::Sequential& seq, torch::Tensor x) {
+torch::Tensor forward_sequential(torch::nn::Sequential& seq, torch::Tensor x, size_t first) {
   const size_t n = seq->size();
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = first; i < n; ++i) {
     if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(seq->ptr(i).get())) {
       const bool relu_next = i + 1 < n && dynamic_cast<torch::nn::ReLUImpl*>(seq->ptr(i + 1).get());
       x = batch_norm(*bn, x, relu_next);

@@ -140,37 +140,43 @@ void scatter_image(const Plan& p, const float* gout, const float* wt, float* gin
     }
 }
 
-// gw [K*K, C] += sum over output row oh of image `in` of grad_out * f(input) per tap, for
-// channels [c0, c0 + L) but lanes below `fresh` (repeated channels); float within the row.
+// gw [K*K, C] += sum over output rows [r0, r1) (r = n * OH + oh) of grad_out * f(input) per
+// tap, for channels [c0, c0 + L) but lanes below `fresh` (repeated channels). Sums stay in
+// float registers over the rows and go to double once.
 template <int L, int kK, bool kRelu>
-__attribute__((always_inline)) inline void weight_row_block(const Plan& p, const float* in, const float* gout,
-                                                            double* gw, int64_t oh, int64_t c0, int64_t fresh,
-                                                            std::pair<int64_t, int64_t> inner) {
+__attribute__((always_inline)) inline void weight_rows_block(const Plan& p, const float* x, const float* gout,
+                                                             double* gw, int64_t r0, int64_t r1, int64_t c0,
+                                                             int64_t fresh, std::pair<int64_t, int64_t> inner) {
   using V = Lanes<L>;
   using Vec = typename V::Vec;
   const int64_t K = kK > 0 ? kK : p.K;
   Vec acc[kK > 0 ? kK * kK : 49] = {};
-  const float* rows[kK > 0 ? kK : 7];
-  for (int64_t kh = 0; kh < K; ++kh) {
-    const int64_t ih = oh * p.S + kh * p.D - p.P;
-    rows[kh] = ih >= 0 && ih < p.H ? in + ih * p.W * p.C + c0 : nullptr;
-  }
-  auto pixel = [&](int64_t ow, bool checked) __attribute__((always_inline)) {
-    const Vec g = V::load(gout + ow * p.C + c0);
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t oh = r % p.OH;
+    const float* in = x + (r / p.OH) * p.H * p.W * p.C;
+    const float* grow = gout + r * p.OW * p.C + c0;
+    const float* rows[kK > 0 ? kK : 7];
     for (int64_t kh = 0; kh < K; ++kh) {
-      if (!rows[kh]) continue;
-      for (int64_t kw = 0; kw < K; ++kw) {
-        const int64_t iw = ow * p.S + kw * p.D - p.P;
-        if (checked && (iw < 0 || iw >= p.W)) continue;
-        Vec v = V::load(rows[kh] + iw * p.C);
-        if constexpr (kRelu) v = V::relu(v);
-        acc[kh * K + kw] += g * v;
-      }
+      const int64_t ih = oh * p.S + kh * p.D - p.P;
+      rows[kh] = ih >= 0 && ih < p.H ? in + ih * p.W * p.C + c0 : nullptr;
     }
-  };
-  for (int64_t ow = 0; ow < inner.first; ++ow) pixel(ow, true);
-  for (int64_t ow = inner.first; ow < inner.second; ++ow) pixel(ow, false);
-  for (int64_t ow = inner.second; ow < p.OW; ++ow) pixel(ow, true);
+    auto pixel = [&](int64_t ow, bool checked) __attribute__((always_inline)) {
+      const Vec g = V::load(grow + ow * p.C);
+      for (int64_t kh = 0; kh < K; ++kh) {
+        if (!rows[kh]) continue;
+        for (int64_t kw = 0; kw < K; ++kw) {
+          const int64_t iw = ow * p.S + kw * p.D - p.P;
+          if (checked && (iw < 0 || iw >= p.W)) continue;
+          Vec v = V::load(rows[kh] + iw * p.C);
+          if constexpr (kRelu) v = V::relu(v);
+          acc[kh * K + kw] += g * v;
+        }
+      }
+    };
+    for (int64_t ow = 0; ow < inner.first; ++ow) pixel(ow, true);
+    for (int64_t ow = inner.first; ow < inner.second; ++ow) pixel(ow, false);
+    for (int64_t ow = inner.second; ow < p.OW; ++ow) pixel(ow, true);
+  }
   for (int64_t t = 0; t < K * K; ++t) {
     double* dst = gw + t * p.C + c0;
     for (int64_t l = fresh; l < L; ++l) dst[l] += static_cast<double>(acc[t][l]);
@@ -178,13 +184,13 @@ __attribute__((always_inline)) inline void weight_row_block(const Plan& p, const
 }
 
 template <int kK, bool kRelu>
-__attribute__((always_inline)) inline void weight_row_lanes(const Plan& p, const float* in, const float* gout,
-                                                            double* gw, int64_t oh) {
+__attribute__((always_inline)) inline void weight_rows_lanes(const Plan& p, const float* x, const float* gout,
+                                                             double* gw, int64_t r0, int64_t r1) {
   const auto inner = interior_columns(p);
   auto run = [&](auto lanes) __attribute__((always_inline)) {
     constexpr int L = decltype(lanes)::value;
     for_channel_blocks<L>(p.C, [&](int64_t c0, int64_t fresh) __attribute__((always_inline)) {
-      weight_row_block<L, kK, kRelu>(p, in, gout, gw, oh, c0, fresh, inner);
+      weight_rows_block<L, kK, kRelu>(p, x, gout, gw, r0, r1, c0, fresh, inner);
     });
   };
   if (p.C >= 16) return run(std::integral_constant<int, 16>{});
@@ -194,17 +200,17 @@ __attribute__((always_inline)) inline void weight_row_lanes(const Plan& p, const
 }
 
 template <bool kRelu>
-__attribute__((always_inline)) inline void weight_row_impl(const Plan& p, const float* in, const float* gout,
-                                                           double* gw, int64_t oh) {
-  if (p.K == 3) return weight_row_lanes<3, kRelu>(p, in, gout, gw, oh);
-  if (p.K == 5) return weight_row_lanes<5, kRelu>(p, in, gout, gw, oh);
-  weight_row_lanes<0, kRelu>(p, in, gout, gw, oh);
+__attribute__((always_inline)) inline void weight_rows_impl(const Plan& p, const float* x, const float* gout,
+                                                            double* gw, int64_t r0, int64_t r1) {
+  if (p.K == 3) return weight_rows_lanes<3, kRelu>(p, x, gout, gw, r0, r1);
+  if (p.K == 5) return weight_rows_lanes<5, kRelu>(p, x, gout, gw, r0, r1);
+  weight_rows_lanes<0, kRelu>(p, x, gout, gw, r0, r1);
 }
 
 DNAS_NHWC_CLONES
-void weight_row(const Plan& p, const float* in, const float* gout, double* gw, int64_t oh, bool relu) {
-  if (relu) return weight_row_impl<true>(p, in, gout, gw, oh);
-  weight_row_impl<false>(p, in, gout, gw, oh);
+void weight_rows(const Plan& p, const float* x, const float* gout, double* gw, int64_t r0, int64_t r1, bool relu) {
+  if (relu) return weight_rows_impl<true>(p, x, gout, gw, r0, r1);
+  weight_rows_impl<false>(p, x, gout, gw, r0, r1);
 }
 
 // Zeroes grad where x <= 0 (the input ReLU's gradient), over rows [r0, r1) of C floats.
@@ -297,10 +303,7 @@ class DepthwiseNhwcFunction : public torch::autograd::Function<DepthwiseNhwcFunc
       std::vector<double> partial(static_cast<size_t>(chunks * T * p.C), 0.0);
       at::parallel_for(0, chunks, 1, [&](int64_t k0, int64_t k1) {
         for (int64_t k = k0; k < k1; ++k)
-          for (int64_t r = k * per; r < std::min(rows, (k + 1) * per); ++r) {
-            const int64_t n = r / p.OH, oh = r % p.OH;
-            weight_row(p, x + n * p.H * p.W * p.C, gout + r * p.OW * p.C, partial.data() + k * T * p.C, oh, relu);
-          }
+          weight_rows(p, x, gout, partial.data() + k * T * p.C, k * per, std::min(rows, (k + 1) * per), relu);
       });
       auto gw = torch::zeros({p.C, 1, p.K, p.K}, torch::kFloat64);  // [C, 1, K, K]
       double* dst = gw.data_ptr<double>();

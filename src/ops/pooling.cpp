@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "dnas/ops/depthwise_conv.h"
+#include "dnas/ops/pooling_nhwc.h"
 
 namespace dnas::ops {
 namespace {
@@ -103,22 +104,19 @@ class MaxPoolFunction : public torch::autograd::Function<MaxPoolFunction> {
   }
 };
 
-// 1 / (number of in-image cells of each window), [1, 1, H, W], cached per shape.
-torch::Tensor inverse_counts(int64_t H, int64_t W, int64_t K) {
+// 1 / (number of in-image cells of each window), [1, 1, OH, OW], cached per geometry.
+torch::Tensor inverse_counts(int64_t H, int64_t W, int64_t K, int64_t S) {
   static std::mutex mutex;
-  static std::map<std::tuple<int64_t, int64_t, int64_t>, torch::Tensor> cache;
+  static std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>, torch::Tensor> cache;
   std::lock_guard<std::mutex> lock(mutex);
-  auto& t = cache[{H, W, K}];
+  auto& t = cache[{H, W, K, S}];
   if (!t.defined()) {
-    const int64_t P = (K - 1) / 2;
-    t = torch::empty({1, 1, H, W});
+    const int64_t P = (K - 1) / 2, OH = (H + 2 * P - K) / S + 1, OW = (W + 2 * P - K) / S + 1;
+    t = torch::empty({1, 1, OH, OW});
     auto a = t.accessor<float, 4>();
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t w = 0; w < W; ++w) {
-        const int64_t rows = std::min(H, h + P + 1) - std::max<int64_t>(0, h - P);
-        const int64_t cols = std::min(W, w + P + 1) - std::max<int64_t>(0, w - P);
-        a[0][0][h][w] = 1.f / static_cast<float>(rows * cols);
-      }
+    auto inside = [&](int64_t o, int64_t n) { return std::min(n, o * S - P + K) - std::max<int64_t>(0, o * S - P); };
+    for (int64_t h = 0; h < OH; ++h)
+      for (int64_t w = 0; w < OW; ++w) a[0][0][h][w] = 1.f / static_cast<float>(inside(h, H) * inside(w, W));
   }
   return t;
 }
@@ -126,18 +124,26 @@ torch::Tensor inverse_counts(int64_t H, int64_t W, int64_t K) {
 }  // namespace
 
 torch::Tensor max_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride) {
+  if (depthwise_mode() != DepthwiseMode::Torch && pool_nhwc_supported(x, kernel))
+    return max_pool2d_nhwc(x, kernel, stride);
   if (!direct_path(x, kernel, stride)) return torch::max_pool2d(x, kernel, stride, (kernel - 1) / 2);
   return MaxPoolFunction::apply(x, kernel, stride);
 }
 
 torch::Tensor avg_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride) {
+  const auto ones = [&] { return torch::ones({x.size(1), 1, kernel, kernel}, x.options()); };
+  const DepthwiseGeometry window{kernel, stride, (kernel - 1) / 2, 1};
+  if (depthwise_mode() != DepthwiseMode::Torch && depthwise_nhwc_supported(x, ones(), window)) {
+    // Window sums through the channels-last depthwise kernel, divided by the in-image count.
+    const auto sums = depthwise_conv2d_nhwc(x, ones(), window, /*relu_input=*/false);
+    return sums * inverse_counts(x.size(2), x.size(3), kernel, stride);
+  }
   if (stride != 1 || !direct_path(x, kernel, stride))
     return torch::avg_pool2d(x, kernel, stride, (kernel - 1) / 2, /*ceil_mode=*/false,
                              /*count_include_pad=*/false);
   // Window sums are a depthwise conv with a ones kernel; then divide by the in-image count.
-  auto ones = torch::ones({x.size(1), 1, kernel, kernel}, x.options());
-  auto sums = depthwise_conv2d(x, ones, DepthwiseGeometry{kernel, 1, (kernel - 1) / 2, 1});
-  return sums * inverse_counts(x.size(2), x.size(3), kernel);
+  auto sums = depthwise_conv2d(x, ones(), window);
+  return sums * inverse_counts(x.size(2), x.size(3), kernel, stride);
 }
 
 }  // namespace dnas::ops

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <limits>
+
 #include "dnas/ops/depthwise_conv.h"
 #include "dnas/ops/pooling.h"
 
@@ -42,3 +44,34 @@ TEST(Pooling, AverageOfACornerWindowCountsOnlyImageCells) {
   EXPECT_FLOAT_EQ(m[0][0][0][0].item<float>(), 5.f);
   EXPECT_FLOAT_EQ(m[0][0][2][2].item<float>(), 9.f);
 }
+
+// Channels-last inputs take the NHWC kernels; they must equal torch on the NCHW input,
+// including ties (first maximum), NaN propagation and the excluded-padding divisor.
+class PoolingNhwcMatchesTorch : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, bool, int64_t>> {};
+
+TEST_P(PoolingNhwcMatchesTorch, ForwardAndGradient) {
+  const auto [k, stride, is_max, channels] = GetParam();
+  torch::manual_seed(10);
+  auto base = torch::randn({2, channels, 9, 11}).mul(2).round();  // ties inside windows
+  if (is_max) base[1][0][4][5] = std::numeric_limits<float>::quiet_NaN();
+  auto probe = torch::arange(1, 1 + 2 * channels * 11 * 11).to(torch::kFloat32).sin();
+  auto run = [&](const torch::Tensor& input, bool ours) {
+    auto x = input.clone().requires_grad_();
+    const int64_t p = (k - 1) / 2;
+    auto y = ours ? (is_max ? dnas::ops::max_pool2d(x, k, stride) : dnas::ops::avg_pool2d(x, k, stride))
+                  : (is_max ? torch::max_pool2d(x, k, stride, p)
+                            : torch::avg_pool2d(x, k, stride, p, false, /*count_include_pad=*/false));
+    auto g = torch::autograd::grad({(y.nan_to_num(0) * probe.narrow(0, 0, y.numel()).view_as(y)).sum()}, {x})[0];
+    return std::make_pair(y, g);
+  };
+  auto ours = run(base.contiguous(torch::MemoryFormat::ChannelsLast), true);
+  auto ref = run(base, false);
+  ASSERT_EQ(ours.first.sizes(), ref.first.sizes());
+  EXPECT_TRUE(ours.first.is_contiguous(torch::MemoryFormat::ChannelsLast));
+  EXPECT_TRUE(torch::allclose(ours.first, ref.first, 1e-5, 1e-6, /*equal_nan=*/true));
+  EXPECT_TRUE(torch::allclose(ours.second, ref.second, 1e-5, 1e-6, /*equal_nan=*/true));
+}
+
+INSTANTIATE_TEST_SUITE_P(Pools, PoolingNhwcMatchesTorch,
+                         ::testing::Combine(::testing::Values(3, 5), ::testing::Values(1, 2), ::testing::Bool(),
+                                            ::testing::Values(3, 20)));

@@ -16,6 +16,8 @@ class AuxHeadImpl : public torch::nn::Module {
   // in the reference; other sizes (e.g. 7x7 from 28x28 images) use an adaptive 2x2 average
   // pool instead, which has no weights, so parameter counts are unchanged.
   torch::Tensor forward(const torch::Tensor& x);
+  // The same from ReLU(x) (the head starts with a ReLU).
+  torch::Tensor forward_activated(const torch::Tensor& relu_x);
 
  private:
   torch::nn::Sequential features{nullptr};

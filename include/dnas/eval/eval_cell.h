@@ -21,11 +21,15 @@ class EvalCellImpl : public torch::nn::Module {
   // s0 [N, c_pp, H0, W0], s1 [N, c_p, H, W] -> [N, |concat| * c, H/s, W/s].
   // drop_prob > 0 applies drop-path to every gene whose op is not an identity (training only).
   torch::Tensor forward(const torch::Tensor& s0, const torch::Tensor& s1, double drop_prob);
+  // The same from ReLU(s0) and ReLU(s1): both preprocessing ops start with a ReLU, and a cell's
+  // output feeds two cells, so the network applies each ReLU once.
+  torch::Tensor forward_activated(const torch::Tensor& relu_s0, const torch::Tensor& relu_s1, double drop_prob);
 
   int64_t multiplier() const { return static_cast<int64_t>(cell_.concat.size()); }
   bool reduction() const { return reduction_; }
 
  private:
+  torch::Tensor run_nodes(std::vector<torch::Tensor> states, double drop_prob);
   genotype::CellGenotype cell_;
   bool reduction_;
   ops::CandidateOpPtr preprocess0, preprocess1;

@@ -13,8 +13,9 @@ namespace dnas::ops {
 // then ReLU when `relu` is set. The backward recomputes the normalised input from x.
 torch::Tensor batch_norm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x, bool relu = false);
 
-// seq->forward(x) with every BatchNorm2d through batch_norm, fused with a ReLU right after it.
-torch::Tensor forward_sequential(torch::nn::Sequential& seq, torch::Tensor x);
+// seq->forward(x) from layer `first` on, with every BatchNorm2d through batch_norm, fused with
+// a ReLU right after it.
+torch::Tensor forward_sequential(torch::nn::Sequential& seq, torch::Tensor x, size_t first = 0);
 
 // True when x takes the direct kernels: CPU float32, 4-d and channels-last contiguous.
 bool channels_last_kernel(const torch::Tensor& x);
