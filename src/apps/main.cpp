@@ -5,11 +5,13 @@
 
 #include "dnas/cli/commands.h"
 #include "dnas/core/allocator.h"
+#include "dnas/core/blas_threads.h"
 #include "dnas/core/error.h"
 #include "dnas/core/signals.h"
 
 int main(int argc, char** argv) {
   dnas::core::keep_freed_memory();  // before the first large allocation
+  dnas::core::single_threaded_pthread_blas();
   std::vector<std::string> args(argv + 1, argv + argc);
   dnas::core::install_stop_handlers();
   try {

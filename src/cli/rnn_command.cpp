@@ -22,7 +22,7 @@ namespace {
 
 struct RnnSettings {
   lm::RnnConfig config;
-  std::string ops = "tanh relu sigmoid identity";
+  std::string ops = "auto";
   int threads = 0;
 };
 
@@ -43,7 +43,7 @@ po::options_description rnn_keys(RnnSettings& s) {
       ("model.dropout_i", with_default(&m.dropout_i), "search: dropout of the embedded input (locked)")
       ("model.dropout_e", with_default(&m.dropout_e), "search: embedding (word) dropout")
       ("search.method", with_default(&se.method), "darts_1st | darts_2nd | nasp")
-      ("search.ops", with_default(&s.ops), "activations, space separated (tanh relu sigmoid identity; none for DARTS)")
+      ("search.ops", with_default(&s.ops), "activations, space separated (tanh relu sigmoid identity; none for DARTS), or auto: the method's (DARTS: none + the four, NASP: the four)")
       ("search.seed", with_default(&se.seed), "seed of weights, alphas, dropout masks and sequence lengths")
       ("search.epochs", with_default(&se.epochs), "search epochs")
       ("search.batch_size", with_default(&se.batch_size), "batch size of the weight and architecture steps")
@@ -140,7 +140,7 @@ int run_rnn(const std::string& mode, RnnSettings& s) {
   if (world.size() > 1)
     fail("dnas rnn runs on one rank", "mpirun", "run it without mpirun (data-parallel recurrent search is not supported)");
   auto& c = s.config;
-  c.search.ops = words(s.ops);
+  c.search.ops = s.ops == "auto" ? std::vector<std::string>{} : words(s.ops);
   if (c.retrain.seed == 0) c.retrain.seed = c.search.seed;
   lm::validate(c);
   if (mode == "train" && c.retrain.genotype.empty())

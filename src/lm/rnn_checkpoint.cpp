@@ -37,6 +37,8 @@ void write_rnn_search_checkpoint(const std::string& path, const RnnSearchCheckpo
                {"epochs_done", c.epochs_done},
                {"weight_steps", static_cast<double>(c.weight_steps)},
                {"edge_evaluations", static_cast<double>(c.edge_evaluations)},
+               {"weight_step_evaluations", static_cast<double>(c.weight_step_evaluations)},
+               {"weight_step_positions", static_cast<double>(c.weight_step_positions)},
                {"seconds", c.seconds},
                {"step_seconds_total", c.step_seconds_total}};
   store::append_prefixed(f.tensors, "model", c.model);
@@ -61,6 +63,8 @@ RnnSearchCheckpoint read_rnn_search_checkpoint(const std::string& path) {
   c.epochs_done = static_cast<int>(f.number("epochs_done"));
   c.weight_steps = static_cast<int64_t>(f.number("weight_steps"));
   c.edge_evaluations = static_cast<int64_t>(f.number("edge_evaluations"));
+  c.weight_step_evaluations = static_cast<int64_t>(f.number("weight_step_evaluations"));
+  c.weight_step_positions = static_cast<int64_t>(f.number("weight_step_positions"));
   c.seconds = f.number("seconds");
   c.step_seconds_total = f.number("step_seconds_total");
   c.model = store::with_prefix(f.tensors, "model");

@@ -16,6 +16,13 @@ void check_dropout(double p, const std::string& key) { require(p >= 0 && p < 1, 
 
 }  // namespace
 
+std::vector<std::string> search_ops(const RnnSearchSettings& s) {
+  if (!s.ops.empty()) return s.ops;
+  std::vector<std::string> ops = rnn_activations();
+  if (s.method != "nasp") ops.insert(ops.begin(), "none");
+  return ops;
+}
+
 void validate(const RnnConfig& c) {
   require(!c.corpus.empty(), "data.corpus", "is empty: name a directory with train.txt, valid.txt, test.txt");
   require(c.limit_tokens >= 0, "data.limit_tokens", "must be >= 0");
@@ -37,15 +44,15 @@ void validate(const RnnConfig& c) {
   require(s.lr > 0, "search.lr", "must be positive");
   require(s.clip >= 0, "search.clip", "must be >= 0");
   require(s.arch_lr > 0, "search.arch_lr", "must be positive");
-  require(!s.ops.empty(), "search.ops", "is empty");
-  for (const auto& op : s.ops) {
+  const auto ops = search_ops(s);
+  for (const auto& op : ops) {
     const auto& acts = rnn_activations();
     const bool known = op == "none" || std::find(acts.begin(), acts.end(), op) != acts.end();
     require(known, "search.ops", "has unknown op '" + op + "' (tanh relu sigmoid identity, and none for DARTS)");
     require(!(op == "none" && s.method == "nasp"), "search.ops",
             "contains none, which NASP cannot select (a one-hot none edge would cut the node off)");
   }
-  require(!(s.ops.size() == 1 && s.ops[0] == "none"), "search.ops", "has only none");
+  require(!(ops.size() == 1 && ops[0] == "none"), "search.ops", "has only none");
   const auto& r = c.retrain;
   require(r.epochs >= 0, "retrain.epochs", "must be >= 0");
   require(r.hidden > 0, "retrain.hidden", "must be positive");

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <optional>
+
 #include "dnas/core/error.h"
 
 namespace dnas::lm {
@@ -89,24 +91,58 @@ torch::Tensor RnnLanguageModelImpl::init_state(const torch::Tensor& x, const tor
   return node_norm(h + c0 * (h0 - h));
 }
 
+// [sigmoid(c), h] of the edges from states s ([..., B, H]) into node i: [c, h] = s W_i.
+std::pair<torch::Tensor, torch::Tensor> RnnLanguageModelImpl::gates(const torch::Tensor& s, const torch::Tensor& h_mask,
+                                                                    int node) {
+  const int64_t hd = cfg_.hidden;
+  auto shape = s.sizes().vec();
+  shape.back() = 2 * hd;
+  const auto ch = masked(s, h_mask).reshape({-1, hd}).mm(ws_[static_cast<size_t>(node - 1)]).view(shape);
+  return {torch::sigmoid(ch.narrow(-1, 0, hd)), ch.narrow(-1, hd, hd)};
+}
+
 // Node i = sum over (j, op) of weight * (s_j + sigmoid(c_j) * (op(h_j) - s_j)), [c_j, h_j] = s_j W_i.
 torch::Tensor RnnLanguageModelImpl::mixed_cell(const torch::Tensor& s0, const torch::Tensor& h_mask, const CellPlan& plan) {
-  const int64_t b = s0.size(0), hd = cfg_.hidden;
+  const bool selected_only = plan.grads_through_selected_only;
   std::vector<Act> acts;
   for (const auto& op : plan.ops) acts.push_back(activation_of(op));
+  std::vector<std::vector<std::pair<int, int64_t>>> selected(static_cast<size_t>(cfg_.steps) + 1);  // (j, op) per node
+  if (selected_only) {
+    const auto nonzero = plan.weights.detach().ne(0).to(torch::kCPU);
+    const auto nz = nonzero.accessor<bool, 2>();
+    for (int i = 1; i <= cfg_.steps; ++i)
+      for (int j = 0; j < i; ++j)
+        for (int64_t k = 0; k < nonzero.size(1); ++k)
+          if (nz[rnn_edge_index(i, j)][k] && acts[static_cast<size_t>(k)] != Act::None) selected[i].emplace_back(j, k);
+  }
   auto states = s0.unsqueeze(0);  // [nodes so far, B, H]
   for (int i = 1; i <= cfg_.steps; ++i) {
-    const auto ch = masked(states, h_mask).view({-1, hd}).mm(ws_[static_cast<size_t>(i - 1)]).view({i, b, 2 * hd});
-    const auto c = torch::sigmoid(ch.narrow(-1, 0, hd));
-    const auto h = ch.narrow(-1, hd, hd);
     const auto w = plan.weights.narrow(0, rnn_edge_index(i, 0), i);  // [i, O]
     torch::Tensor s;
-    for (size_t k = 0; k < acts.size(); ++k) {
-      if (acts[k] == Act::None) continue;
-      const auto edge = states + c * (activate(acts[k], h) - states);
-      const auto term = (w.select(1, static_cast<int64_t>(k)).view({i, 1, 1}) * edge).sum(0);
-      s = s.defined() ? s + term : term;
-      evaluations_ += i;
+    {
+      // NASP's architecture step: every pair's value without autograd; only w takes a gradient.
+      std::optional<torch::NoGradGuard> values_only;
+      if (selected_only) values_only.emplace();
+      const auto [c, h] = gates(states, h_mask, i);  // [i, B, H] each
+      std::vector<torch::Tensor> edges(acts.size());
+      for (size_t k = 0; k < acts.size(); ++k)
+        if (acts[k] != Act::None) edges[k] = states + c * (activate(acts[k], h) - states);
+      values_only.reset();
+      for (size_t k = 0; k < acts.size(); ++k) {
+        if (!edges[k].defined()) continue;
+        const auto term = (w.select(1, static_cast<int64_t>(k)).view({i, 1, 1}) * edges[k]).sum(0);
+        s = s.defined() ? s + term : term;
+        evaluations_ += i;
+      }
+    }
+    // The selected pairs again with autograd: adding weight * (e - e) leaves the value as it is
+    // and gives their inputs and W_i the gradient weight * dL/ds_i.
+    for (const auto& [j, k] : selected[static_cast<size_t>(i)]) {
+      const auto& sj = states[j];
+      const auto [c, h] = gates(sj, h_mask, i);
+      const auto e = sj + c * (activate(acts[static_cast<size_t>(k)], h) - sj);
+      s = s + w[j][k] * (e - e.detach());
+      ++evaluations_;
     }
     if (!s.defined()) s = torch::zeros_like(s0);
     states = torch::cat({states, node_norm(s).unsqueeze(0)}, 0);

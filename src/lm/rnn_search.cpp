@@ -39,7 +39,7 @@ class RnnSearch {
     train_rows_ = batchify(corpus.train, s_.batch_size, "train");
     arch_rows_ = batchify(corpus.valid, s_.batch_size, "valid");
     eval_rows_ = batchify(corpus.valid, s_.eval_batch_size, "valid");
-    const int64_t edges = rnn_edge_count(mc.steps), ops = static_cast<int64_t>(s_.ops.size());
+    const int64_t edges = rnn_edge_count(mc.steps), ops = static_cast<int64_t>(ops_.size());
     alpha_ = nasp() ? torch::full({edges, ops}, kNaspAlphaInit) : kDartsAlphaInit * torch::randn({edges, ops});
     alpha_.requires_grad_();
     arch_opt_ = std::make_unique<torch::optim::Adam>(
@@ -49,7 +49,7 @@ class RnnSearch {
     hidden_ = model_->init_hidden(s_.batch_size);
     hidden_arch_ = model_->init_hidden(s_.batch_size);
     result_.method = s_.method;
-    result_.ops = s_.ops;
+    result_.ops = ops_;
   }
 
   RnnSearchResult run(const RnnEpochCallback& on_epoch) {
@@ -81,7 +81,10 @@ class RnnSearch {
         const auto train_batch = token_batch(train_rows_, i, seq_len);
         const auto t0 = Clock::now();
         arch_step(arch_batch, train_batch, lr);
+        const int64_t before = model_->edge_evaluations();
         const auto loss = weight_step(train_batch, lr);
+        result_.weight_step_evaluations += model_->edge_evaluations() - before;
+        result_.weight_step_positions += train_batch.input.size(0);
         step_time += seconds_since(t0);
         nll += loss * static_cast<double>(train_batch.target.numel());
         tokens += train_batch.target.numel();
@@ -115,6 +118,8 @@ class RnnSearch {
     c.epochs_done = epochs_done;
     c.weight_steps = result_.weight_steps;
     c.edge_evaluations = result_.edge_evaluations;
+    c.weight_step_evaluations = result_.weight_step_evaluations;
+    c.weight_step_positions = result_.weight_step_positions;
     c.seconds = result_.seconds;
     c.step_seconds_total = step_time;
     c.model = store::module_state(*model_);
@@ -162,6 +167,8 @@ class RnnSearch {
     result_.weight_steps = c.weight_steps;
     result_.seconds = c.seconds;
     result_.edge_evaluations = c.edge_evaluations;
+    result_.weight_step_evaluations = c.weight_step_evaluations;
+    result_.weight_step_positions = c.weight_step_positions;
     result_.step_seconds = c.step_seconds_total / static_cast<double>(std::max<int64_t>(c.weight_steps, 1));
     model_->restore_edge_evaluations(c.edge_evaluations);
     if (!c.genotypes.empty()) result_.genotype = derive();
@@ -172,28 +179,31 @@ class RnnSearch {
   torch::Tensor discrete() const { return nasp_rnn_discrete(alpha_.detach(), steps()); }
 
   CellPlan inference_plan() const {
-    if (nasp()) return CellPlan::fixed(discrete_rnn_genotype(discrete(), s_.ops, steps()));
-    return CellPlan::mixed(torch::softmax(alpha_.detach(), -1), s_.ops);
+    if (nasp()) return CellPlan::fixed(discrete_rnn_genotype(discrete(), ops_, steps()));
+    return CellPlan::mixed(torch::softmax(alpha_.detach(), -1), ops_);
   }
 
   RnnGenotype derive() const {
-    if (nasp()) return discrete_rnn_genotype(discrete(), s_.ops, steps());
-    return derive_rnn_genotype(torch::softmax(alpha_.detach(), -1), s_.ops, steps());
+    if (nasp()) return discrete_rnn_genotype(discrete(), ops_, steps());
+    return derive_rnn_genotype(torch::softmax(alpha_.detach(), -1), ops_, steps());
   }
 
   void arch_step(const TokenBatch& arch, const TokenBatch& train, double lr) {
     torch::Tensor grad;
     if (nasp()) {
-      // dL/dA at the discrete architecture: every op runs, only A needs a gradient.
+      // dL/dA at the discrete architecture: every pair runs, but only the selected ones with
+      // autograd (the others carry weight 0: only their entry of A gets a gradient).
       auto a = discrete().requires_grad_();
-      auto loss = lm_loss(model_, arch, hidden_arch_, CellPlan::mixed(a, s_.ops));
+      auto plan = CellPlan::mixed(a, ops_);
+      plan.grads_through_selected_only = true;
+      auto loss = lm_loss(model_, arch, hidden_arch_, plan);
       check_finite(loss.nll, "rnn search (architecture step)");
       grad = torch::autograd::grad({loss.loss}, {a})[0];
       hidden_arch_ = loss.hidden;
     } else if (s_.method == "darts_2nd") {
       grad = second_order_grad(arch, train, lr);
     } else {
-      auto loss = lm_loss(model_, arch, hidden_arch_, CellPlan::mixed(torch::softmax(alpha_, -1), s_.ops));
+      auto loss = lm_loss(model_, arch, hidden_arch_, CellPlan::mixed(torch::softmax(alpha_, -1), ops_));
       check_finite(loss.nll, "rnn search (architecture step)");
       grad = torch::autograd::grad({loss.loss}, {alpha_})[0];
       hidden_arch_ = loss.hidden;
@@ -207,8 +217,10 @@ class RnnSearch {
     }
   }
 
-  // DARTS 2nd order: grad_alpha L_val(w', alpha) - lr * (grad_alpha L_train(w+) - grad_alpha L_train(w-)) / 2eps,
-  // w' = w - lr (grad_w L_train + wd w), w+- = w +- eps v, v = grad_w' L_val, eps = r / ||v||.
+  // DARTS 2nd order: grad_alpha L_val(w', alpha) - lr * k * (grad_alpha L_train(w+) - grad_alpha L_train(w-)) / 2eps,
+  // w' = w - lr (g + wd w), w+- = w +- eps v, v = grad_w' L_val, eps = r / ||v||. As in the reference RNN
+  // architect, g = grad_w L_train and v are clipped to norm search.clip, and k = clip / ||g||, the
+  // clip coefficient of g (not capped at 1), scales the Hessian term.
   torch::Tensor second_order_grad(const TokenBatch& arch, const TokenBatch& train, double lr) {
     std::vector<torch::Tensor> saved;
     for (const auto& p : params_) saved.push_back(p.detach().clone());
@@ -216,13 +228,16 @@ class RnnSearch {
       torch::NoGradGuard no_grad;
       for (size_t k = 0; k < params_.size(); ++k) params_[k].copy_(saved[k]);
     };
-    const auto mix = [&] { return CellPlan::mixed(torch::softmax(alpha_, -1), s_.ops); };
+    const auto mix = [&] { return CellPlan::mixed(torch::softmax(alpha_, -1), ops_); };
+    double clip_coef = 1;
     {
-      auto loss = lm_loss(model_, train, hidden_, CellPlan::mixed(torch::softmax(alpha_.detach(), -1), s_.ops));
+      auto loss = lm_loss(model_, train, hidden_, CellPlan::mixed(torch::softmax(alpha_.detach(), -1), ops_));
       const auto g = torch::autograd::grad({loss.loss}, params_, {}, false, false, /*allow_unused=*/true);
+      std::vector<torch::Tensor> grads;
+      for (size_t k = 0; k < params_.size(); ++k) grads.push_back(grad_or_zeros(g[k], params_[k]));
+      clip_coef = clip_to_norm(grads, s_.clip);
       torch::NoGradGuard no_grad;
-      for (size_t k = 0; k < params_.size(); ++k)
-        params_[k].sub_(lr * (grad_or_zeros(g[k], params_[k]) + s_.weight_decay * params_[k]));
+      for (size_t k = 0; k < params_.size(); ++k) params_[k].sub_(lr * (grads[k] + s_.weight_decay * params_[k]));
     }
     auto val = lm_loss(model_, arch, hidden_arch_, mix());
     check_finite(val.nll, "rnn search (architecture step)");
@@ -231,11 +246,10 @@ class RnnSearch {
     inputs.insert(inputs.end(), params_.begin(), params_.end());
     const auto g = torch::autograd::grad({val.loss}, inputs, {}, false, false, /*allow_unused=*/true);
     std::vector<torch::Tensor> v;
+    for (size_t k = 0; k < params_.size(); ++k) v.push_back(grad_or_zeros(g[k + 1], params_[k]));
+    clip_to_norm(v, s_.clip);
     double norm2 = 0;
-    for (size_t k = 0; k < params_.size(); ++k) {
-      v.push_back(grad_or_zeros(g[k + 1], params_[k]));
-      norm2 += v.back().pow(2).sum().item<double>();
-    }
+    for (const auto& t : v) norm2 += t.pow(2).sum().item<double>();
     const double eps = s_.hessian_radius / std::max(std::sqrt(norm2), 1e-12);
     const auto train_alpha_grad = [&](double sign) {
       restore();
@@ -248,12 +262,12 @@ class RnnSearch {
     };
     const auto plus = train_alpha_grad(+1), minus = train_alpha_grad(-1);
     restore();
-    return g[0] - lr * (plus - minus) / (2 * eps);
+    return g[0] - lr * clip_coef * (plus - minus) / (2 * eps);
   }
 
   double weight_step(const TokenBatch& train, double lr) {
     // NASP computes only the selected (edge, activation) of every node.
-    const auto plan = nasp() ? inference_plan() : CellPlan::mixed(torch::softmax(alpha_.detach(), -1), s_.ops);
+    const auto plan = nasp() ? inference_plan() : CellPlan::mixed(torch::softmax(alpha_.detach(), -1), ops_);
     model_->zero_grad();
     auto loss = lm_loss(model_, train, hidden_, plan, s_.ar, s_.tar);
     check_finite(loss.nll, "rnn search (weight step)");
@@ -265,6 +279,7 @@ class RnnSearch {
 
   const RnnConfig& cfg_;
   const RnnSearchSettings& s_;
+  const std::vector<std::string> ops_ = search_ops(s_);
   RnnLanguageModel model_;
   std::vector<torch::Tensor> params_;
   torch::Tensor train_rows_, arch_rows_, eval_rows_;

@@ -109,6 +109,38 @@ TEST(RnnModel, MixingWeightGradientMatchesFiniteDifferences) {
   EXPECT_EQ(grad.select(1, 0).abs().sum().item<double>(), 0.0);  // `none` adds nothing
 }
 
+// NASP's architecture step at a discrete point: running the unselected pairs without autograd
+// must give the same dL/dA (every entry, unselected ones included) and the same weight
+// gradients as full autograd, because those pairs carry weight 0.
+TEST(RnnModel, SelectedOnlyGradientsEqualFullAutogradAtADiscreteArchitecture) {
+  torch::manual_seed(2);
+  RnnLanguageModel m(no_dropout(6, 5, 4, true));
+  m->to(torch::kDouble);
+  const std::vector<std::string> ops = {"tanh", "relu", "sigmoid", "identity"};
+  const auto discrete = nasp_rnn_discrete(torch::rand({rnn_edge_count(4), 4}, torch::kDouble), 4);
+  const auto input = torch::randint(0, 6, {3, 2});
+  const auto target = torch::randint(0, 6, {6});
+  const auto h = torch::randn({2, 5}, torch::kDouble);
+  auto run = [&](bool selected_only) {
+    auto a = discrete.clone().requires_grad_();
+    auto plan = CellPlan::mixed(a, ops);
+    plan.grads_through_selected_only = selected_only;
+    const int64_t before = m->edge_evaluations();
+    const auto loss = torch::nll_loss(m->forward(input, h, plan).log_probs, target);
+    std::vector<torch::Tensor> inputs = {a, param(m, "Ws_2"), param(m, "W0"), param(m, "encoder_weight")};
+    auto grads = torch::autograd::grad({loss}, inputs);
+    grads.push_back(loss.detach());
+    return std::make_pair(grads, m->edge_evaluations() - before);
+  };
+  const auto [full, full_evals] = run(false);
+  const auto [selected, selected_evals] = run(true);
+  for (size_t k = 0; k < full.size(); ++k) EXPECT_TRUE(torch::allclose(full[k], selected[k], 1e-10, 1e-12)) << k;
+  EXPECT_GT(full[0].ne(0).sum().item<int64_t>(), 4);  // unselected entries get gradients too
+  // Every pair is evaluated either way; the selected one per node runs again with autograd.
+  EXPECT_EQ(full_evals, 3 * 10 * 4);
+  EXPECT_EQ(selected_evals, 3 * (10 * 4 + 4));
+}
+
 TEST(RnnArch, NaspDiscreteKeepsTopOneEdgePerNode) {
   const std::vector<std::string> ops = {"tanh", "relu", "sigmoid", "identity"};
   // Oracle 4 analogue: at init every edge selects op 0 and every node keeps edge j = 0.

@@ -27,7 +27,10 @@ TEST_P(RnnSearchMethods, DeterministicAndRecordsEveryEpoch) {
   EXPECT_EQ(callbacks, 2);
   ASSERT_EQ(a.valid_ppl.size(), 2u);
   ASSERT_EQ(a.alphas.size(), 2u);
-  EXPECT_EQ(a.alphas[0].sizes(), (torch::IntArrayRef{36, 4}));
+  // DARTS searches none + 4 activations by default, NASP the 4 activations (METHODS.md 7).
+  const int64_t ops = GetParam() == "nasp" ? 4 : 5;
+  EXPECT_EQ(a.alphas[0].sizes(), (torch::IntArrayRef{36, ops}));
+  EXPECT_EQ(a.ops.front() == "none", GetParam() != "nasp");
   EXPECT_EQ(a.weight_steps, 12);
   EXPECT_EQ(format_rnn_genotype(a.genotype), format_rnn_genotype(b.genotype));
   EXPECT_EQ(a.valid_ppl, b.valid_ppl);
@@ -74,15 +77,29 @@ INSTANTIATE_TEST_SUITE_P(Methods, RnnSearchMethods, ::testing::Values("darts_1st
 TEST(RnnSearch, NaspKeepsAlphasInTheBoxAndComputesFewerEdges) {
   const auto nasp = run_rnn_search(markov(), tiny("nasp"));
   const auto darts = run_rnn_search(markov(), tiny("darts_1st"));
-  for (const auto& a : nasp.alphas) {
-    EXPECT_GE(a.min().item<float>(), 0.0f);
-    EXPECT_LE(a.max().item<float>(), 1.0f);
-  }
+  // Weight steps: NASP runs one (predecessor, activation) pair per node, DARTS all of them.
+  ASSERT_GT(nasp.weight_step_positions, 0);
+  EXPECT_EQ(nasp.weight_step_evaluations, 8 * nasp.weight_step_positions);
+  EXPECT_EQ(darts.weight_step_evaluations, 36 * 4 * darts.weight_step_positions);  // `none` is never computed
   // Same seed -> same sequence lengths. DARTS computes all 36 x 4 pairs in every forward;
   // NASP only in the arch step (8 per node set otherwise): the weight steps and evaluations
   // account for the difference.
   EXPECT_LT(nasp.edge_evaluations, darts.edge_evaluations * 6 / 10);
   EXPECT_GT(nasp.edge_evaluations, 0);
+}
+
+TEST(RnnSearch, NaspClipsAlphasOntoTheBox) {
+  // Adam steps of 0.3 from 0.5 would leave [0, 1] within two steps: the proximal clip must
+  // hold every alpha in the box, with some of them on its faces.
+  auto cfg = tiny("nasp");
+  cfg.search.arch_lr = 0.3;
+  const auto r = run_rnn_search(markov(), cfg);
+  for (const auto& a : r.alphas) {
+    EXPECT_GE(a.min().item<float>(), 0.0f);
+    EXPECT_LE(a.max().item<float>(), 1.0f);
+  }
+  const auto last = r.alphas.back();
+  EXPECT_GT((last.eq(0) | last.eq(1)).sum().item<int64_t>(), 0);
 }
 
 TEST(RnnSearch, BadSettingsNameTheKey) {

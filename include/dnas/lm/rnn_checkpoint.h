@@ -15,7 +15,7 @@ struct RnnSearchCheckpoint {
   std::string method;
   uint64_t seed = 0;
   int epochs_done = 0;
-  int64_t weight_steps = 0, edge_evaluations = 0;
+  int64_t weight_steps = 0, edge_evaluations = 0, weight_step_evaluations = 0, weight_step_positions = 0;
   double seconds = 0, step_seconds_total = 0;
   store::NamedTensors model, arch_adam;
   torch::Tensor alpha, torch_rng, hidden, hidden_arch;

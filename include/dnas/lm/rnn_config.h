@@ -22,8 +22,12 @@ struct RnnSearchSettings {
   double ar = 0, tar = 1e-3;     // activation / temporal activation regularisation
   double arch_lr = 3e-3, arch_beta1 = 0.9, arch_beta2 = 0.999, arch_weight_decay = 1e-3;
   double hessian_radius = 0.01;  // darts_2nd: eps = r / ||v||
-  std::vector<std::string> ops = {"tanh", "relu", "sigmoid", "identity"};
+  std::vector<std::string> ops;  // empty: the method's default (search_ops)
 };
+
+// The candidate activations of a search: `ops`, or by default (METHODS.md 7) tanh, relu,
+// sigmoid, identity, with `none` in front for DARTS (NASP leaves it out).
+std::vector<std::string> search_ops(const RnnSearchSettings& s);
 
 struct RnnRetrainSettings {
   std::string genotype;          // `dnas rnn train`: text form or DARTS_V1 / DARTS_V2

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dnas/lm/rnn_genotype.h"
@@ -36,6 +37,9 @@ struct CellPlan {
   torch::Tensor weights;          // mixed: [edges, ops]; undefined: follow `genotype`
   std::vector<std::string> ops;   // mixed: activation per column ("none" contributes nothing)
   RnnGenotype genotype;           // fixed plan
+  // mixed: pairs with weight 0 run without autograd, so only their weight gets a gradient
+  // (exact, as they contribute nothing else: NASP's architecture step at a discrete point).
+  bool grads_through_selected_only = false;
   static CellPlan mixed(torch::Tensor weights, std::vector<std::string> ops);
   static CellPlan fixed(RnnGenotype genotype);
 };
@@ -63,6 +67,7 @@ class RnnLanguageModelImpl : public torch::nn::Module {
   torch::Tensor init_state(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& x_mask,
                            const torch::Tensor& h_mask);
   torch::Tensor mixed_cell(const torch::Tensor& s0, const torch::Tensor& h_mask, const CellPlan& plan);
+  std::pair<torch::Tensor, torch::Tensor> gates(const torch::Tensor& s, const torch::Tensor& h_mask, int node);
   torch::Tensor fixed_cell(const torch::Tensor& s0, const torch::Tensor& h_mask, const CellPlan& plan);
   torch::Tensor node_norm(const torch::Tensor& s);
 

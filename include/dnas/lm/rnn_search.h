@@ -22,6 +22,8 @@ struct RnnSearchResult {
   std::vector<std::string> ops;
   int64_t weight_steps = 0;
   int64_t edge_evaluations = 0;         // (edge, activation) pairs computed, all forwards
+  int64_t weight_step_evaluations = 0;  // ... of them in weight steps
+  int64_t weight_step_positions = 0;    // time steps the weight steps unrolled (sum of sequence lengths)
   double seconds = 0;                   // search wall time, evaluations included
   double step_seconds = 0;              // mean time of one arch + weight step
 };
