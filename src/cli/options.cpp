@@ -65,6 +65,7 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("search.arch_beta2", po::value(&opt.arch_beta2)->default_value(opt.arch_beta2), "Adam beta2")
       ("search.arch_weight_decay", po::value(&opt.arch_weight_decay)->default_value(opt.arch_weight_decay), "Adam weight decay (coupled L2)")
       ("search.hessian_radius", po::value(&opt.hessian_radius)->default_value(opt.hessian_radius), "DARTS 2nd order: finite-difference radius r, eps = r / ||v||")
+      ("search.derive_edges", po::value(&opt.derive_edges)->default_value(opt.derive_edges), "darts_1st/2nd: input (2 strongest inputs per node) | output (2 strongest outputs per state, SC Table 5)")
       ("search.steps_per_epoch", po::value(&opt.steps_per_epoch)->default_value(opt.steps_per_epoch), "cap on iterations per epoch (0 = full pass over D_train)")
       ("search.eval_batches", po::value(&opt.eval_batches)->default_value(opt.eval_batches), "cap on D_val batches in the per-epoch evaluation (0 = all)")
       ("gdas.tau_max", po::value(&c.gdas.tau_max)->default_value(c.gdas.tau_max), "GDAS: Gumbel temperature at the first epoch (linear decay)")
@@ -149,7 +150,7 @@ std::string to_ini(const search::SearchConfig& c) {
     << "\nw_weight_decay = " << p.w_weight_decay << "\nw_grad_clip = " << p.w_grad_clip
     << "\narch_lr = " << p.arch_lr << "\narch_beta1 = " << p.arch_beta1
     << "\narch_beta2 = " << p.arch_beta2 << "\narch_weight_decay = " << p.arch_weight_decay
-    << "\nhessian_radius = " << p.hessian_radius << "\nsteps_per_epoch = " << p.steps_per_epoch << "\neval_batches = " << p.eval_batches << "\n";
+    << "\nhessian_radius = " << p.hessian_radius << "\nderive_edges = " << p.derive_edges << "\nsteps_per_epoch = " << p.steps_per_epoch << "\neval_batches = " << p.eval_batches << "\n";
   o << "[gdas]\ntau_max = " << c.gdas.tau_max << "\ntau_min = " << c.gdas.tau_min
     << "\nderive = " << c.gdas.derive << "\n[milenas]\nlambda = " << c.milenas.lambda << "\n";
   const auto& eo = c.eoinas;

@@ -70,6 +70,7 @@ double finite_difference_epsilon(const std::vector<torch::Tensor>& v, double rad
 DartsStrategy::DartsStrategy(int order, const supernet::SupernetConfig& net, const OptimConfig& optim)
     : order_(order),
       hessian_radius_(optim.hessian_radius),
+      output_edges_(optim.derive_edges == "output"),
       net_(net),
       arch_(genotype::num_edges(net.steps), static_cast<int64_t>(net.normal_ops.size()),
             static_cast<int64_t>(net.reduce_ops.size()), optim, net.device) {}
@@ -152,8 +153,15 @@ StepResult DartsStrategy::step(WeightTrainer& w, const StepBatches& b, const Epo
 genotype::Genotype DartsStrategy::derive() const {
   torch::NoGradGuard no_grad;
   genotype::Genotype g;
-  g.normal = genotype::derive_darts(torch::softmax(arch_.alpha_normal, -1), net_.normal_ops, net_.steps);
-  g.reduce = genotype::derive_darts(torch::softmax(arch_.alpha_reduce, -1), net_.reduce_ops, net_.steps);
+  auto cell = [&](const torch::Tensor& alpha, const std::vector<std::string>& ops) {
+    if (!output_edges_) return genotype::derive_darts(torch::softmax(alpha, -1), ops, net_.steps);
+    std::vector<double> strength;
+    std::vector<std::string> op;
+    genotype::strongest_ops(torch::softmax(alpha, -1), ops, static_cast<int>(net_.steps), strength, op);
+    return genotype::derive_output_edges(strength, op, static_cast<int>(net_.steps));
+  };
+  g.normal = cell(arch_.alpha_normal, net_.normal_ops);
+  g.reduce = cell(arch_.alpha_reduce, net_.reduce_ops);
   return g;
 }
 

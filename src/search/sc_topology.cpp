@@ -7,6 +7,7 @@
 
 #include "dnas/core/error.h"
 #include "dnas/genotype/cell_topology.h"
+#include "dnas/genotype/derive.h"
 
 namespace dnas::search {
 namespace {
@@ -138,27 +139,15 @@ genotype::CellGenotype ScTopology::derive(const std::vector<torch::Tensor>& logi
     const auto chosen = torch::softmax(logits[k], 0).argmax().item<int64_t>();
     for (int e : choosers_[k].options[static_cast<size_t>(chosen)]) on[static_cast<size_t>(e)] = true;
   }
-  auto has_input = [&](int j, const std::vector<bool>& alive) {
-    for (int i = 0; i < j; ++i)
-      if (alive[static_cast<size_t>(i)] && on[static_cast<size_t>(genotype::edge_index(j, i))]) return true;
-    return false;
-  };
-  std::vector<bool> alive(static_cast<size_t>(n + 2), true);
-  if (settings_.orphan == "drop") {
-    for (bool changed = true; changed;) {  // dropping a node can orphan its successors
-      changed = false;
-      for (int j = 2; j < n + 2; ++j)
-        if (alive[static_cast<size_t>(j)] && !has_input(j, alive)) {
-          alive[static_cast<size_t>(j)] = false;
-          changed = true;
-        }
-    }
-  }
+  auto alive = settings_.orphan == "drop" ? genotype::surviving_states(on, n)
+                                          : std::vector<bool>(static_cast<size_t>(n + 2), true);
   const bool none_left = std::none_of(alive.begin() + 2, alive.end(), [](bool b) { return b; });
   if (settings_.orphan == "repair" || none_left) {
     std::fill(alive.begin(), alive.end(), true);
     for (int j = 2; j < n + 2; ++j) {
-      if (has_input(j, alive)) continue;
+      bool fed = false;
+      for (int i = 0; i < j; ++i) fed = fed || on[static_cast<size_t>(genotype::edge_index(j, i))];
+      if (fed) continue;
       // The predecessor whose best option containing j comes closest to its best option.
       int best_i = -1;
       double best_ratio = -1.0;
@@ -182,16 +171,9 @@ genotype::CellGenotype ScTopology::derive(const std::vector<torch::Tensor>& logi
       on[static_cast<size_t>(genotype::edge_index(j, best_i))] = true;
     }
   }
-  genotype::CellGenotype cell;
-  for (int j = 2; j < n + 2; ++j) {
-    std::vector<genotype::Gene> genes;
-    if (alive[static_cast<size_t>(j)])
-      for (int i = 0; i < j; ++i)
-        if (alive[static_cast<size_t>(i)] && on[static_cast<size_t>(genotype::edge_index(j, i))])
-          genes.push_back({best_op(genotype::edge_index(j, i)), i});
-    cell.nodes.push_back(genes);
-    if (alive[static_cast<size_t>(j)]) cell.concat.push_back(j);
-  }
+  std::vector<std::string> edge_op(static_cast<size_t>(genotype::num_edges(n)));
+  for (int e = 0; e < genotype::num_edges(n); ++e) edge_op[static_cast<size_t>(e)] = best_op(e);
+  const auto cell = genotype::cell_of_edges(on, alive, edge_op, n);
   return cell;
 }
 

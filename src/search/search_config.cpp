@@ -62,6 +62,10 @@ void validate(const SearchConfig& c) {
               c.optim.arch_beta2 < 1,
           "search.arch_beta1", "Adam betas must be in [0, 1)");
   require(c.optim.hessian_radius > 0, "search.hessian_radius", "must be > 0");
+  require(c.optim.derive_edges == "input" || c.optim.derive_edges == "output", "search.derive_edges",
+          "must be input or output");
+  require(c.optim.derive_edges == "input" || c.run.method == "darts_1st" || c.run.method == "darts_2nd",
+          "search.derive_edges", "output edges are a DARTS derivation: use darts_1st or darts_2nd (SC has sc.perspective)");
   require(c.optim.steps_per_epoch >= 0, "search.steps_per_epoch", "must be >= 0 (0 = full epoch)");
   require(c.optim.eval_batches >= 0, "search.eval_batches", "must be >= 0 (0 = all)");
   require(c.gdas.tau_max > 0 && c.gdas.tau_min > 0 && c.gdas.tau_min <= c.gdas.tau_max, "gdas.tau_min",

@@ -130,3 +130,45 @@ TEST(DeriveTopK, SkipsNoneEdgesAndHonoursKeep) {
 
 }  // namespace
 }  // namespace dnas::genotype
+
+namespace dnas::genotype {
+namespace {
+
+// The output-edge rule on a hand example (n = 4): inputs 0 and 1 both send their two outputs to
+// nodes 3 and 4, so node 2 receives nothing, is dropped with its outgoing edges, and leaves
+// concat; node 3 (two posterior states) feeds 4 and 5; node 4 (one) has no outputs.
+TEST(DeriveOutputEdges, EachStateKeepsItsTwoStrongestOutputsThenOrphansAreDropped) {
+  std::vector<double> strength(static_cast<size_t>(num_edges(4)), 0.1);
+  std::vector<std::string> op(strength.size(), "sep_conv_3x3");
+  auto set = [&](int to, int from, double s, const std::string& name) {
+    strength[static_cast<size_t>(edge_index(to, from))] = s;
+    op[static_cast<size_t>(edge_index(to, from))] = name;
+  };
+  set(3, 0, 0.9, "max_pool_3x3");
+  set(4, 0, 0.8, "skip_connect");
+  set(3, 1, 0.7, "dil_conv_3x3");
+  set(4, 1, 0.6, "sep_conv_5x5");
+  set(4, 2, 0.9, "avg_pool_3x3");  // node 2 would feed 4 and 5, but it has no input
+  set(5, 2, 0.8, "avg_pool_3x3");
+  const auto cell = derive_output_edges(strength, op, 4);
+  ASSERT_EQ(cell.nodes.size(), 4u);
+  EXPECT_TRUE(cell.nodes[0].empty());
+  EXPECT_EQ(cell.nodes[1], (std::vector<Gene>{{"max_pool_3x3", 0}, {"dil_conv_3x3", 1}}));
+  EXPECT_EQ(cell.nodes[2], (std::vector<Gene>{{"skip_connect", 0}, {"sep_conv_5x5", 1}, {"sep_conv_3x3", 3}}));
+  EXPECT_EQ(cell.nodes[3], (std::vector<Gene>{{"sep_conv_3x3", 3}}));
+  EXPECT_EQ(cell.concat, (std::vector<int>{3, 4, 5}));
+  // The nested text form round-trips.
+  EXPECT_EQ(parse_genotype(to_string(Genotype{cell, cell})).normal, cell);
+}
+
+TEST(DeriveOutputEdges, AllOrphansTakeTheirStrongestInput) {
+  // One intermediate: the inputs have a single posterior state each, so no output edges, and
+  // node 2 would be dropped; it takes its strongest input instead.
+  const auto cell = derive_output_edges({0.2, 0.7}, {"sep_conv_3x3", "max_pool_3x3"}, 1);
+  ASSERT_EQ(cell.nodes.size(), 1u);
+  EXPECT_EQ(cell.nodes[0], (std::vector<Gene>{{"max_pool_3x3", 1}}));
+  EXPECT_EQ(cell.concat, (std::vector<int>{2}));
+}
+
+}  // namespace
+}  // namespace dnas::genotype

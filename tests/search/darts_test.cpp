@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "dnas/core/error.h"
+#include "dnas/genotype/derive.h"
 #include "dnas/search/darts.h"
+#include "dnas/search/search_config.h"
 #include "search/search_fixtures.h"
 
 using namespace dnas;
@@ -66,4 +69,40 @@ TEST(Darts, AlphaInitIsSmallAndSeparateFromWeights) {
   EXPECT_LT(arch.alpha_normal.abs().max().item<float>(), 1e-2f);
   EXPECT_GT(arch.alpha_normal.abs().max().item<float>(), 0.f);
   EXPECT_TRUE(arch.alpha_normal.requires_grad());
+}
+
+TEST(Darts, OutputEdgeDerivationFollowsTheOutputRuleOfTheSameWeights) {
+  torch::manual_seed(3);
+  auto cfg = tiny_supernet_config();
+  search::OptimConfig optim;
+  optim.derive_edges = "output";
+  search::DartsStrategy darts(1, cfg, optim);
+  {
+    torch::NoGradGuard no_grad;
+    darts.arch().alpha_normal.normal_(0, 2);
+    darts.arch().alpha_reduce.normal_(0, 2);
+  }
+  std::vector<double> strength;
+  std::vector<std::string> op;
+  genotype::strongest_ops(torch::softmax(darts.arch().alpha_normal, -1), cfg.normal_ops, static_cast<int>(cfg.steps),
+                          strength, op);
+  const auto g = darts.derive();
+  EXPECT_EQ(g.normal, genotype::derive_output_edges(strength, op, static_cast<int>(cfg.steps)));
+  // ... which differs from the input rule on the same weights.
+  EXPECT_NE(g.normal, genotype::derive_darts(torch::softmax(darts.arch().alpha_normal, -1), cfg.normal_ops,
+                                             static_cast<int>(cfg.steps)));
+  for (const auto& node : g.normal.nodes)
+    for (const auto& gene : node) EXPECT_NE(gene.op, "none");
+}
+
+TEST(Darts, OutputEdgesAreADartsOption) {
+  search::SearchConfig c;
+  c.run.method = "gdas";
+  c.optim.derive_edges = "output";
+  try {
+    search::validate(c);
+    FAIL() << "accepted";
+  } catch (const dnas::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("search.derive_edges"), std::string::npos);
+  }
 }

@@ -21,4 +21,24 @@ CellGenotype derive_darts(const torch::Tensor& weights, const std::vector<std::s
 CellGenotype derive_top_k(const std::vector<double>& edge_strength,
                           const std::vector<std::string>& edge_op, int steps, int keep = 2);
 
+// Per edge of [E, O] weights: the strongest op other than "none" (ties -> lower column) and its
+// weight; NaN weights are an error.
+void strongest_ops(const torch::Tensor& weights, const std::vector<std::string>& op_names, int steps,
+                   std::vector<double>& strength, std::vector<std::string>& op);
+
+// The Stretchable Cells paper's output-edge rule (its Table 5 "DARTS, output edges"): every
+// state with at least two posterior states (METHODS.md 6) keeps its two strongest outgoing
+// edges, then the orphan rule below; nodes may end with any number of inputs.
+CellGenotype derive_output_edges(const std::vector<double>& edge_strength, const std::vector<std::string>& edge_op,
+                                 int steps);
+
+// The orphan rule (METHODS.md 6): alive states when intermediates without an input from an
+// alive state are removed until nothing changes (inputs 0 and 1 are always alive).
+std::vector<bool> surviving_states(const std::vector<bool>& edge_on, int steps);
+
+// The cell of the switched-on edges between alive states: each node's genes in source order
+// with the edge's op; concat = the alive intermediates (nodes of dead states have no genes).
+CellGenotype cell_of_edges(const std::vector<bool>& edge_on, const std::vector<bool>& alive,
+                           const std::vector<std::string>& edge_op, int steps);
+
 }  // namespace dnas::genotype

@@ -52,6 +52,7 @@ class DartsStrategy : public SearchStrategy {
   supernet::ArchMix mix(bool detach) const;
   int order_;
   double hessian_radius_;
+  bool output_edges_;  // search.derive_edges = output
   supernet::SupernetConfig net_;
   ArchParameters arch_;
 };

@@ -41,6 +41,9 @@ struct OptimConfig {
   double hessian_radius = 0.01;    // search.hessian_radius: r in eps = r/||v|| (DARTS 2nd order)
   int64_t steps_per_epoch = 0;     // search.steps_per_epoch: cap on iterations (0 = full epoch)
   int64_t eval_batches = 0;        // search.eval_batches: cap on D_val batches in the per-epoch eval
+  // search.derive_edges (darts_1st, darts_2nd): input = each node keeps its 2 strongest inputs
+  // (METHODS.md 1.6) | output = each state keeps its 2 strongest outputs (SC paper Table 5)
+  std::string derive_edges = "input";
 };
 
 struct GdasConfig {
