@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <fstream>
@@ -112,7 +113,7 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
   config_file = vm["config"].as<std::string>();
   std::ifstream in(config_file);
   if (!in) fail("cannot open study file", config_file, "check the path given to --config");
-  Grid search_grid, train_grid;
+  Grid grid;  // retrain-only keys first (slowest): experiments that differ only there share a search
   try {
     auto parsed = po::parse_config_file(in, keys, /*allow_unregistered=*/true);
     for (const auto& opt : parsed.options) {
@@ -127,10 +128,13 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
         if (split_plus(v).size() != split_plus(key).size())
           fail("grid value '" + v + "' of zipped key '" + key + "' needs one part per key", config_file,
                "write a+b = x1+y1 x2+y2 (one value per key, joined with +)");
-      if (key.rfind("retrain.", 0) == 0)
-        train_grid.emplace_back(key.substr(8), values);
+      bool retrain_only = true;
+      for (const auto& part : split_plus(key)) retrain_only = retrain_only && part.rfind("retrain.", 0) == 0;
+      if (retrain_only)
+        grid.insert(std::find_if(grid.begin(), grid.end(), [](const auto& g) { return g.first.rfind("retrain.", 0) != 0; }),
+                    {key, values});
       else
-        search_grid.emplace_back(key, values);
+        grid.emplace_back(key, values);
     }
     po::store(parsed, vm);
     po::notify(vm);
@@ -157,28 +161,43 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
     return t;
   };
   int index = 0;
-  auto make_id = [&](const std::vector<std::pair<std::string, std::string>>& grid) {
+  auto make_id = [&](const std::vector<std::pair<std::string, std::string>>& values) {
     std::string id = fmt_index(index++);
-    for (const auto& [k, v] : grid) id += "_" + sanitize(k) + "-" + sanitize(v);
+    for (const auto& [k, v] : values) id += "_" + sanitize(k) + "-" + sanitize(v);
     return id;
   };
-  for (const auto& train_point : expand(train_grid)) {
-    if (!file.search_config.empty())
-      for (const auto& point : expand(search_grid)) {
-        sweep::Experiment e;
-        std::vector<std::string> a = {"--config", file.search_config};
-        for (const auto& [k, v] : point) a.push_back("--" + k + "=" + v);
-        if (file.threads > 0) a.push_back("--run.threads=" + std::to_string(file.threads));
-        e.search = parse_search_command(a).config;
-        e.search->run.config_text = to_ini(*e.search);
-        e.train = train_base(train_point);
-        e.grid = point;
-        for (const auto& [k, v] : train_point) e.grid.emplace_back("retrain." + k, v);
-        e.id = make_id(e.grid);
-        e.eval_seeds = seeds;
-        e.eval_layers_from_search = file.eval_layers_from_search;
-        cmd.experiments.push_back(std::move(e));
-      }
+  // A grid point's retrain settings (keys retrain.*, without the prefix) and search settings.
+  auto split_point = [](const std::vector<std::pair<std::string, std::string>>& point) {
+    std::pair<std::vector<std::pair<std::string, std::string>>, std::vector<std::pair<std::string, std::string>>> out;
+    for (const auto& [k, v] : point) {
+      if (k.rfind("retrain.", 0) == 0)
+        out.first.emplace_back(k.substr(8), v);
+      else
+        out.second.emplace_back(k, v);
+    }
+    return out;
+  };
+  std::vector<std::vector<std::pair<std::string, std::string>>> train_points;  // for the published genotypes
+  for (const auto& point : expand(grid)) {
+    const auto [train_point, search_point] = split_point(point);
+    if (std::find(train_points.begin(), train_points.end(), train_point) == train_points.end())
+      train_points.push_back(train_point);
+    if (file.search_config.empty()) continue;
+    sweep::Experiment e;
+    std::vector<std::string> a = {"--config", file.search_config};
+    for (const auto& [k, v] : search_point) a.push_back("--" + k + "=" + v);
+    if (file.threads > 0) a.push_back("--run.threads=" + std::to_string(file.threads));
+    e.search = parse_search_command(a).config;
+    e.search->run.config_text = to_ini(*e.search);
+    e.train = train_base(train_point);
+    e.grid = search_point;  // search keys, then retrain keys (the id order of earlier versions)
+    for (const auto& [k, v] : train_point) e.grid.emplace_back("retrain." + k, v);
+    e.id = make_id(e.grid);
+    e.eval_seeds = seeds;
+    e.eval_layers_from_search = file.eval_layers_from_search;
+    cmd.experiments.push_back(std::move(e));
+  }
+  for (const auto& train_point : train_points)
     for (const auto& name : words(file.published)) {
       sweep::Experiment e;
       auto overrides = train_point;
@@ -190,7 +209,6 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
       e.eval_seeds = seeds.empty() ? std::vector<uint64_t>{0} : seeds;
       cmd.experiments.push_back(std::move(e));
     }
-  }
   if (cmd.experiments.empty())
     fail("the study has no experiments", config_file, "set study.search_config (and a [grid]) or study.published");
   if (cmd.only >= static_cast<int>(cmd.experiments.size()))
@@ -206,7 +224,9 @@ std::string study_help() {
   out << "usage: [mpirun -np N] dnas sweep --config STUDY.ini [--study.key=value ...] [--only INDEX] [--list]\n\n"
       << "[grid] keys are search-config keys (search.method, search.seed, supernet.layers, ...) with\n"
       << "space-separated values; keys prefixed retrain. (retrain.model.channels) vary the retrain.\n"
-      << "A zipped key a+b = x1+y1 x2+y2 sets both keys per value (ablation rows, not a product).\n\n"
+      << "A zipped key a+b = x1+y1 x2+y2 sets both keys per value (ablation rows, not a product); it\n"
+      << "may mix search and retrain keys. Experiments that differ only in retrain keys share one\n"
+      << "search (run once, under out_dir/searches/).\n\n"
       << study_keys(s, f);
   return out.str();
 }

@@ -34,6 +34,8 @@ po::options_description train_keys(train::TrainConfig& c) {
       ("model.drop_path", with_default(&m.drop_path), "maximum drop-path rate (linear schedule from 0)")
       ("model.stem", with_default(&m.stem), "cifar | imagenet")
       ("model.channels_last", with_default(&m.channels_last), "NHWC activations and conv weights (false: NCHW; same results up to rounding)")
+      ("model.target_params", with_default(&m.target_params), "millions of parameters (without aux); > 0 replaces model.channels by the C that matches")
+      ("model.genotype_epoch", with_default(&m.genotype_epoch), "with a search directory as model.genotype: its cell after this epoch (0 = final)")
       ("train.epochs", with_default(&o.epochs), "epochs")
       ("train.lr", with_default(&o.lr), "initial SGD learning rate")
       ("train.lr_min", with_default(&o.lr_min), "final learning rate of the cosine schedule")
@@ -82,7 +84,8 @@ std::string to_ini(const train::TrainConfig& c) {
   o << "[model]\ngenotype = " << c.model.genotype << "\nchannels = " << c.model.channels
     << "\nlayers = " << c.model.layers << "\nauxiliary = " << c.model.auxiliary
     << "\naux_weight = " << c.model.aux_weight << "\ndrop_path = " << c.model.drop_path
-    << "\nstem = " << c.model.stem << "\nchannels_last = " << c.model.channels_last << "\n";
+    << "\nstem = " << c.model.stem << "\nchannels_last = " << c.model.channels_last << "\ntarget_params = " << c.model.target_params
+    << "\ngenotype_epoch = " << c.model.genotype_epoch << "\n";
   const auto& p = c.optim;
   o << "[train]\nepochs = " << p.epochs << "\nlr = " << p.lr << "\nlr_min = " << p.lr_min
     << "\nschedule = " << p.schedule << "\nlr_gamma = " << p.lr_gamma << "\nwarmup_epochs = " << p.warmup_epochs

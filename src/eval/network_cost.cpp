@@ -58,6 +58,27 @@ int64_t walk_network(int64_t in_channels, int64_t classes, int64_t channels, int
 
 }  // namespace
 
+int64_t channels_for_parameters(const genotype::Genotype& genotype, EvalNetworkConfig config, int64_t target) {
+  config.auxiliary = false;
+  config.channels_last = false;
+  const int64_t step = config.stem == "imagenet" ? 4 : 2, max_units = 1024 / step;
+  auto params = [&](int64_t units) {
+    config.channels = units * step;
+    return EvalNetwork(genotype, config)->parameter_count(false);
+  };
+  // Parameters grow with C: find the smallest C reaching the target, then compare with one step less.
+  int64_t lo = 1, hi = 1;
+  while (hi < max_units && params(hi) < target) lo = hi, hi *= 2;
+  hi = std::min(hi, max_units);
+  while (lo < hi) {
+    const int64_t mid = (lo + hi) / 2;
+    if (params(mid) < target) lo = mid + 1;
+    else hi = mid;
+  }
+  if (hi > 1 && target - params(hi - 1) <= params(hi) - target) --hi;
+  return hi * step;
+}
+
 NetworkCost network_cost(const genotype::Genotype& genotype, const EvalNetworkConfig& config, int64_t height,
                          int64_t width) {
   NetworkCost cost;

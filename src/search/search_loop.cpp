@@ -187,13 +187,13 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
     if (leader) save_search_checkpoint(checkpoint_path, c, weights, *strategy, streams, state);
   };
   // results.h5: rewritten (atomically) at every epoch end and when the run ends, however it ends.
-  auto write_results = [&](const std::string& status, const std::string& error) {
+  auto write_results = [&](const std::string& status, const std::string& error, double seconds = -1) {
     if (!leader) return;
     SearchResult snapshot = result;
     snapshot.epochs = state.history;
     snapshot.arch_history = state.arch_history;
     snapshot.genotype = strategy->derive();
-    snapshot.seconds = elapsed();
+    snapshot.seconds = seconds >= 0 ? seconds : elapsed();
     store::write_atomically((std::filesystem::path(c.run.out_dir) / "results.h5").string(), [&](store::H5File& f) {
       store::write_provenance(f, {"search", status, error, c.run.config_text});
       write_search_results(f, "/search", snapshot, c.run.method);
@@ -289,7 +289,7 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
   result.genotype = strategy->derive();
   result.seconds = elapsed();
   if (leader) write_outputs(c, result);
-  write_results("finished", "");
+  write_results("finished", "", result.seconds);  // the file records what this call returns
   spdlog::info("search finished in {}: {}", core::Progress::format_duration(result.seconds),
                genotype::to_string(result.genotype));
   return result;

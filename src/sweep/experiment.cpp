@@ -1,8 +1,12 @@
 #include "dnas/sweep/experiment.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "dnas/core/error.h"
@@ -39,16 +43,20 @@ bool leader_decides(comm::ProcessGroup& group, bool answer) {
 struct Outcome {
   std::optional<search::SearchResult> search;
   std::vector<std::pair<uint64_t, train::TrainResult>> trains;
+  int64_t layers = 0, channels = 0;  // of the retrained network, as run
   std::string status = "finished", error;
 };
 
 // The evaluation protocol in one line, so a table row says how its numbers were produced.
-std::string protocol(const Experiment& e) {
+std::string protocol(const Experiment& e, const Outcome& o) {
   const auto& t = e.train;
   std::string p = e.search ? e.search->data.dataset : t.data.dataset;
   if (e.search)
-    p += fmt::format("; search {} ep L{} C{}", e.search->optim.epochs, e.search->supernet.layers, e.search->supernet.channels);
-  p += fmt::format("; retrain {} ep L{} C{}", t.optim.epochs, t.model.layers, t.model.channels);
+    p += fmt::format("; search {} ep L{} C{} on {}", e.search->optim.epochs, e.search->supernet.layers,
+                     e.search->supernet.channels, e.search->run.device);
+  p += fmt::format("; retrain {} ep L{} C{}", t.optim.epochs, o.layers > 0 ? o.layers : t.model.layers,
+                   o.channels > 0 ? o.channels : t.model.channels);
+  if (t.model.genotype_epoch > 0) p += fmt::format(" cell@ep{}", t.model.genotype_epoch);
   if (t.model.auxiliary) p += " aux";
   if (t.data.cutout > 0) p += " cutout";
   if (t.model.drop_path > 0) p += fmt::format(" dp{:g}", t.model.drop_path);
@@ -64,7 +72,7 @@ void write_experiment(const Experiment& e, const std::string& path, const Outcom
     f.set_attribute("/", "id", e.id);
     for (const auto& [key, value] : e.grid) f.set_attribute("/", "grid." + key, value);
     f.set_attribute("/", "devices", static_cast<int64_t>(devices));
-    f.set_attribute("/", "protocol", protocol(e));
+    f.set_attribute("/", "protocol", protocol(e, o));
     f.set_attribute("/", "dataset", e.search ? e.search->data.dataset : e.train.data.dataset);
     f.set_attribute("/", "method", e.search ? e.search->run.method : "published " + e.train.model.genotype);
     double search_seconds = 0.0, train_seconds = 0.0;
@@ -99,6 +107,50 @@ void write_experiment(const Experiment& e, const std::string& path, const Outcom
   });
 }
 
+// A finished search's results file written for exactly this config.
+bool finished_search(const std::string& results_file, const std::string& config_text) {
+  if (!finished(results_file)) return false;
+  try {
+    store::H5File f(results_file, store::H5File::Mode::Read);
+    return f.has_attribute("/", "config") && f.string_attribute("/", "config") == config_text;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+// A stable name for a search config (FNV-1a of its text): experiments that differ only in
+// their retrain settings run the same search, once, in out_dir/searches/<name>.
+std::string search_name(const search::SearchConfig& c) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : c.run.config_text) h = (h ^ ch) * 1099511628211ull;
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return c.run.method + "_" + buf;
+}
+
+// An exclusive lock on a file (flock), held by the group's leader while it runs a shared search;
+// another experiment needing the same search waits, then resumes from the finished checkpoint.
+class FileLock {
+ public:
+  FileLock(const std::string& path, bool take) {
+    if (!take) return;
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+    if (fd_ < 0) fail("cannot open the lock file", path, "check that the study's out_dir is writable");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      spdlog::info("sweep: waiting for {} (another experiment is running that search)", path);
+      if (::flock(fd_, LOCK_EX) != 0) fail("cannot lock", path, "the file system must support flock");
+    }
+  }
+  ~FileLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
 
 std::string experiment_file(const std::string& out_dir, const std::string& id) {
@@ -121,9 +173,22 @@ ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir,
     std::string genotype_source = e.train.model.genotype;
     if (e.search) {
       auto sc = *e.search;
-      sc.run.out_dir = (dir / "search").string();
-      sc.run.resume = leader_decides(group, fs::exists(dir / "search" / "checkpoint.h5"));
-      o.search = search::run_search(sc, group_ptr);
+      const fs::path shared = fs::path(out_dir) / "searches" / search_name(sc);
+      const fs::path legacy = dir / "search";  // studies started by earlier versions
+      const bool use_legacy = leader_decides(group, fs::exists(legacy / "checkpoint.h5"));
+      sc.run.out_dir = (use_legacy ? legacy : shared).string();
+      if (group.leader()) fs::create_directories(shared.parent_path());
+      FileLock lock(shared.string() + ".lock", group.leader() && !use_legacy);
+      const auto results = fs::path(sc.run.out_dir) / "results.h5";
+      if (leader_decides(group, finished_search(results.string(), sc.run.config_text))) {
+        // Another experiment ran this search: its record, not a resumed no-op run.
+        store::H5File f(results.string(), store::H5File::Mode::Read);
+        o.search = search::read_search_results(f, "/search");
+        spdlog::info("sweep: {} reuses the finished search {}", e.id, sc.run.out_dir);
+      } else {
+        sc.run.resume = leader_decides(group, fs::exists(fs::path(sc.run.out_dir) / "checkpoint.h5"));
+        o.search = search::run_search(sc, group_ptr);
+      }
       genotype_source = sc.run.out_dir;
     }
     for (uint64_t seed : e.eval_seeds) {
@@ -134,6 +199,8 @@ ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir,
       tc.model.genotype = genotype_source;
       if (e.eval_layers_from_search && e.search) tc.model.layers = e.search->supernet.layers;
       o.trains.emplace_back(seed, train::run_training(tc, group_ptr));
+      o.layers = tc.model.layers;
+      o.channels = o.trains.back().second.channels;
     }
   } catch (const core::Interrupted&) {
     throw;  // the running phase checkpointed; the experiment resumes on the next sweep

@@ -75,15 +75,30 @@ std::vector<ExperimentSummary> load_experiments(const std::string& dir) {
 
 namespace {
 
-// The grid part of a group name ("darts_1st, supernet.layers=8" -> ", supernet.layers=8").
-std::string grid_part(const ReportRow& r) { return r.group.substr(r.method.size()); }
+// Grid keys that define the search space and the retrain protocol, which a random baseline
+// must share with the row it is compared with.
+bool is_space_key(const std::string& key) {
+  if (key == "retrain.model.genotype_epoch") return false;
+  for (const char* prefix : {"supernet.", "data.", "retrain."})
+    if (key.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+bool same_space(const ReportRow& row, const ReportRow& base) {
+  for (const auto& [k, v] : base.grid) {
+    if (!is_space_key(k)) continue;
+    auto it = row.grid.find(k);
+    if (it == row.grid.end() || it->second != v) return false;
+  }
+  return true;
+}
 
 void set_relative_improvement(std::vector<ReportRow>& rows) {
   for (auto& row : rows) {
     const ReportRow* base = nullptr;
     for (const char* name : {"random", "random_ws"}) {
       for (const auto& b : rows)
-        if (!base && b.method == name && b.finished && grid_part(b) == grid_part(row)) base = &b;
+        if (!base && b.method == name && b.finished && same_space(row, b)) base = &b;
     }
     if (base && row.finished && base->error_mean > 0)
       row.vs_random = 100.0 * (base->error_mean - row.error_mean) / base->error_mean;
@@ -119,6 +134,8 @@ std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experimen
     row.group = name;
     row.method = groups[name].front()->method;
     row.protocol = groups[name].front()->protocol;
+    for (const auto& [k, v] : groups[name].front()->grid)
+      if (!is_seed_key(k)) row.grid[k] = v;
     for (const auto* e : groups[name])
       if (e->protocol != row.protocol) row.protocol = "mixed";
     std::vector<double> per_search, within_std, all, params, madds, days, skn, skr;

@@ -5,10 +5,38 @@
 
 #include "dnas/core/error.h"
 #include "dnas/genotype/published.h"
+#include "dnas/store/h5_file.h"
 
 namespace dnas::train {
+namespace {
 
-ResolvedGenotype resolve_genotype(const std::string& value, const std::string& key) {
+// The cell a search derived after `epoch` (1-based), from its results.h5.
+ResolvedGenotype epoch_genotype(const std::string& value, const std::string& key, int64_t epoch) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path file = value;
+  if (fs::is_directory(file, ec)) file /= "results.h5";
+  if (!fs::exists(file, ec))
+    fail("model.genotype_epoch = " + std::to_string(epoch) + " needs a search output directory, and '" + value +
+             "' has no results.h5",
+         key, "point model.genotype at the search's run.out_dir, or set model.genotype_epoch = 0");
+  const store::H5File f(file.string(), store::H5File::Mode::Read);
+  if (!f.exists("search/genotypes"))
+    fail("no per-epoch genotypes (search/genotypes)", file.string(), "this is not the results file of a search");
+  const auto genotypes = f.read_strings("search/genotypes");
+  if (epoch > static_cast<int64_t>(genotypes.size()))
+    fail("the search has " + std::to_string(genotypes.size()) + " epochs, model.genotype_epoch asks for epoch " +
+             std::to_string(epoch),
+         file.string(), "use an epoch from 1 to " + std::to_string(genotypes.size()) + " (0 = the final cell)");
+  const auto& text = genotypes[static_cast<size_t>(epoch - 1)];
+  return {genotype::parse_genotype(text, file.string() + " epoch " + std::to_string(epoch)),
+          "file " + file.string() + " epoch " + std::to_string(epoch)};
+}
+
+}  // namespace
+
+ResolvedGenotype resolve_genotype(const std::string& value, const std::string& key, int64_t epoch) {
+  if (epoch > 0) return epoch_genotype(value, key, epoch);
   if (value.empty())
     fail("no genotype given", key, "set a published name (" + genotype::published_genotype_names() +
                                         "), a Genotype(...) text or a search's genotype.txt");

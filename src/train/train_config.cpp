@@ -23,6 +23,8 @@ void validate(const TrainConfig& c) {
   require(c.model.aux_weight >= 0, "model.aux_weight", "must be >= 0");
   require(c.model.drop_path >= 0 && c.model.drop_path < 1, "model.drop_path", "must be in [0, 1)");
   require(c.model.stem == "cifar" || c.model.stem == "imagenet", "model.stem", "cifar | imagenet");
+  require(c.model.target_params >= 0, "model.target_params", "must be >= 0 (millions of parameters; 0 = use model.channels)");
+  require(c.model.genotype_epoch >= 0, "model.genotype_epoch", "must be >= 0 (0 = the search's final cell)");
   require(c.optim.epochs >= 1, "train.epochs", "must be >= 1");
   require(c.optim.lr > 0 && c.optim.lr_min >= 0, "train.lr", "must be > 0 (lr_min >= 0)");
   require(c.optim.schedule == "cosine" || c.optim.schedule == "exponential" || c.optim.schedule == "linear_warmup",

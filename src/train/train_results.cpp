@@ -17,6 +17,7 @@ void write_train_results(store::H5File& f, const std::string& group, const Train
   f.set_attribute(group, "genotype", genotype::to_string(r.genotype));
   f.set_attribute(group, "genotype_hash", genotype::genotype_hash(r.genotype));
   f.set_attribute(group, "genotype_origin", r.genotype_origin);
+  f.set_attribute(group, "channels", r.channels);
   f.set_attribute(group, "parameters", r.cost.parameters);
   f.set_attribute(group, "parameters_with_aux", r.cost.parameters_with_aux);
   f.set_attribute(group, "multiply_adds", r.cost.multiply_adds);

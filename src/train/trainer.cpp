@@ -102,7 +102,7 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
   const int threads = search::configure_threads(c.run.threads);
   const torch::Device device = comm::select_device(c.run.device, "run.device");
   torch::manual_seed(c.run.seed);
-  auto resolved = resolve_genotype(c.model.genotype);
+  auto resolved = resolve_genotype(c.model.genotype, "model.genotype", c.model.genotype_epoch);
 
   const std::string root = c.data.root.empty() ? data::default_data_root(c.data.dataset) : c.data.root;
   auto dataset = data::load_dataset(c.data.dataset, root);
@@ -123,6 +123,12 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
   net_cfg.auxiliary = c.model.auxiliary;
   net_cfg.stem = c.model.stem;
   net_cfg.channels_last = c.model.channels_last;
+  if (c.model.target_params > 0) {
+    net_cfg.channels = eval::channels_for_parameters(resolved.genotype, net_cfg,
+                                                     static_cast<int64_t>(std::llround(c.model.target_params * 1e6)));
+    spdlog::info("train: C = {} gives the parameter count nearest model.target_params = {}M", net_cfg.channels,
+                 c.model.target_params);
+  }
   eval::EvalNetwork net(resolved.genotype, net_cfg);
   net->to(device);  // initialised on the CPU: the same weights for a seed on every device
   torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(c.optim.lr)
@@ -148,6 +154,7 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
   TrainResult result;
   result.genotype = resolved.genotype;
   result.genotype_origin = resolved.origin;
+  result.channels = net_cfg.channels;
   result.cost = eval::network_cost(resolved.genotype, net_cfg, dataset.info.height, dataset.info.width);
 
   if (leader) std::filesystem::create_directories(c.run.out_dir);
@@ -176,7 +183,7 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
   spdlog::info("train: {} on {} ({} train / {} val / {} test images), {} threads on {}, C={} L={}, {:.3f}M params, "
                "{:.1f}M multiply-adds, seed {}",
                resolved.origin, c.data.dataset, parts[0].size(0), parts.size() > 1 ? parts[1].size(0) : 0, n_test,
-               threads, device.str(), c.model.channels, c.model.layers, result.cost.parameters / 1e6,
+               threads, device.str(), net_cfg.channels, c.model.layers, result.cost.parameters / 1e6,
                result.cost.multiply_adds / 1e6, c.run.seed);
 
   const int64_t per_epoch = c.optim.steps_per_epoch > 0

@@ -161,3 +161,35 @@ def test_four_ranks_in_groups_of_two_run_each_experiment_data_parallel(data_root
                          capture_output=True, text=True, timeout=120, env=env)
     assert bad.returncode != 0
     assert "study.ranks_per_experiment" in bad.stderr + bad.stdout
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="OpenMPI not installed")
+def test_experiments_that_differ_in_retrain_keys_share_one_search(data_root, tmp_path):
+    out = write_tiny_study(data_root, tmp_path)
+    study = tmp_path / "study.ini"
+    # Two cells of one search (after epoch 1 and 2), each retrained at two depths; the zipped key
+    # mixes a search and a retrain key. Two ranks take experiments of the same search at once.
+    study.write_text(study.read_text().replace("published = DARTS_V2\n", "").replace("eval_seeds = 0 1", "eval_seeds = 0")
+                     .replace("search.method = darts_1st gdas\nsearch.seed = 0 1\n",
+                              "retrain.model.genotype_epoch = 1 2\nsearch.method+retrain.model.layers = "
+                              "darts_1st+3 darts_1st+4\n"))
+    (tmp_path / "search.ini").write_text((tmp_path / "search.ini").read_text().replace("epochs = 1", "epochs = 2"))
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    p = subprocess.run(["mpirun", "--oversubscribe", "-np", "2", DNAS, "sweep", "--config", str(study)],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert p.returncode == 0, p.stderr
+    assert "4 finished, 0 failed, 0 skipped" in p.stdout + p.stderr
+    searches = [d for d in (out / "searches").iterdir() if d.is_dir()]
+    assert len(searches) == 1  # one search for the four experiments
+    with h5py.File(searches[0] / "results.h5", "r") as f:
+        per_epoch = list(f["search/genotypes"][:].astype(str))
+    assert len(per_epoch) == 2
+    seconds = set()
+    for path in out.glob("e*.h5"):
+        with h5py.File(path, "r") as f:
+            assert f.attrs["status"] == "finished"
+            epoch, layers = int(f.attrs["grid.retrain.model.genotype_epoch"]), int(f.attrs["grid.retrain.model.layers"])
+            assert f["train/seed0"].attrs["genotype"] == per_epoch[epoch - 1]
+            assert f"retrain 1 ep L{layers} C4 cell@ep{epoch}" in f.attrs["protocol"]
+            seconds.add(round(float(f.attrs["search_seconds"]), 6))
+    assert len(seconds) == 1  # every row reports the cost of the one search that made its cell

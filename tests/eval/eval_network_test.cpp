@@ -52,6 +52,27 @@ TEST(EvalNetwork, ParameterCountsMatchTheReference) {
   }
 }
 
+TEST(NetworkCost, ChannelsForATargetParameterCount) {
+  const auto g = genotype::published_genotype("DARTS_V2");
+  auto cfg = cifar(36, 20, 10);
+  // The reference count at C=36 (3,349,342 without aux) is hit exactly.
+  EXPECT_EQ(channels_for_parameters(g, cfg, 3349342), 36);
+  // Otherwise the nearest even C: no neighbour comes closer to the target.
+  for (int64_t target : {500000, 3000000, 3500000}) {
+    const int64_t c = channels_for_parameters(g, cfg, target);
+    EXPECT_EQ(c % 2, 0);
+    auto params = [&](int64_t ch) {
+      auto k = cfg;
+      k.channels = ch;
+      return EvalNetwork(g, k)->parameter_count(false);
+    };
+    EXPECT_LE(std::abs(params(c) - target), std::abs(params(c + 2) - target)) << target;
+    EXPECT_LE(std::abs(params(c) - target), std::abs(params(c - 2) - target)) << target;
+  }
+  cfg.stem = "imagenet";
+  EXPECT_EQ(channels_for_parameters(g, cfg, 4718752) % 4, 0);  // imagenet stems need C % 4 == 0
+}
+
 TEST(EvalNetwork, SpecCountsForNaspAndAuxHead) {
   // METHODS.md 1.9 and 7: DARTS_V2 aux head adds 476,426; NASP's 12-op cell has 7,363,486.
   EvalNetwork darts(genotype::published_genotype("DARTS_V2"), cifar(36, 20, 10));

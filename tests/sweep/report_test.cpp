@@ -69,6 +69,24 @@ TEST(Report, RelativeImprovementOverTheRandomBaselineOfTheSameGridValues) {
   EXPECT_NE(format_report(alone, "t", "md").find("| - | - |"), std::string::npos);
 }
 
+TEST(Report, AblationRowsCompareWithTheRandomRowOfTheirSpace) {
+  // Method settings (eoinas.lambda) and the retrained search epoch do not define the space:
+  // both EoiNAS rows at L=8 compare with random at L=8 (20 %), whose retrain has no epoch key.
+  auto ablation = [](const std::string& method, const std::string& lambda, const std::string& layers,
+                     const std::string& epoch, double acc) {
+    auto e = experiment(method, "0", layers, {acc});
+    e.grid["eoinas.lambda"] = lambda;
+    e.grid["retrain.model.genotype_epoch"] = epoch;
+    return e;
+  };
+  const auto rows = aggregate({ablation("random", "0", "8", "0", 0.80), ablation("eoinas", "0", "8", "20", 0.84),
+                               ablation("eoinas", "0.5", "8", "40", 0.85), ablation("eoinas", "0.5", "12", "40", 0.85)});
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_NEAR(rows[1].vs_random, 20.0, 1e-9);
+  EXPECT_NEAR(rows[2].vs_random, 25.0, 1e-9);
+  EXPECT_TRUE(std::isnan(rows[3].vs_random));  // no random row at L=12
+}
+
 TEST(Report, FormatsAndUnknownFormat) {
   auto rows = aggregate({experiment("darts", "0", "8", {0.9}), experiment("darts", "1", "8", {0.9})});
   EXPECT_NE(format_report(rows, "t", "md").find("| darts | 10.00 ± 0.00 | - |"), std::string::npos);

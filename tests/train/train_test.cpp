@@ -12,6 +12,7 @@
 #include "dnas/core/signals.h"
 #include "dnas/genotype/published.h"
 #include "dnas/store/checkpoint_file.h"
+#include "dnas/store/h5_file.h"
 #include "dnas/train/genotype_source.h"
 #include "dnas/train/losses.h"
 #include "dnas/train/lr_schedule.h"
@@ -68,6 +69,24 @@ TEST(GenotypeSource, NameTextFileAndDirectory) {
   EXPECT_NE(error_of([] { resolve_genotype("DARTS_V9"); }).find("DARTS_V2"), std::string::npos);
   { std::ofstream(dir.file("empty.txt")) << "\n"; }
   EXPECT_NE(error_of([&] { resolve_genotype(dir.file("empty.txt")); }).find("empty"), std::string::npos);
+}
+
+TEST(GenotypeSource, TheCellOfASearchEpoch) {
+  TempDir dir;
+  const auto v1 = genotype::to_string(genotype::published_genotype("DARTS_V1"));
+  const auto v2 = genotype::to_string(genotype::published_genotype("DARTS_V2"));
+  {
+    store::H5File f(dir.file("results.h5"), store::H5File::Mode::Create);
+    f.write_strings("search/genotypes", {v1, v2});
+  }
+  EXPECT_EQ(resolve_genotype(dir.path(), "model.genotype", 1).genotype, genotype::published_genotype("DARTS_V1"));
+  EXPECT_EQ(resolve_genotype(dir.path(), "model.genotype", 2).genotype, genotype::published_genotype("DARTS_V2"));
+  const auto late = error_of([&] { resolve_genotype(dir.path(), "model.genotype", 3); });
+  EXPECT_NE(late.find("results.h5"), std::string::npos) << late;
+  EXPECT_NE(late.find("from 1 to 2"), std::string::npos) << late;
+  TempDir empty;
+  EXPECT_NE(error_of([&] { resolve_genotype(empty.path(), "model.genotype", 1); }).find("model.genotype"),
+            std::string::npos);
 }
 
 class TrainRunTest : public ::testing::Test {

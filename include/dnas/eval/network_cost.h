@@ -20,6 +20,11 @@ struct NetworkCost {
 NetworkCost network_cost(const genotype::Genotype& genotype, const EvalNetworkConfig& config, int64_t height,
                          int64_t width);
 
+// The even C (a multiple of 4 with the imagenet stem) whose network has, without the auxiliary
+// head, the parameter count nearest `target` (ties to the smaller C): the Stretchable Cells
+// protocol of matching parameter counts across cells. config.channels is ignored.
+int64_t channels_for_parameters(const genotype::Genotype& genotype, EvalNetworkConfig config, int64_t target);
+
 // The supernet with every op of every edge (what one DARTS forward computes).
 NetworkCost supernet_cost(const supernet::SupernetConfig& config, int64_t height, int64_t width);
 

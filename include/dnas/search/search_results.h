@@ -15,4 +15,7 @@ namespace dnas::search {
 void write_search_results(store::H5File& file, const std::string& group, const SearchResult& result,
                           const std::string& method);
 
+// The inverse of write_search_results (a finished search reused by another experiment).
+SearchResult read_search_results(const store::H5File& file, const std::string& group);
+
 }  // namespace dnas::search

@@ -28,8 +28,11 @@ struct ReportRow {
   std::string group;                   // e.g. "darts_1st" or "darts_1st, supernet.layers=8"
   std::string method;
   std::string protocol;                // shared by the group's runs ("mixed" otherwise)
-  // Relative improvement over the random baseline of the same grid values (`random`, else
-  // `random_ws`): 100 * (baseline error - error) / baseline error; NaN without a baseline.
+  std::map<std::string, std::string> grid;  // the group's non-seed grid values
+  // Relative improvement over the random baseline of the same search space and retrain
+  // protocol (`random`, else `random_ws`: equal supernet.*, data.* and retrain.* grid values;
+  // method settings and the retrained search epoch may differ):
+  // 100 * (baseline error - error) / baseline error; NaN without a baseline.
   double vs_random = std::numeric_limits<double>::quiet_NaN();
   int runs = 0, finished = 0;          // experiments, finished ones
   double error_mean = 0, error_std_search = 0, error_std_eval = 0, best_error = 0;  // test error %

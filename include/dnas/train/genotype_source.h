@@ -13,6 +13,9 @@ struct ResolvedGenotype {
   std::string origin;  // "published DARTS_V2", "file runs/search/genotype.txt", "text"
 };
 
-ResolvedGenotype resolve_genotype(const std::string& value, const std::string& key = "model.genotype");
+// epoch > 0: `value` must be a search output directory (or its results.h5); its cell derived
+// after that epoch (1-based) is taken from search/genotypes.
+ResolvedGenotype resolve_genotype(const std::string& value, const std::string& key = "model.genotype",
+                                  int64_t epoch = 0);
 
 }  // namespace dnas::train

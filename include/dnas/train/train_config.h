@@ -27,6 +27,8 @@ struct TrainModel {
   double drop_path = 0.2;             // model.drop_path: p_max of the linear drop-path schedule
   std::string stem = "cifar";         // model.stem: cifar | imagenet
   bool channels_last = true;          // model.channels_last: NHWC activations and conv weights (faster on CPU)
+  double target_params = 0;           // model.target_params: millions; > 0 picks the C that matches (SC protocol)
+  int64_t genotype_epoch = 0;         // model.genotype_epoch: with a search directory, its cell after this epoch (0 = final)
 };
 
 struct TrainOptim {
