@@ -17,6 +17,7 @@ namespace dnas::cli {
 int bench_command(const std::vector<std::string>& args) {
   search::BenchOptions o;
   std::string shapes = "small,paper", modes = "weight,darts_1st,darts_2nd";
+  int64_t epoch_steps = 0;
   po::options_description d("dnas bench: search-step time and peak memory on synthetic data");
   d.add_options()("help,h", "this help")
       ("shapes", po::value(&shapes)->default_value(shapes), "comma list of tiny, small, paper")
@@ -28,6 +29,8 @@ int bench_command(const std::vector<std::string>& args) {
       ("depthwise", po::value(&o.depthwise)->default_value(o.depthwise), "depthwise-conv kernel: auto | direct | torch (for comparisons)")
       ("channels_last", po::value(&o.channels_last)->default_value(o.channels_last), "retrain mode: eval network in NHWC (false: NCHW, for comparisons)")
       ("seed", po::value(&o.seed)->default_value(o.seed), "seed")
+      ("device", po::value(&o.device)->default_value(o.device), "search modes: cpu | cuda | cuda:N")
+      ("breakdown", po::value(&epoch_steps)->implicit_value(391), "also print NASP Table 6's columns per epoch of N iterations (391: CIFAR-10, 25k images, batch 64)")
       ("data_parallel", "under mpirun: weight steps with the batch split over all ranks, and the gradient all-reduce's share");
   po::variables_map vm;
   try {
@@ -56,6 +59,7 @@ int bench_command(const std::vector<std::string>& args) {
   std::cout << "dnas bench (" << (threads ? std::to_string(threads) : std::string("all")) << " threads)\n";
   auto rows = search::run_bench(o);
   std::cout << "\n" << search::format_bench_table(rows, threads);
+  if (epoch_steps > 0) std::cout << "\n" << search::format_breakdown_table(rows, epoch_steps);
   return 0;
 }
 

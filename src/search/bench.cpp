@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <torch/csrc/autograd/profiler_legacy.h>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "dnas/comm/device.h"
 #include "dnas/core/error.h"
 #include "dnas/eval/eval_network.h"
 #include "dnas/genotype/published.h"
@@ -57,11 +59,17 @@ std::vector<double> time_retrain(const BenchShape& s, const BenchOptions& o) {
   return times;
 }
 
-// Times `steps` steps of one case in this process; returns seconds per step.
-std::vector<double> time_case(const BenchShape& s, const std::string& mode, const BenchOptions& o) {
-  if (mode == "retrain") return time_retrain(retrain_shape(s.name), o);
+struct CaseTimes {
+  std::vector<double> steps;           // seconds per timed step
+  double forward = 0, backward = 0;    // mean seconds per step of the weight step's parts
+};
+
+// Times `steps` steps of one case in this process.
+CaseTimes time_case(const BenchShape& s, const std::string& mode, const BenchOptions& o) {
+  if (mode == "retrain") return {time_retrain(retrain_shape(s.name), o)};
   torch::manual_seed(o.seed);
-  const auto cfg = bench_supernet_config(s, o.op_set);
+  auto cfg = bench_supernet_config(s, o.op_set);
+  cfg.device = comm::select_device(o.device, "bench --device");
   supernet::Supernet net(cfg);
   WeightTrainer weights(net, WeightOptions{});
   SearchConfig config;
@@ -77,17 +85,27 @@ std::vector<double> time_case(const BenchShape& s, const std::string& mode, cons
   strategy->begin_epoch(info);
   if (auto* eoinas = dynamic_cast<EoinasStrategy*>(strategy.get()))
     for (int64_t k = 0; k < prunes; ++k) eoinas->prune();
-  auto train = random_batch(s), val = random_batch(s);
-  std::vector<double> times;
+  auto on_device = [&](TensorBatch b) { return TensorBatch{b.x.to(cfg.device), b.y.to(cfg.device)}; };
+  auto train = on_device(random_batch(s)), val = on_device(random_batch(s));
+  auto sync = [&] {
+    if (cfg.device.is_cuda()) torch::cuda::synchronize();
+  };
+  CaseTimes times;
   for (int64_t i = 0; i <= o.steps; ++i) {
+    if (i == 1) weights.time_steps(true);  // step 0 is the warm-up
+    sync();
     const auto t0 = std::chrono::steady_clock::now();
     if (mode == "weight")
       weights.step(train, strategy->inference_mix());
     else
       strategy->step(weights, {train, val, val}, info);
+    sync();
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (i > 0) times.push_back(dt);  // step 0 is the warm-up
+    if (i > 0) times.steps.push_back(dt);
   }
+  const auto& w = weights.step_times();
+  times.forward = w.forward / static_cast<double>(o.steps);
+  times.backward = w.backward / static_cast<double>(o.steps);
   return times;
 }
 
@@ -143,12 +161,14 @@ std::vector<BenchRow> run_bench(const BenchOptions& o) {
           std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
           if (!o.profile.empty())
             profile = std::make_unique<torch::autograd::profiler::RecordProfile>(o.profile + "." + shape_name + "." + mode + ".json");
-          auto t = time_case(shape, mode, o);
+          const auto c = time_case(shape, mode, o);
+          const auto& t = c.steps;
           profile.reset();
           double sum = 0;
           for (double x : t) sum += x;
           const std::string msg = std::to_string(sum / t.size()) + " " +
-                                  std::to_string(*std::min_element(t.begin(), t.end()));
+                                  std::to_string(*std::min_element(t.begin(), t.end())) + " " +
+                                  std::to_string(c.forward) + " " + std::to_string(c.backward);
           if (write(fds[1], msg.data(), msg.size()) < 0) code = 3;
         } catch (const std::exception& e) {
           std::fprintf(stderr, "bench case %s/%s failed: %s\n", shape_name.c_str(), mode.c_str(), e.what());
@@ -168,7 +188,7 @@ std::vector<BenchRow> run_bench(const BenchOptions& o) {
       if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fail("bench case " + shape_name + "/" + mode + " failed", "bench", "see the message above");
       BenchRow row{shape_name, mode};
-      std::istringstream(text) >> row.mean_s >> row.min_s;
+      std::istringstream(text) >> row.mean_s >> row.min_s >> row.forward_s >> row.backward_s;
       row.peak_rss_mb = usage.ru_maxrss / 1024.0;
       rows.push_back(row);
       std::printf("  %-6s %-10s %8.3f s/step (min %.3f)  peak RSS %8.0f MB\n", shape_name.c_str(),
@@ -177,6 +197,24 @@ std::vector<BenchRow> run_bench(const BenchOptions& o) {
     }
   }
   return rows;
+}
+
+std::string format_breakdown_table(const std::vector<BenchRow>& rows, int64_t epoch_steps) {
+  std::ostringstream out;
+  out << "Per epoch of " << epoch_steps << " iterations, seconds (NASP Table 6 columns; the weight step's\n"
+      << "forward and backward, and the architecture update = iteration - weight step):\n\n"
+      << "| shape | method | alpha update | w forward | w backward | total | total s/iteration |\n"
+      << "|---|---|---|---|---|---|---|\n";
+  char line[200];
+  const auto n = static_cast<double>(epoch_steps);
+  for (const auto& r : rows) {
+    if (r.mode == "retrain") continue;
+    const double alpha = std::max(0.0, r.mean_s - r.forward_s - r.backward_s);
+    std::snprintf(line, sizeof line, "| %s | %s | %.0f | %.0f | %.0f | %.0f | %.3f |\n", r.shape.c_str(),
+                  r.mode.c_str(), alpha * n, r.forward_s * n, r.backward_s * n, r.mean_s * n, r.mean_s);
+    out << line;
+  }
+  return out.str();
 }
 
 std::string format_bench_table(const std::vector<BenchRow>& rows, int threads) {

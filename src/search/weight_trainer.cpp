@@ -1,6 +1,9 @@
 #include "dnas/search/weight_trainer.h"
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
+
+#include <chrono>
 
 #include "dnas/store/module_state.h"
 
@@ -24,9 +27,16 @@ WeightTrainer::WeightTrainer(supernet::Supernet network, const WeightOptions& op
       group_(std::move(group)) {}
 
 BatchStats WeightTrainer::step(const TensorBatch& batch, const supernet::ArchMix& mix) {
+  using Clock = std::chrono::steady_clock;
+  auto now = [&] {
+    if (batch.x.is_cuda()) torch::cuda::synchronize();
+    return Clock::now();
+  };
+  const auto t0 = timing_ ? now() : Clock::time_point{};
   optimizer.zero_grad();
   auto logits = net->forward(batch.x, mix);  // [B, K]
   auto loss = torch::cross_entropy_loss(logits, batch.y);
+  const auto t1 = timing_ ? now() : Clock::time_point{};
   loss.backward();
   if (group_->size() > 1) {
     std::vector<torch::Tensor> grads;
@@ -35,6 +45,12 @@ BatchStats WeightTrainer::step(const TensorBatch& batch, const supernet::ArchMix
   }
   if (options_.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), options_.grad_clip);
   optimizer.step();
+  if (timing_) {
+    const auto t2 = now();
+    times_.forward += std::chrono::duration<double>(t1 - t0).count();
+    times_.backward += std::chrono::duration<double>(t2 - t1).count();
+    ++times_.steps;
+  }
   return batch_stats(logits, batch.y, loss.item<double>());
 }
 

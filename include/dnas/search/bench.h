@@ -32,6 +32,7 @@ struct BenchOptions {
   std::string depthwise = "auto";  // depthwise-conv kernel: auto | direct | torch
   std::string profile;             // write a chrome://tracing profile of the timed steps per case
   bool channels_last = true;       // retrain mode: the eval network in NHWC (false: NCHW, for comparisons)
+  std::string device = "cpu";      // search modes: cpu | cuda | cuda:N (as run.device)
   uint64_t seed = 0;
 };
 
@@ -39,11 +40,16 @@ struct BenchRow {
   std::string shape, mode;
   double mean_s = 0, min_s = 0;  // seconds per step
   double peak_rss_mb = 0;        // peak resident memory of the case's process
+  double forward_s = 0, backward_s = 0;  // of the weight step, mean per iteration (search modes)
 };
 
 // Runs every shape x mode case; returns the rows (also printed as a table on stdout).
 std::vector<BenchRow> run_bench(const BenchOptions& options);
 
 std::string format_bench_table(const std::vector<BenchRow>& rows, int threads);
+
+// NASP Table 6's columns per epoch of `epoch_steps` iterations: architecture update, weight
+// forward, weight backward, total.
+std::string format_breakdown_table(const std::vector<BenchRow>& rows, int64_t epoch_steps);
 
 }  // namespace dnas::search

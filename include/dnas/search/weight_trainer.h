@@ -53,11 +53,23 @@ class WeightTrainer {
   // Momentum buffer of each parameter (zeros before the first step), in parameters() order.
   std::vector<torch::Tensor> momentum_buffers() const;
 
+  // Wall time of the weight steps' forward (to the loss) and backward (gradients, all-reduce,
+  // clipping, SGD update) since the last reset, when timing is on (bench: NASP Table 6). On a
+  // GPU each part is synchronised before it is read.
+  struct StepTimes {
+    double forward = 0, backward = 0;
+    int64_t steps = 0;
+  };
+  void time_steps(bool on) { timing_ = on; times_ = {}; }
+  const StepTimes& step_times() const { return times_; }
+
   supernet::Supernet net;
   torch::optim::SGD optimizer;
 
  private:
   WeightOptions options_;
+  bool timing_ = false;
+  StepTimes times_;
   std::shared_ptr<comm::ProcessGroup> group_;
 };
 
