@@ -40,12 +40,8 @@ def main(argv=None):
                 figures.plot_arch_weights(e.path, out / f"alphas_{e.path.stem}_{cell}.png", cell)
             except KeyError:
                 pass  # published genotypes and methods without per-edge alphas
-        try:
-            parsed = cells.parse_genotype(e.genotype)
-        except ValueError:
-            continue  # nested (per-node) genotypes: not drawn
-        for cell, (genes, concat) in parsed.items():
-            cells.render(cells.cell_graph(genes, concat, f"{e.path.stem}_{cell}"), out / "cells" / f"{e.path.stem}_{cell}")
+        for cell, (nodes, concat) in cells.parse_genotype(e.genotype).items():
+            cells.render(cells.cell_graph(nodes, concat, f"{e.path.stem}_{cell}"), out / "cells" / f"{e.path.stem}_{cell}")
     print(f"tables and figures in {out}")
 
 

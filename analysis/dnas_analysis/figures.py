@@ -83,18 +83,23 @@ def plot_search_curves(paths, out_png, metric="val_acc"):
 
 
 def error_vs_layers(experiments):
-    """{method: (layers, mean error %, std over search seeds)} from finished experiments whose grid
-    sets the layer count; each search seed counts once (the mean over its eval seeds)."""
+    """{curve: (layers, mean error %, std over search seeds)} from finished experiments whose grid
+    sets a layer count (as Stretchable Cells Fig. 4); each search seed counts once (the mean over
+    its eval seeds). A curve is a method plus the other grid values that vary in the study
+    (e.g. "darts_2nd, supernet.steps=6"), so different cells are never averaged together."""
+    varying = {k for k in {k for e in experiments for k in e.grid}
+               if len({e.grid.get(k) for e in experiments}) > 1}
     per = defaultdict(lambda: defaultdict(list))
     for e in experiments:
         if e.status == "finished" and e.test_acc.size and e.layers() is not None:
-            per[e.method][e.layers()].append(float(np.mean(e.test_error)))
+            name = ", ".join([e.method] + [f"{k}={v}" for k, v in e.series(varying)])
+            per[name][e.layers()].append(float(np.mean(e.test_error)))
     out = {}
-    for method, by_layers in per.items():
+    for name, by_layers in per.items():
         layers = sorted(by_layers)
         errs = [by_layers[n] for n in layers]
-        out[method] = (layers, [float(np.mean(v)) for v in errs],
-                       [float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for v in errs])
+        out[name] = (layers, [float(np.mean(v)) for v in errs],
+                     [float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for v in errs])
     return out
 
 

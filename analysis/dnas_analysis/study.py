@@ -28,12 +28,20 @@ class Experiment:
         """Test error % per eval seed."""
         return 100.0 * (1.0 - self.test_acc)
 
+    LAYER_KEYS = ("retrain.model.layers", "supernet.layers", "model.layers")
+
     def layers(self):
-        """Supernet layer count of the grid (the x axis of error-vs-layers)."""
-        for key in ("supernet.layers", "model.layers"):
+        """The layer count the grid varies (the x axis of error-vs-layers): the retrained network's
+        when the grid sets it, else the supernet's (Stretchable Cells retrain with as many)."""
+        for key in self.LAYER_KEYS:
             if key in self.grid:
                 return int(self.grid[key])
         return None
+
+    def series(self, varying):
+        """The grid values other than seeds and layer counts among `varying` keys: one curve each."""
+        return tuple((k, self.grid[k]) for k in sorted(varying)
+                     if k in self.grid and "seed" not in k and k not in self.LAYER_KEYS and k != "search.method")
 
 
 def load_experiments(study_dir):

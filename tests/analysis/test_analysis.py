@@ -1,5 +1,6 @@
-"""analysis/ on the files of a real (tiny) study: DARTS, NASP and both random baselines at two
-layer counts, searched, retrained and reported by the dnas binary."""
+"""analysis/ on the files of a real (tiny) study: DARTS, NASP, DARTS-SC (cells with any number of
+inputs per node) and both random baselines at two layer counts, two search seeds and two eval
+seeds, searched, retrained and reported by the dnas binary."""
 import os
 import subprocess
 import sys
@@ -31,10 +32,18 @@ def tiny_study(data_root, tmp_path_factory):
     out = tmp / "out"
     (tmp / "study.ini").write_text(
         f"[study]\nname = tiny comparison\nout_dir = {out}\nsearch_config = {tmp / 'search.ini'}\n"
-        f"train_config = {tmp / 'train.ini'}\neval_seeds = 0\n"
-        "[grid]\nsearch.method = darts_1st nasp random random_ws\nsupernet.layers = 3 4\n")
+        f"train_config = {tmp / 'train.ini'}\neval_seeds = 0 1\n"
+        "[grid]\nsearch.method = darts_1st nasp darts_sc random random_ws\nsupernet.layers = 3 4\nsearch.seed = 0 1\n")
     p = subprocess.run([DNAS, "sweep", "--config", str(tmp / "study.ini")], capture_output=True, text=True, timeout=900)
     assert p.returncode == 0, p.stderr
+    return out
+
+
+def per_seed_means(experiments):
+    """{(method, layers): [mean error % over the eval seeds, one per search seed]}."""
+    out = {}
+    for e in experiments:
+        out.setdefault((e.method, e.layers()), []).append(float(np.mean(e.test_error)))
     return out
 
 
@@ -42,17 +51,22 @@ def test_tables_match_the_experiment_files(tiny_study):
     title, rows = study.load_summary(tiny_study / "summary.h5")
     assert title == "tiny comparison"
     experiments = study.load_experiments(tiny_study)
-    assert len(experiments) == 8 and all(e.status == "finished" for e in experiments)
+    assert len(experiments) == 20 and all(e.status == "finished" for e in experiments)
+    assert all(e.test_acc.shape == (2,) for e in experiments)
     by_group = {r["group"]: r for r in rows}
-    err = {(e.method, e.layers()): float(np.mean(e.test_error)) for e in experiments}
-    for (method, layers), value in err.items():
+    err = per_seed_means(experiments)
+    for (method, layers), seeds in err.items():
         row = by_group[f"{method}, supernet.layers={layers}"]
-        assert row["error_mean"] == pytest.approx(value, abs=1e-9)
-        base = err[("random", layers)]
-        assert row["vs_random"] == pytest.approx(100 * (base - value) / base, abs=1e-6)
+        assert row["error_mean"] == pytest.approx(np.mean(seeds), abs=1e-9)
+        assert row["error_std_search_seeds"] == pytest.approx(np.std(seeds, ddof=1), abs=1e-9)
+        base = np.mean(err[("random", layers)])
+        assert row["vs_random"] == pytest.approx(100 * (base - np.mean(seeds)) / base, abs=1e-6)
         assert "fashion_mnist; search 2 ep L" in row["protocol"] and "final-epoch" in row["protocol"]
+        assert row["runs"] == 2 and row["finished"] == 2
+    # Two search seeds and two eval seeds: both spreads are measured, not placeholders.
+    assert any(r["error_std_search_seeds"] > 0 for r in rows) and any(r["error_std_eval_seeds"] > 0 for r in rows)
     md = tables.markdown(rows, title)
-    assert md.startswith("### tiny comparison") and md.count("\n| ") == 9  # header + 8 rows
+    assert md.startswith("### tiny comparison") and md.count("\n| ") == 11  # header + 10 rows
     assert f"| darts_1st, supernet.layers=3 | {by_group['darts_1st, supernet.layers=3']['error_mean']:.2f} ±" in md
     tex = tables.latex(rows, title)
     assert "darts\\_1st" in tex and "$\\pm$" in tex and tex.rstrip().endswith("\\end{tabular}")
@@ -80,22 +94,46 @@ def test_arch_weights_are_softmax_or_raw_nasp_alphas(tiny_study):
 def test_error_vs_layers_means_each_search_seed(tiny_study):
     experiments = study.load_experiments(tiny_study)
     data = figures.error_vs_layers(experiments)
-    assert sorted(data) == ["darts_1st", "nasp", "random", "random_ws"]
-    layers, mean, std = data["nasp"]
-    assert layers == [3, 4] and std == [0.0, 0.0]
-    expected = {e.layers(): float(np.mean(e.test_error)) for e in experiments if e.method == "nasp"}
-    assert mean == [pytest.approx(expected[3]), pytest.approx(expected[4])]
+    assert sorted(data) == ["darts_1st", "darts_sc", "nasp", "random", "random_ws"]
+    err = per_seed_means(experiments)
+    for method, (layers, mean, std) in data.items():
+        assert layers == [3, 4]
+        assert mean == [pytest.approx(np.mean(err[(method, n)])) for n in layers]
+        assert std == [pytest.approx(np.std(err[(method, n)], ddof=1)) for n in layers]
+
+
+def test_error_vs_layers_keeps_other_grid_values_apart(tiny_study):
+    experiments = study.load_experiments(tiny_study)
+    for e in experiments:  # as if the study also varied the cell's node count
+        e.grid["supernet.steps"] = "2" if e.grid["search.seed"] == "0" else "3"
+    data = figures.error_vs_layers(experiments)
+    assert "nasp, supernet.steps=2" in data and "nasp, supernet.steps=3" in data
+    layers, _, std = data["nasp, supernet.steps=2"]
+    assert layers == [3, 4] and std == [0.0, 0.0]  # one search seed per curve point
 
 
 def test_cell_graph_has_one_edge_per_gene_and_concat(tiny_study):
-    e = next(x for x in study.load_experiments(tiny_study) if x.method == "darts_1st")
-    parsed = cells.parse_genotype(e.genotype)
-    genes, concat = parsed["normal"]
-    assert len(genes) == 4 and concat == [2, 3]
-    source = cells.cell_graph(genes, concat).source
-    assert source.count("->") == len(genes) + len(concat)
-    for op, _ in genes:
-        assert f"label={op}" in source
+    experiments = study.load_experiments(tiny_study)
+    darts = next(x for x in experiments if x.method == "darts_1st")
+    nodes, concat = cells.parse_genotype(darts.genotype)["normal"]
+    assert [len(n) for n in nodes] == [2, 2] and concat == [2, 3]
+    for e in experiments:  # stretchable cells: any number of inputs per node, dropped nodes
+        for nodes, concat in cells.parse_genotype(e.genotype).values():
+            source = cells.cell_graph(nodes, concat).source
+            assert source.count("->") == sum(len(n) for n in nodes) + len(concat)
+            for node in nodes:
+                for op, _ in node:
+                    assert f"label={op}" in source
+    flat = cells.parse_genotype("Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 1)], normal_concat=[2], "
+                                "reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1)], reduce_concat=range(2, 3))")
+    nested = cells.parse_genotype("Genotype(normal=[[('sep_conv_3x3', 0)], [], [('dil_conv_3x3', 1), "
+                                  "('skip_connect', 0), ('avg_pool_3x3', 2)]], normal_concat=[2, 4], "
+                                  "reduce=[[('max_pool_3x3', 1)], [('skip_connect', 2)], [('sep_conv_5x5', 3)]], "
+                                  "reduce_concat=[2, 3, 4])")
+    assert flat["reduce"] == ([[("max_pool_3x3", 0), ("max_pool_3x3", 1)]], [2])
+    assert nested["normal"] == ([[("sep_conv_3x3", 0)], [], [("dil_conv_3x3", 1), ("skip_connect", 0),
+                                                              ("avg_pool_3x3", 2)]], [2, 4])
+    assert cells.cell_graph(*nested["normal"]).source.count("->") == 4 + 2
 
 
 def test_figures_command_writes_every_output(tiny_study, tmp_path):
@@ -105,8 +143,9 @@ def test_figures_command_writes_every_output(tiny_study, tmp_path):
     for name in ("table.md", "table.tex", "error_vs_layers.png", "search_curves.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert (tmp_path / "error_vs_layers.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(list(tmp_path.glob("alphas_*_normal.png"))) == 4  # darts_1st and nasp at 2 layer counts
-    assert len(list((tmp_path / "cells").glob("*.gv"))) == 16  # 8 experiments x 2 cells
+    # darts_1st, nasp and darts_sc (op alphas) at 2 layer counts x 2 seeds; every cell drawn
+    assert len(list(tmp_path.glob("alphas_*_normal.png"))) == 12
+    assert len(list((tmp_path / "cells").glob("*.gv"))) == 40  # 20 experiments x 2 cells
     missing = subprocess.run([sys.executable, str(ROOT / "analysis" / "dnas_figures.py"), str(tmp_path)],
                              capture_output=True, text=True)
     assert missing.returncode != 0 and "summary.h5" in missing.stderr

@@ -63,3 +63,52 @@ def test_zipped_grid_keys_are_rows(tmp_path):
     study.write_text(study.read_text().replace("itnas+false", "itnas+true+false"))
     bad = listing(study)
     assert bad.returncode != 0 and "itnas.tiep" in bad.stderr
+
+
+def grid_rows(path):
+    """The grid's rows as dicts of key -> value (zipped keys split, other keys listed as values)."""
+    c = configparser.ConfigParser()
+    c.read(path)
+    rows = []
+    for key, values in c["grid"].items():
+        names = key.split("+")
+        rows.append([dict(zip(names, v.split("+"))) for v in values.split()])
+    return rows
+
+
+@pytest.mark.parametrize("table", sorted(p for p in ROOT.glob("config/paper/*table*.ini")), ids=lambda p: p.stem)
+def test_every_paper_table_has_random_baselines(table):
+    methods = {r.get("search.method") for key in grid_rows(table) for r in key if "search.method" in r}
+    assert "random" in methods, table.stem
+
+
+def test_paper_tables_use_the_papers_settings():
+    paper = ROOT / "config" / "paper"
+    # SC Table 3: 7- and 9-node cells are 4 and 6 intermediates (steps = nodes - 3).
+    rows = grid_rows(paper / "sc_table3.ini")[0]
+    assert {(r["search.method"], r["supernet.steps"]) for r in rows} >= {
+        ("darts_2nd", "4"), ("darts_2nd", "6"), ("milenas_sc", "6")}
+    # SC Table 4: one search per run, its cells at epochs 20..50 (DARTS 2nd and w/o SC).
+    rows = grid_rows(paper / "sc_table4.ini")[0]
+    epochs = {(r["search.method"], r["sc.variant"], r["retrain.model.genotype_epoch"]) for r in rows}
+    for e in ("20", "30", "40", "50"):
+        assert ("darts_2nd", "stretchable", e) in epochs and ("darts_sc", "fixed2", e) in epochs
+    # SC Table 5: input vs output edges for DARTS 2nd (derivation) and w/o SC (topology).
+    rows = grid_rows(paper / "sc_table5.ini")[0]
+    assert {(r["search.method"], r["search.derive_edges"], r["sc.perspective"]) for r in rows} >= {
+        ("darts_2nd", "input", "output"), ("darts_2nd", "output", "output"),
+        ("darts_sc", "input", "input"), ("darts_sc", "input", "output")}
+    # EoiNAS: 160-epoch searches, lambda 0.5, its retrain protocol (batch 128, drop-path 0.3).
+    rows = grid_rows(paper / "eoinas_table1.ini")[0]
+    assert {r["search.epochs"] for r in rows if r["search.method"] in ("gdas", "eoinas")} == {"160"}
+    rows = grid_rows(paper / "eoinas_table3.ini")
+    assert {r["eoinas.lambda"] for r in rows[0] if r["search.method"] == "eoinas"} == {"0", "0.5"}
+    assert rows[1] == [{"search.epochs": "160"}]
+    retrain = configparser.ConfigParser(inline_comment_prefixes=("#",))
+    retrain.read(paper / "retrain_cifar10_eoinas.ini")
+    assert retrain["data"]["batch_size"] == "128" and retrain["model"]["drop_path"] == "0.3"
+    # Cluster runs use the GPU of each rank.
+    for base in ("search_cifar10.ini", "retrain_cifar10.ini", "retrain_cifar10_eoinas.ini"):
+        c = configparser.ConfigParser(inline_comment_prefixes=("#",))
+        c.read(paper / base)
+        assert c["run"]["device"] == "cuda", base
