@@ -21,11 +21,12 @@ BatchLoss lm_loss(RnnLanguageModel& model, const TokenBatch& batch, const torch:
 
 int64_t sample_seq_len(std::mt19937_64& rng, int64_t bptt) {
   constexpr double kLongProbability = 0.95, kStd = 5.0;
-  constexpr int64_t kMinLen = 5;
+  constexpr int64_t kMinLen = 5, kMaxDelta = 20;  // the reference's max_seq_len_delta
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   const double base = uniform(rng) < kLongProbability ? static_cast<double>(bptt) : static_cast<double>(bptt) / 2;
   std::normal_distribution<double> normal(base, kStd);
-  return std::max(std::min(kMinLen, bptt), static_cast<int64_t>(normal(rng)));
+  const int64_t len = std::max(std::min(kMinLen, bptt), static_cast<int64_t>(normal(rng)));
+  return std::min(len, bptt + kMaxDelta);
 }
 
 void clipped_sgd_step(const std::vector<torch::Tensor>& params, double lr, double weight_decay, double clip) {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "common/error_of.h"
+#include "dnas/lm/lm_steps.h"
 #include "dnas/lm/rnn_train.h"
 #include "lm/lm_fixtures.h"
 
@@ -179,6 +180,26 @@ TEST(RnnRetrain, ResumedFromAnEpochCheckpointEqualsTheUninterruptedRun) {
   EXPECT_EQ(resumed.asgd_epoch, whole.asgd_epoch);
   const auto msg = dnas::testing::error_of([&] { train_rnn(markov(), published_rnn_genotype("DARTS_V2"), r, false); });
   EXPECT_NE(msg.find("checkpoint of another genotype"), std::string::npos) << msg;
+}
+
+TEST(SequenceLength, ReferenceDistributionWithinFiveAndBpttPlusTwenty) {
+  constexpr int kDraws = 200000;
+  std::mt19937_64 rng(7);
+  int64_t lo = 1000, hi = 0, at_least_27 = 0;
+  double sum = 0;
+  for (int i = 0; i < kDraws; ++i) {
+    const int64_t n = sample_seq_len(rng, 35);
+    lo = std::min(lo, n);
+    hi = std::max(hi, n);
+    sum += static_cast<double>(n);
+    at_least_27 += n >= 27;
+  }
+  EXPECT_EQ(lo, 5);
+  EXPECT_EQ(hi, 55);  // 4 std above 35 happens a few times in 200k draws: the cap holds them
+  // n = trunc(N(35, 5)) w.p. 0.95, trunc(N(17.5, 5)) otherwise: E[n] = 0.95*35 + 0.05*17.5 - 0.5,
+  // P(n >= 27) = 0.95*Phi(8/5) + 0.05*(1 - Phi(9.5/5)) = 0.89938 (sampling std 0.014 and 0.0007).
+  EXPECT_NEAR(sum / kDraws, 33.625, 0.07);
+  EXPECT_NEAR(static_cast<double>(at_least_27) / kDraws, 0.89938, 0.004);
 }
 
 }  // namespace

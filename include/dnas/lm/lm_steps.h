@@ -19,7 +19,8 @@ struct BatchLoss {
 BatchLoss lm_loss(RnnLanguageModel& model, const TokenBatch& batch, const torch::Tensor& hidden, const CellPlan& plan,
                   double ar = 0, double tar = 0);
 
-// bptt with probability 0.95, else bptt/2; then ~N(that, 5), at least 5 (or bptt when smaller).
+// bptt with probability 0.95, else bptt/2; then ~N(that, 5), at least 5 (or bptt when smaller)
+// and at most bptt + 20, as the reference.
 int64_t sample_seq_len(std::mt19937_64& rng, int64_t bptt);
 
 // Clips the global gradient norm to `clip` (0 = off), then p -= lr * (grad + weight_decay * p).
