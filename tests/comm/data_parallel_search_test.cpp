@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/error_of.h"
+#include "common/tiny_search.h"
 #include "dnas/comm/mpi_world.h"
 #include "dnas/comm/process_group.h"
 #include "dnas/core/signals.h"
@@ -33,19 +34,8 @@ fs::path shared_dir(comm::ProcessGroup& group, const std::string& name) {
 }
 
 search::SearchConfig tiny(const fs::path& out_dir, const std::string& method) {
-  search::SearchConfig c;
+  auto c = dnas::testing::tiny_search_config(out_dir.string(), method);
   c.data.limit = 192;
-  c.data.batch_size = 16;
-  c.supernet.channels = 4;
-  c.supernet.layers = 3;
-  c.supernet.steps = 2;
-  c.optim.epochs = 2;
-  c.optim.steps_per_epoch = 3;
-  c.optim.eval_batches = 2;
-  c.run.method = method;
-  c.run.threads = 1;
-  c.run.progress = false;
-  c.run.out_dir = out_dir.string();
   return c;
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/error_of.h"
+#include "common/tiny_search.h"
 #include "data/test_files.h"
 #include "dnas/comm/device.h"
 #include "dnas/genotype/genotype.h"
@@ -22,23 +23,9 @@ namespace {
 
 search::SearchConfig tiny_search(const std::string& root, const std::string& out, const std::string& method,
                                  const std::string& device) {
-  search::SearchConfig c;
+  auto c = dnas::testing::tiny_search_config(out, method);
   c.data.root = root;
-  c.data.batch_size = 16;
-  c.supernet.channels = 4;
-  c.supernet.layers = 3;
-  c.supernet.steps = 2;
-  c.optim.epochs = 2;
-  c.optim.steps_per_epoch = 3;
-  c.optim.eval_batches = 2;
-  c.run.method = method;
-  if (method == "nasp") c.supernet.op_set = "nasp7";
-  c.eoinas.warmup_epochs = 1;
-  c.eoinas.prune_every = 1;
   c.random.candidates = 3;
-  c.run.threads = 1;
-  c.run.progress = false;
-  c.run.out_dir = out;
   c.run.device = device;
   return c;
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/tiny_search.h"
 #include "dnas/genotype/genotype.h"
 #include "dnas/search/search_loop.h"
 
@@ -13,22 +14,8 @@ using namespace dnas;
 namespace {
 
 search::SearchConfig tiny(const std::string& out_dir, const std::string& method) {
-  search::SearchConfig c;
+  auto c = dnas::testing::tiny_search_config(out_dir, method);
   c.data.limit = 256;
-  c.data.batch_size = 16;
-  c.supernet.channels = 4;
-  c.supernet.layers = 3;
-  c.supernet.steps = 2;
-  c.optim.epochs = 2;
-  c.optim.steps_per_epoch = 3;
-  c.optim.eval_batches = 2;
-  c.run.method = method;
-  if (method == "nasp") c.supernet.op_set = "nasp7";  // NASP's space has no `none`
-  c.eoinas.warmup_epochs = 1;  // EoiNAS: one warm-up epoch, then statistics and a prune
-  c.eoinas.prune_every = 1;
-  c.run.threads = 1;
-  c.run.progress = false;
-  c.run.out_dir = out_dir;
   return c;
 }
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "common/tiny_search.h"
 #include "data/test_files.h"
 #include "dnas/core/error.h"
 #include "dnas/core/signals.h"
@@ -18,22 +19,10 @@ class SearchResumeTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override { data::test_files::write_mnist_like(data_.path(), 128, 8); }
   SearchConfig config(const std::string& out) const {
-    SearchConfig c;
+    auto c = dnas::testing::tiny_search_config(out_.file(out), GetParam());
     c.data.root = data_.path();
-    c.data.batch_size = 16;
-    c.supernet.channels = 4;
-    c.supernet.layers = 3;
-    c.supernet.steps = 2;
-    c.optim.epochs = 2;
-    c.optim.steps_per_epoch = 3;
     c.optim.eval_batches = 1;
-    c.run.method = GetParam();
-    if (c.run.method == "nasp") c.supernet.op_set = "nasp7";  // NASP's space has no `none`
     c.eoinas.warmup_epochs = 0;  // EoiNAS: statistics from the start and a prune after each epoch
-    c.eoinas.prune_every = 1;
-    c.run.threads = 1;
-    c.run.progress = false;
-    c.run.out_dir = out_.file(out);
     return c;
   }
   TempDir data_, out_;
