@@ -40,7 +40,12 @@ def main(argv=None):
                 figures.plot_arch_weights(e.path, out / f"alphas_{e.path.stem}_{cell}.png", cell)
             except KeyError:
                 pass  # published genotypes and methods without per-edge alphas
-        for cell, (nodes, concat) in cells.parse_genotype(e.genotype).items():
+        try:
+            parsed = cells.parse_genotype(e.genotype)
+        except ValueError as err:
+            print(f"dnas_figures: {e.path.name}: cell not drawn ({err})", file=sys.stderr)
+            continue
+        for cell, (nodes, concat) in parsed.items():
             cells.render(cells.cell_graph(nodes, concat, f"{e.path.stem}_{cell}"), out / "cells" / f"{e.path.stem}_{cell}")
     print(f"tables and figures in {out}")
 

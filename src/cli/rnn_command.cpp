@@ -140,6 +140,8 @@ int run_rnn(const std::string& mode, RnnSettings& s) {
   if (world.size() > 1)
     fail("dnas rnn runs on one rank", "mpirun", "run it without mpirun (data-parallel recurrent search is not supported)");
   auto& c = s.config;
+  if (s.ops != "auto" && words(s.ops).empty())
+    fail("is empty", "search.ops", "list ops (tanh relu sigmoid identity, and none for DARTS) or write auto");
   c.search.ops = s.ops == "auto" ? std::vector<std::string>{} : words(s.ops);
   if (c.retrain.seed == 0) c.retrain.seed = c.search.seed;
   lm::validate(c);

@@ -141,6 +141,12 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
   } catch (const po::error& e) {
     fail(std::string("bad setting: ") + e.what(), config_file, "`dnas sweep --help` lists the keys");
   }
+  if (file.eval_layers_from_search)
+    for (const auto& [key, values] : grid)
+      for (const auto& part : split_plus(key))
+        if (part == "retrain.model.layers")
+          fail("study.eval_layers_from_search and a retrain.model.layers grid key both set the retrain's layers",
+               config_file, "keep one of them");
   if (cmd.study.ranks_per_experiment < 1) fail("must be >= 1", config_file + ": study.ranks_per_experiment");
   std::vector<uint64_t> seeds;
   for (const auto& w : words(file.eval_seeds)) {
@@ -177,12 +183,40 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
     }
     return out;
   };
-  std::vector<std::vector<std::pair<std::string, std::string>>> train_points;  // for the published genotypes
-  for (const auto& point : expand(grid)) {
-    const auto [train_point, search_point] = split_point(point);
-    if (std::find(train_points.begin(), train_points.end(), train_point) == train_points.end())
-      train_points.push_back(train_point);
-    if (file.search_config.empty()) continue;
+  // The published genotypes retrained at a grid point's retrain settings, once per setting
+  // (a search epoch means nothing to them); they follow that setting's searches, as they did
+  // when retrain keys were a separate, outer grid, so the ids of earlier versions stay.
+  auto published_setting = [](std::vector<std::pair<std::string, std::string>> train_point) {
+    train_point.erase(std::remove_if(train_point.begin(), train_point.end(),
+                                     [](const auto& kv) { return kv.first == "model.genotype_epoch"; }),
+                      train_point.end());
+    return train_point;
+  };
+  std::vector<std::vector<std::pair<std::string, std::string>>> published_done;
+  auto add_published = [&](const std::vector<std::pair<std::string, std::string>>& train_point) {
+    if (std::find(published_done.begin(), published_done.end(), train_point) != published_done.end()) return;
+    published_done.push_back(train_point);
+    for (const auto& name : words(file.published)) {
+      sweep::Experiment e;
+      auto overrides = train_point;
+      overrides.emplace_back("model.genotype", name);
+      e.train = train_base(overrides);
+      e.grid = {{"genotype", name}};
+      for (const auto& [k, v] : train_point) e.grid.emplace_back("retrain." + k, v);
+      e.id = make_id(e.grid);
+      e.eval_seeds = seeds.empty() ? std::vector<uint64_t>{0} : seeds;
+      cmd.experiments.push_back(std::move(e));
+    }
+  };
+  const auto points = expand(grid);
+  for (size_t i = 0; i < points.size(); ++i) {
+    const auto [train_point, search_point] = split_point(points[i]);
+    const bool last_of_setting = i + 1 == points.size() ||
+                                 published_setting(split_point(points[i + 1]).first) != published_setting(train_point);
+    if (file.search_config.empty()) {
+      if (last_of_setting) add_published(published_setting(train_point));
+      continue;
+    }
     sweep::Experiment e;
     std::vector<std::string> a = {"--config", file.search_config};
     for (const auto& [k, v] : search_point) a.push_back("--" + k + "=" + v);
@@ -196,19 +230,8 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
     e.eval_seeds = seeds;
     e.eval_layers_from_search = file.eval_layers_from_search;
     cmd.experiments.push_back(std::move(e));
+    if (last_of_setting) add_published(published_setting(train_point));
   }
-  for (const auto& train_point : train_points)
-    for (const auto& name : words(file.published)) {
-      sweep::Experiment e;
-      auto overrides = train_point;
-      overrides.emplace_back("model.genotype", name);
-      e.train = train_base(overrides);
-      e.grid = {{"genotype", name}};
-      for (const auto& [k, v] : train_point) e.grid.emplace_back("retrain." + k, v);
-      e.id = make_id(e.grid);
-      e.eval_seeds = seeds.empty() ? std::vector<uint64_t>{0} : seeds;
-      cmd.experiments.push_back(std::move(e));
-    }
   if (cmd.experiments.empty())
     fail("the study has no experiments", config_file, "set study.search_config (and a [grid]) or study.published");
   if (cmd.only >= static_cast<int>(cmd.experiments.size()))

@@ -2,8 +2,12 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <functional>
+#include <map>
+#include <string>
 
+#include "dnas/core/error.h"
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/ops/op_factory.h"
 
@@ -61,15 +65,32 @@ int64_t walk_network(int64_t in_channels, int64_t classes, int64_t channels, int
 int64_t channels_for_parameters(const genotype::Genotype& genotype, EvalNetworkConfig config, int64_t target) {
   config.auxiliary = false;
   config.channels_last = false;
-  const int64_t step = config.stem == "imagenet" ? 4 : 2, max_units = 1024 / step;
+  const int64_t step = config.stem == "imagenet" ? 4 : 2, max_units = 512 / step;
+  std::map<int64_t, int64_t> counted;
   auto params = [&](int64_t units) {
-    config.channels = units * step;
-    return EvalNetwork(genotype, config)->parameter_count(false);
+    auto [it, fresh] = counted.try_emplace(units, 0);
+    if (fresh) {
+      config.channels = units * step;
+      it->second = EvalNetwork(genotype, config)->parameter_count(false);
+    }
+    return it->second;
   };
-  // Parameters grow with C: find the smallest C reaching the target, then compare with one step less.
+  // Parameters grow with C, a little slower than C^2: find the smallest C reaching the target,
+  // then compare with one step less. params(u) * (max/u)^2 bounds params(max) from above, so an
+  // unreachable target is refused before a huge network is built.
   int64_t lo = 1, hi = 1;
-  while (hi < max_units && params(hi) < target) lo = hi, hi *= 2;
+  while (hi < max_units && params(hi) < target) {
+    const double bound = static_cast<double>(params(hi)) * std::pow(static_cast<double>(max_units) / hi, 2);
+    if (bound < static_cast<double>(target))
+      fail("a parameter target of " + std::to_string(target) + " needs more than C = " + std::to_string(max_units * step) +
+               " channels (" + std::to_string(params(hi)) + " parameters at C = " + std::to_string(hi * step) + ")",
+           "model.target_params", "the target is in millions of parameters, e.g. 3.5");
+    lo = hi, hi *= 2;
+  }
   hi = std::min(hi, max_units);
+  if (params(hi) < target)
+    fail("a parameter target of " + std::to_string(target) + " needs more than C = " + std::to_string(hi * step) + " channels",
+         "model.target_params", "the target is in millions of parameters, e.g. 3.5");
   while (lo < hi) {
     const int64_t mid = (lo + hi) / 2;
     if (params(mid) < target) lo = mid + 1;

@@ -1,10 +1,9 @@
 #include "dnas/genotype/genotype.h"
 
-#include <cstdint>
-#include <cstdio>
 #include <set>
 
 #include "dnas/core/error.h"
+#include "dnas/core/hash.h"
 #include "dnas/ops/op_names.h"
 
 namespace dnas::genotype {
@@ -124,15 +123,6 @@ std::string describe_cell(const CellGenotype& cell) {
   return s + "  output = concat" + concat_to_string(cell.concat) + "\n";
 }
 
-std::string genotype_hash(const Genotype& g) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a offset basis
-  for (unsigned char c : to_string(g)) {
-    h ^= c;
-    h *= 1099511628211ull;  // FNV prime
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
+std::string genotype_hash(const Genotype& g) { return core::fnv1a_hex(to_string(g)); }
 
 }  // namespace dnas::genotype

@@ -63,8 +63,11 @@ RnnSearchCheckpoint read_rnn_search_checkpoint(const std::string& path) {
   c.epochs_done = static_cast<int>(f.number("epochs_done"));
   c.weight_steps = static_cast<int64_t>(f.number("weight_steps"));
   c.edge_evaluations = static_cast<int64_t>(f.number("edge_evaluations"));
-  c.weight_step_evaluations = static_cast<int64_t>(f.number("weight_step_evaluations"));
-  c.weight_step_positions = static_cast<int64_t>(f.number("weight_step_positions"));
+  // Statistics that checkpoints of earlier versions lack: counted from the resume on.
+  if (f.numbers.count("weight_step_evaluations")) {
+    c.weight_step_evaluations = static_cast<int64_t>(f.number("weight_step_evaluations"));
+    c.weight_step_positions = static_cast<int64_t>(f.number("weight_step_positions"));
+  }
   c.seconds = f.number("seconds");
   c.step_seconds_total = f.number("step_seconds_total");
   c.model = store::with_prefix(f.tensors, "model");

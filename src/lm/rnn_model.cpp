@@ -101,20 +101,27 @@ std::pair<torch::Tensor, torch::Tensor> RnnLanguageModelImpl::gates(const torch:
   return {torch::sigmoid(ch.narrow(-1, 0, hd)), ch.narrow(-1, hd, hd)};
 }
 
+// The nonzero-weight pairs (j, op) of every node, `none` aside, for NASP's architecture step;
+// none for other plans. Once per forward: the weights do not change over the time steps.
+RnnLanguageModelImpl::SelectedPairs RnnLanguageModelImpl::selected_pairs(const CellPlan& plan) const {
+  SelectedPairs selected(static_cast<size_t>(cfg_.steps) + 1);
+  if (!plan.weights.defined() || !plan.grads_through_selected_only) return selected;
+  const auto nonzero = plan.weights.detach().ne(0).to(torch::kCPU);
+  const auto nz = nonzero.accessor<bool, 2>();
+  for (int i = 1; i <= cfg_.steps; ++i)
+    for (int j = 0; j < i; ++j)
+      for (int64_t k = 0; k < nonzero.size(1); ++k)
+        if (nz[rnn_edge_index(i, j)][k] && activation_of(plan.ops[static_cast<size_t>(k)]) != Act::None)
+          selected[static_cast<size_t>(i)].emplace_back(j, k);
+  return selected;
+}
+
 // Node i = sum over (j, op) of weight * (s_j + sigmoid(c_j) * (op(h_j) - s_j)), [c_j, h_j] = s_j W_i.
-torch::Tensor RnnLanguageModelImpl::mixed_cell(const torch::Tensor& s0, const torch::Tensor& h_mask, const CellPlan& plan) {
+torch::Tensor RnnLanguageModelImpl::mixed_cell(const torch::Tensor& s0, const torch::Tensor& h_mask, const CellPlan& plan,
+                                               const SelectedPairs& selected) {
   const bool selected_only = plan.grads_through_selected_only;
   std::vector<Act> acts;
   for (const auto& op : plan.ops) acts.push_back(activation_of(op));
-  std::vector<std::vector<std::pair<int, int64_t>>> selected(static_cast<size_t>(cfg_.steps) + 1);  // (j, op) per node
-  if (selected_only) {
-    const auto nonzero = plan.weights.detach().ne(0).to(torch::kCPU);
-    const auto nz = nonzero.accessor<bool, 2>();
-    for (int i = 1; i <= cfg_.steps; ++i)
-      for (int j = 0; j < i; ++j)
-        for (int64_t k = 0; k < nonzero.size(1); ++k)
-          if (nz[rnn_edge_index(i, j)][k] && acts[static_cast<size_t>(k)] != Act::None) selected[i].emplace_back(j, k);
-  }
   auto states = s0.unsqueeze(0);  // [nodes so far, B, H]
   for (int i = 1; i <= cfg_.steps; ++i) {
     const auto w = plan.weights.narrow(0, rnn_edge_index(i, 0), i);  // [i, O]
@@ -182,9 +189,10 @@ LmForward RnnLanguageModelImpl::forward(const torch::Tensor& input, const torch:
   const auto h_mask = dropout_mask({b, hd}, cfg_.dropout_h, train, o);
   auto h = hidden;
   std::vector<torch::Tensor> outs;
+  const auto selected = selected_pairs(plan);
   for (int64_t t = 0; t < steps_t; ++t) {
     const auto s0 = init_state(emb[t], h, x_mask, h_mask);
-    h = plan.weights.defined() ? mixed_cell(s0, h_mask, plan) : fixed_cell(s0, h_mask, plan);
+    h = plan.weights.defined() ? mixed_cell(s0, h_mask, plan, selected) : fixed_cell(s0, h_mask, plan);
     outs.push_back(h);
   }
   LmForward f;

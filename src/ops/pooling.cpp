@@ -131,19 +131,16 @@ torch::Tensor max_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride)
 }
 
 torch::Tensor avg_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride) {
-  const auto ones = [&] { return torch::ones({x.size(1), 1, kernel, kernel}, x.options()); };
+  // Window sums are a depthwise conv with a ones kernel; then divide by the in-image count.
+  const auto ones = torch::ones({x.size(1), 1, kernel, kernel}, x.options());
   const DepthwiseGeometry window{kernel, stride, (kernel - 1) / 2, 1};
-  if (depthwise_mode() != DepthwiseMode::Torch && depthwise_nhwc_supported(x, ones(), window)) {
-    // Window sums through the channels-last depthwise kernel, divided by the in-image count.
-    const auto sums = depthwise_conv2d_nhwc(x, ones(), window, /*relu_input=*/false);
-    return sums * inverse_counts(x.size(2), x.size(3), kernel, stride);
-  }
+  if (depthwise_mode() != DepthwiseMode::Torch && depthwise_nhwc_supported(x, ones, window))
+    return depthwise_conv2d_nhwc(x, ones, window, /*relu_input=*/false) *
+           inverse_counts(x.size(2), x.size(3), kernel, stride);
   if (stride != 1 || !direct_path(x, kernel, stride))
     return torch::avg_pool2d(x, kernel, stride, (kernel - 1) / 2, /*ceil_mode=*/false,
                              /*count_include_pad=*/false);
-  // Window sums are a depthwise conv with a ones kernel; then divide by the in-image count.
-  auto sums = depthwise_conv2d(x, ones(), window);
-  return sums * inverse_counts(x.size(2), x.size(3), kernel, stride);
+  return depthwise_conv2d(x, ones, window) * inverse_counts(x.size(2), x.size(3), kernel, stride);
 }
 
 }  // namespace dnas::ops

@@ -6,10 +6,15 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
+#include <sstream>
+#include <thread>
 
 #include "dnas/core/error.h"
+#include "dnas/core/hash.h"
 #include "dnas/core/signals.h"
 #include "dnas/search/search_loop.h"
 #include "dnas/search/search_results.h"
@@ -107,48 +112,69 @@ void write_experiment(const Experiment& e, const std::string& path, const Outcom
   });
 }
 
-// A finished search's results file written for exactly this config.
+// A search config's text without the [run] keys that cannot change its results (threads,
+// out_dir, logging, test stops; the device stays): what names a shared search and tells
+// whether a finished one is this one, so a resumed sweep with other run settings finds it.
+std::string search_identity(const std::string& config_text) {
+  std::istringstream in(config_text);
+  std::string line, out, section;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] == '[') section = line;
+    else if (section == "[run]" && line.rfind("device", 0) != 0) continue;
+    out += line + "\n";
+  }
+  return out;
+}
+
+// A finished search's results file written for this search (same identity).
 bool finished_search(const std::string& results_file, const std::string& config_text) {
   if (!finished(results_file)) return false;
   try {
     store::H5File f(results_file, store::H5File::Mode::Read);
-    return f.has_attribute("/", "config") && f.string_attribute("/", "config") == config_text;
+    return f.has_attribute("/", "config") &&
+           search_identity(f.string_attribute("/", "config")) == search_identity(config_text);
   } catch (const Error&) {
     return false;
   }
 }
 
-// A stable name for a search config (FNV-1a of its text): experiments that differ only in
-// their retrain settings run the same search, once, in out_dir/searches/<name>.
+// A stable name for a search config: experiments that differ only in their retrain settings
+// run the same search, once, in out_dir/searches/<name>.
 std::string search_name(const search::SearchConfig& c) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char ch : c.run.config_text) h = (h ^ ch) * 1099511628211ull;
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return c.run.method + "_" + buf;
+  return c.run.method + "_" + core::fnv1a_hex(search_identity(c.run.config_text));
 }
 
 // An exclusive lock on a file (flock), held by the group's leader while it runs a shared search;
-// another experiment needing the same search waits, then resumes from the finished checkpoint.
+// another experiment needing the same search waits (polling, so that a stop request ends the
+// wait), then reuses the finished record.
 class FileLock {
  public:
   FileLock(const std::string& path, bool take) {
     if (!take) return;
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) fail("cannot open the lock file", path, "check that the study's out_dir is writable");
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      spdlog::info("sweep: waiting for {} (another experiment is running that search)", path);
-      if (::flock(fd_, LOCK_EX) != 0) fail("cannot lock", path, "the file system must support flock");
+    for (bool told = false; ::flock(fd_, LOCK_EX | LOCK_NB) != 0;) {
+      if (errno != EWOULDBLOCK && errno != EINTR)
+        fail(std::string("cannot lock (") + std::strerror(errno) + ")", path,
+             "the study's out_dir must be on a file system with flock (on Lustre: mount with -o flock)");
+      if (!told) spdlog::info("sweep: waiting for {} (another experiment is running that search)", path);
+      told = true;
+      if (core::stop_requested()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
+    held_ = true;
   }
   ~FileLock() {
     if (fd_ >= 0) ::close(fd_);  // closing releases the lock
   }
+  // False when the wait ended on a stop request.
+  bool held() const { return held_; }
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 
  private:
   int fd_ = -1;
+  bool held_ = false;
 };
 
 }  // namespace
@@ -178,7 +204,13 @@ ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir,
       const bool use_legacy = leader_decides(group, fs::exists(legacy / "checkpoint.h5"));
       sc.run.out_dir = (use_legacy ? legacy : shared).string();
       if (group.leader()) fs::create_directories(shared.parent_path());
-      FileLock lock(shared.string() + ".lock", group.leader() && !use_legacy);
+      const bool take_lock = group.leader() && !use_legacy;
+      FileLock lock(shared.string() + ".lock", take_lock);
+      if (leader_decides(group, take_lock && !lock.held())) throw core::Interrupted{};
+      // Shared searches of the first version were named by the whole config text.
+      const fs::path first_name = shared.parent_path() / (sc.run.method + "_" + core::fnv1a_hex(sc.run.config_text));
+      if (take_lock && first_name != shared && !fs::exists(shared) && fs::exists(first_name / "checkpoint.h5"))
+        fs::rename(first_name, shared);
       const auto results = fs::path(sc.run.out_dir) / "results.h5";
       if (leader_decides(group, finished_search(results.string(), sc.run.config_text))) {
         // Another experiment ran this search: its record, not a resumed no-op run.

@@ -134,8 +134,14 @@ std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experimen
     row.group = name;
     row.method = groups[name].front()->method;
     row.protocol = groups[name].front()->protocol;
-    for (const auto& [k, v] : groups[name].front()->grid)
-      if (!is_seed_key(k)) row.grid[k] = v;
+    for (const auto& [k, v] : groups[name].front()->grid) {  // the keys the whole group shares
+      bool shared = !is_seed_key(k);
+      for (const auto* e : groups[name]) {
+        const auto it = e->grid.find(k);
+        shared = shared && it != e->grid.end() && it->second == v;
+      }
+      if (shared) row.grid[k] = v;
+    }
     for (const auto* e : groups[name])
       if (e->protocol != row.protocol) row.protocol = "mixed";
     std::vector<double> per_search, within_std, all, params, madds, days, skn, skr;

@@ -128,6 +128,7 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
                                                      static_cast<int64_t>(std::llround(c.model.target_params * 1e6)));
     spdlog::info("train: C = {} gives the parameter count nearest model.target_params = {}M", net_cfg.channels,
                  c.model.target_params);
+    torch::manual_seed(c.run.seed);  // the probe networks drew from the generator: same weights as model.channels = C
   }
   eval::EvalNetwork net(resolved.genotype, net_cfg);
   net->to(device);  // initialised on the CPU: the same weights for a seed on every device

@@ -193,3 +193,13 @@ def test_experiments_that_differ_in_retrain_keys_share_one_search(data_root, tmp
             assert f"retrain 1 ep L{layers} C4 cell@ep{epoch}" in f.attrs["protocol"]
             seconds.add(round(float(f.attrs["search_seconds"]), 6))
     assert len(seconds) == 1  # every row reports the cost of the one search that made its cell
+    # Rerun with another thread count and a new depth: the settings that cannot change a search's
+    # results do not name it, so the new experiments reuse the finished search.
+    (tmp_path / "search.ini").write_text((tmp_path / "search.ini").read_text().replace("threads = 1", "threads = 2"))
+    study.write_text(study.read_text().replace("darts_1st+3 darts_1st+4", "darts_1st+3 darts_1st+4 darts_1st+5"))
+    p = subprocess.run([DNAS, "sweep", "--config", str(study)], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    # ids carry their index: the depth-5 rows move the epoch-2 rows up, so 4 experiments are new
+    assert "4 finished, 0 failed, 2 skipped" in p.stdout + p.stderr
+    assert (p.stdout + p.stderr).count("reuses the finished search") == 4
+    assert len([d for d in (out / "searches").iterdir() if d.is_dir()]) == 1

@@ -112,3 +112,28 @@ def test_paper_tables_use_the_papers_settings():
         c = configparser.ConfigParser(inline_comment_prefixes=("#",))
         c.read(paper / base)
         assert c["run"]["device"] == "cuda", base
+
+
+def test_published_genotypes_follow_their_retrain_setting(tmp_path):
+    """Ids as earlier versions gave them: each retrain setting's searches, then the published
+    genotypes at that setting; a search epoch is no setting for a published genotype."""
+    search = ROOT / "config" / "paper" / "search_small.ini"
+    train = ROOT / "config" / "paper" / "retrain_small.ini"
+    study = tmp_path / "s.ini"
+    head = f"[study]\nsearch_config = {search}\ntrain_config = {train}\npublished = DARTS_V2\n[grid]\n"
+    study.write_text(head + "search.seed = 0 1\nretrain.model.channels = 4 6\n")
+    p = listing(study)
+    assert p.returncode == 0, p.stderr
+    ids = [line.split()[1] for line in p.stdout.strip().splitlines()[:-1]]
+    assert ids == ["e000_search.seed-0_retrain.model.channels-4", "e001_search.seed-1_retrain.model.channels-4",
+                   "e002_genotype-DARTS_V2_retrain.model.channels-4",
+                   "e003_search.seed-0_retrain.model.channels-6", "e004_search.seed-1_retrain.model.channels-6",
+                   "e005_genotype-DARTS_V2_retrain.model.channels-6"]
+    study.write_text(head + "retrain.model.genotype_epoch = 1 2\n")
+    p = listing(study)
+    assert p.returncode == 0, p.stderr
+    ids = [line.split()[1] for line in p.stdout.strip().splitlines()[:-1]]
+    assert ids == ["e000_retrain.model.genotype_epoch-1", "e001_retrain.model.genotype_epoch-2", "e002_genotype-DARTS_V2"]
+    study.write_text(head.replace("[grid]", "eval_layers_from_search = true\n[grid]") + "retrain.model.layers = 5 8\n")
+    bad = listing(study)
+    assert bad.returncode != 0 and "eval_layers_from_search" in bad.stderr

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "common/error_of.h"
 #include "dnas/core/error.h"
 #include "dnas/eval/drop_path.h"
 #include "dnas/eval/network_cost.h"
@@ -71,6 +72,14 @@ TEST(NetworkCost, ChannelsForATargetParameterCount) {
   }
   cfg.stem = "imagenet";
   EXPECT_EQ(channels_for_parameters(g, cfg, 4718752) % 4, 0);  // imagenet stems need C % 4 == 0
+}
+
+TEST(NetworkCost, UnreachableParameterTargetNamesTheKey) {
+  const auto g = genotype::published_genotype("DARTS_V2");
+  // A raw count given where millions are meant (3.3e12 parameters): refused without building it.
+  const auto msg = dnas::testing::error_of([&] { channels_for_parameters(g, cifar(36, 20, 10), 3349342000000); });
+  EXPECT_NE(msg.find("model.target_params"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("millions"), std::string::npos) << msg;
 }
 
 TEST(EvalNetwork, SpecCountsForNaspAndAuxHead) {

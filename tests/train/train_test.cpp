@@ -149,6 +149,22 @@ TEST_F(TrainRunTest, ResumeIsBitIdentical) {
   EXPECT_TRUE(std::filesystem::exists(cut.run.out_dir + "/result.txt"));
 }
 
+TEST_F(TrainRunTest, ParameterTargetPicksTheChannelsAndTheirWeights) {
+  auto fixed = config("fixed");
+  fixed.model.channels = 6;
+  fixed.optim.epochs = 1;
+  const auto a = run_training(fixed);
+  auto target = config("target");
+  target.optim.epochs = 1;
+  target.model.target_params = static_cast<double>(a.cost.parameters) / 1e6;  // exactly C = 6's count
+  const auto b = run_training(target);
+  EXPECT_EQ(b.channels, 6);
+  EXPECT_EQ(b.cost.parameters, a.cost.parameters);
+  // The probe networks that chose C do not shift the initialisation: the same run as C = 6.
+  EXPECT_EQ(b.epochs[0].train_loss, a.epochs[0].train_loss);
+  EXPECT_EQ(b.test_loss, a.test_loss);
+}
+
 TEST_F(TrainRunTest, MismatchedOrDamagedCheckpointIsAnErrorAndKeepsTheFile) {
   auto c = config("run");
   c.optim.epochs = 1;

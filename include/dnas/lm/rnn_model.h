@@ -66,7 +66,11 @@ class RnnLanguageModelImpl : public torch::nn::Module {
  private:
   torch::Tensor init_state(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& x_mask,
                            const torch::Tensor& h_mask);
-  torch::Tensor mixed_cell(const torch::Tensor& s0, const torch::Tensor& h_mask, const CellPlan& plan);
+  // `selected`: per node, the (j, op) pairs that keep autograd when the plan asks for that.
+  using SelectedPairs = std::vector<std::vector<std::pair<int, int64_t>>>;
+  SelectedPairs selected_pairs(const CellPlan& plan) const;
+  torch::Tensor mixed_cell(const torch::Tensor& s0, const torch::Tensor& h_mask, const CellPlan& plan,
+                           const SelectedPairs& selected);
   std::pair<torch::Tensor, torch::Tensor> gates(const torch::Tensor& s, const torch::Tensor& h_mask, int node);
   torch::Tensor fixed_cell(const torch::Tensor& s0, const torch::Tensor& h_mask, const CellPlan& plan);
   torch::Tensor node_norm(const torch::Tensor& s);
