@@ -7,6 +7,7 @@
 #include "dnas/core/error.h"
 #include "dnas/eval/drop_path.h"
 #include "dnas/eval/network_cost.h"
+#include "dnas/genotype/genotype.h"
 #include "dnas/genotype/published.h"
 #include "dnas/ops/op_factory.h"
 
@@ -215,6 +216,46 @@ TEST(NetworkCost, HandCountOfATinyNetwork) {
   const int64_t cell2 = 2 * 8 * 4 + 4 * 8 * 4;         // FactorizedReduce 2->8 and 1x1 4->8, both at 2x2
   const int64_t classifier = 8 * 3;
   EXPECT_EQ(cost.multiply_adds, stem + cell0 + cell1 + cell2 + classifier);
+}
+
+}  // namespace
+}  // namespace dnas::eval
+
+namespace dnas::eval {
+namespace {
+
+TEST(EvalNetwork, ChannelsLastGivesTheSameWeightsOutputsAndGradients) {
+  // A genotype with every kind of op the NHWC kernels take: sep/dil convs of both sizes, both
+  // pools, skips and the reduction cells' FactorizedReduce.
+  const auto g = genotype::parse_genotype(
+      "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_5x5', 1), ('dil_conv_3x3', 0), ('avg_pool_3x3', 1), "
+      "('skip_connect', 0), ('dil_conv_5x5', 2), ('max_pool_3x3', 1), ('sep_conv_3x3', 3)], normal_concat=[2, 3, 4, 5], "
+      "reduce=[('max_pool_3x3', 0), ('avg_pool_3x3', 1), ('skip_connect', 2), ('sep_conv_5x5', 0), "
+      "('dil_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 4), ('dil_conv_5x5', 2)], reduce_concat=[2, 3, 4, 5])");
+  auto cfg = cifar(8, 5, 10);
+  std::vector<EvalNetwork> nets;
+  std::vector<EvalOutput> outs;
+  torch::manual_seed(5);
+  const auto x = torch::randn({4, 3, 16, 16});
+  const auto y = torch::tensor({1, 7, 3, 0});
+  for (bool last : {false, true}) {
+    cfg.channels_last = last;
+    torch::manual_seed(11);
+    nets.emplace_back(g, cfg);
+    nets.back()->train();
+    outs.push_back(nets.back()->forward(x));
+    (torch::cross_entropy_loss(outs.back().logits, y) + 0.4 * torch::cross_entropy_loss(outs.back().aux_logits, y))
+        .backward();
+  }
+  EXPECT_TRUE(torch::allclose(outs[0].logits, outs[1].logits, 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(outs[0].aux_logits, outs[1].aux_logits, 1e-4, 1e-5));
+  const auto a = nets[0]->named_parameters(), b = nets[1]->named_parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].key(), b[i].key());
+    EXPECT_TRUE(torch::equal(a[i].value(), b[i].value())) << a[i].key();  // the same initial weights
+    EXPECT_TRUE(torch::allclose(a[i].value().grad(), b[i].value().grad(), 1e-3, 1e-5)) << a[i].key();
+  }
 }
 
 }  // namespace
