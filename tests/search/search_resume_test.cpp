@@ -63,18 +63,11 @@ INSTANTIATE_TEST_SUITE_P(Methods, SearchResumeTest, ::testing::Values("darts_1st
 TEST(SearchResume, OtherSettingsAreRefused) {
   TempDir data, out;
   data::test_files::write_mnist_like(data.path(), 64, 8);
-  SearchConfig c;
+  auto c = dnas::testing::tiny_search_config(out.file("run"), "darts_1st");
   c.data.root = data.path();
-  c.data.batch_size = 16;
-  c.supernet.channels = 4;
-  c.supernet.layers = 3;
-  c.supernet.steps = 2;
   c.optim.epochs = 1;
   c.optim.steps_per_epoch = 1;
   c.optim.eval_batches = 1;
-  c.run.threads = 1;
-  c.run.progress = false;
-  c.run.out_dir = out.file("run");
   run_search(c);
   c.run.resume = true;
   c.run.method = "gdas";
