@@ -31,14 +31,35 @@ if(DNAS_FMT_INCLUDE_DIR AND EXISTS "${_torch_include}/fmt/core.h"
 endif()
 target_include_directories(torch_lib SYSTEM INTERFACE ${DNAS_TORCH_INCLUDE_DIRS})
 
-# NCCL: built when CUDA's NCCL is found (compile/link only where no GPU is present).
-find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_ROOT} /usr/local/cuda PATH_SUFFIXES include)
-find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_ROOT} /usr/local/cuda PATH_SUFFIXES lib64 lib)
-find_library(CUDART_LIBRARY cudart HINTS ${CUDAToolkit_ROOT} /usr/local/cuda PATH_SUFFIXES lib64 lib)
-if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY AND CUDART_LIBRARY)
+# NCCL: linked only into a dnas built against a CUDA libtorch, found beside that libtorch's CUDA
+# first, and refused when its CUDA runtime's major version is not libtorch's. With a CPU
+# libtorch the NCCL sources are compiled but not linked (when NCCL's headers are found), so the
+# GPU-only code is checked on machines without a GPU.
+set(_dnas_cuda_hints ${CUDA_TOOLKIT_ROOT_DIR} ${CUDAToolkit_ROOT} /usr/local/cuda)
+find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${_dnas_cuda_hints} PATH_SUFFIXES include)
+find_library(NCCL_LIBRARY nccl HINTS ${_dnas_cuda_hints} PATH_SUFFIXES lib64 lib)
+find_library(CUDART_LIBRARY cudart HINTS ${_dnas_cuda_hints} PATH_SUFFIXES lib64 lib)
+find_path(CUDART_INCLUDE_DIR cuda_runtime_api.h HINTS ${_dnas_cuda_hints} PATH_SUFFIXES include)
+set(DNAS_HAVE_NCCL OFF)
+set(DNAS_NCCL_COMPILE_CHECK OFF)
+if(TORCH_CUDA_LIBRARIES)
+  if(NOT (NCCL_INCLUDE_DIR AND NCCL_LIBRARY AND CUDART_LIBRARY AND CUDART_INCLUDE_DIR))
+    message(FATAL_ERROR "dnas: libtorch has CUDA but NCCL or the CUDA runtime was not found; "
+                        "set NCCL_INCLUDE_DIR, NCCL_LIBRARY and CUDAToolkit_ROOT")
+  endif()
+  file(STRINGS ${CUDART_INCLUDE_DIR}/cuda_runtime_api.h _cudart_line REGEX "#define CUDART_VERSION [0-9]+")
+  string(REGEX MATCH "[0-9]+" _cudart_version "${_cudart_line}")
+  math(EXPR _cudart_major "${_cudart_version} / 1000")
+  string(REGEX MATCH "^[0-9]+" _torch_cuda_major "${CUDA_VERSION}")
+  if(_torch_cuda_major AND NOT _torch_cuda_major EQUAL _cudart_major)
+    message(FATAL_ERROR "dnas: libtorch uses CUDA ${CUDA_VERSION} but the CUDA runtime found beside NCCL "
+                        "(${CUDART_LIBRARY}) is CUDA ${_cudart_major}; set CUDAToolkit_ROOT to libtorch's CUDA")
+  endif()
   set(DNAS_HAVE_NCCL ON)
-  message(STATUS "dnas: NCCL backend enabled (${NCCL_LIBRARY})")
+  message(STATUS "dnas: NCCL backend enabled (${NCCL_LIBRARY}, CUDA runtime ${_cudart_version}, libtorch CUDA ${CUDA_VERSION})")
+elseif(NCCL_INCLUDE_DIR AND CUDART_INCLUDE_DIR)
+  set(DNAS_NCCL_COMPILE_CHECK ON)
+  message(STATUS "dnas: CPU libtorch: the NCCL backend is compiled as a check, not linked")
 else()
-  set(DNAS_HAVE_NCCL OFF)
-  message(STATUS "dnas: NCCL not found, NCCL backend disabled")
+  message(STATUS "dnas: CPU libtorch, NCCL not found: no NCCL backend")
 endif()

@@ -11,8 +11,9 @@ pkgs=(
   googletest libgtest-dev
   zlib1g-dev
   dataset-fashion-mnist
-  python3-h5py python3-numpy python3-pytest
+  python3-h5py python3-numpy python3-pytest python3-scipy
   python3-matplotlib python3-graphviz graphviz
+  slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge libpmix-dev iproute2 procps
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -44,12 +44,25 @@ class Experiment:
                      if k in self.grid and "seed" not in k and k not in self.LAYER_KEYS and k != "search.method")
 
 
+def current_ids(study_dir):
+    """The ids of the study's current grid in grid order (its experiments.txt, written by
+    `dnas sweep`), or None."""
+    manifest = Path(study_dir) / "experiments.txt"
+    if not manifest.exists():
+        return None
+    return [line.strip() for line in manifest.read_text().splitlines() if line.strip() and not line.startswith("#")]
+
+
 def load_experiments(study_dir):
-    """Every experiment file of a study directory, in name order; other HDF5 files are skipped."""
+    """Every experiment file of a study directory that belongs to its current grid, in name
+    order; other HDF5 files, and experiments of grid values since removed, are skipped."""
     out = []
+    ids = current_ids(study_dir)
     for path in sorted(Path(study_dir).glob("*.h5")):
         with h5py.File(path, "r") as f:
             if _text(f.attrs.get("kind", "")) != "experiment":
+                continue
+            if ids is not None and _text(f.attrs.get("id", "")) not in ids:
                 continue
             a = f.attrs
             out.append(Experiment(
@@ -61,6 +74,8 @@ def load_experiments(study_dir):
                 protocol=_text(a.get("protocol", ""))))
     if not out:
         raise FileNotFoundError(f"no experiment files (*.h5 of kind 'experiment') in {study_dir}")
+    if ids is not None:
+        out.sort(key=lambda e: ids.index(e.path.stem) if e.path.stem in ids else len(ids))
     return out
 
 
@@ -71,12 +86,15 @@ def load_summary(path):
             raise ValueError(f"{path}: no /table group; is this a summary.h5 written by `dnas report`?")
         t = f["table"]
         names = [_text(g) for g in t["group"][:]]
-        columns = {k: t[k][:] for k in t.keys() if k not in ("group", "protocol")}
-        protocol = [_text(p) for p in t["protocol"][:]] if "protocol" in t else [""] * len(names)
+        texts = {k for k in t.keys() if t[k].dtype.kind in "SOU"}  # group, protocol, *_verdict
+        columns = {k: t[k][:] for k in t.keys() if k not in texts}
+        words = {k: [_text(x) for x in t[k][:]] for k in texts if k != "group"}
+        protocol = words.pop("protocol", [""] * len(names))
         title = _text(t.attrs.get("title", ""))
     rows = []
     for i, name in enumerate(names):
         row = {k: float(v[i]) for k, v in columns.items()}
+        row.update({k: v[i] for k, v in words.items()})
         row.update(group=name, protocol=protocol[i])
         rows.append(row)
     return title, rows

@@ -2,7 +2,18 @@
 import math
 
 HEAD = ["Method", "Test error (%)", "± eval seeds", "Params (M)", "FLOPs (M)", "Search (GPU-days)",
-        "Skips (N/R)", "Runs", "vs random (%)", "Protocol"]
+        "Skips (N/R)", "Runs", "vs random (%)", "Δ vs random [95% CI], p", "Δ vs baseline [95% CI], p", "Protocol"]
+
+
+def _test(r, name):
+    """A Welch comparison of summary.h5 as "-1.20 [-2.51, +0.11], p = 0.071, within noise"."""
+    diff, p = r.get(f"{name}_diff", math.nan), r.get(f"{name}_p", math.nan)
+    verdict = r.get(f"{name}_verdict", "")
+    if math.isnan(diff):
+        return "-"
+    if math.isnan(p):
+        return f"{diff:+.2f}, {verdict}"
+    return f"{diff:+.2f} [{r[name + '_ci_low']:+.2f}, {r[name + '_ci_high']:+.2f}], p = {p:.2g}, {verdict}"
 
 
 def _cells(r, pm):
@@ -13,7 +24,8 @@ def _cells(r, pm):
     vs = r.get("vs_random", math.nan)
     return [r["group"], err, eval_std, f"{r['params_m']:.3f}", f"{r['madds_m']:.1f}", f"{r['search_gpu_days']:.4f}",
             f"{r['skips_normal']:.1f}/{r['skips_reduce']:.1f}", f"{finished}/{runs}",
-            "-" if math.isnan(vs) else f"{vs:+.1f}", r.get("protocol") or "-"]
+            "-" if math.isnan(vs) else f"{vs:+.1f}", _test(r, "vs_random"), _test(r, "vs_baseline"),
+            r.get("protocol") or "-"]
 
 
 def markdown(rows, title=""):
@@ -25,7 +37,8 @@ def markdown(rows, title=""):
 
 
 def _tex_escape(s):
-    for a, b in (("\\", "\\textbackslash{}"), ("_", "\\_"), ("%", "\\%"), ("&", "\\&"), ("#", "\\#")):
+    for a, b in (("\\", "\\textbackslash{}"), ("_", "\\_"), ("%", "\\%"), ("&", "\\&"), ("#", "\\#"),
+                 ("Δ", "$\\Delta$")):
         s = s.replace(a, b)
     return s
 

@@ -119,6 +119,7 @@ SearchCommand parse_search_command(const std::vector<std::string>& args) {
   auto flags = parse_settings(args, search_keys(cmd.config, lists), "search");
   cmd.help = flags.help;
   cmd.config.run.resume = flags.resume;
+  cmd.config.run.overwrite = flags.overwrite;
   if (cmd.help) return cmd;
   cmd.config.supernet.normal_ops = split_words(lists.normal);
   cmd.config.supernet.reduce_ops = split_words(lists.reduce);

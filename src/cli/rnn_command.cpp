@@ -10,6 +10,7 @@
 #include "dnas/core/error.h"
 #include "dnas/core/log.h"
 #include "dnas/core/signals.h"
+#include "dnas/core/run_dir.h"
 #include "dnas/core/text_file.h"
 #include "dnas/lm/rnn_results.h"
 #include "settings_parser.h"
@@ -134,7 +135,7 @@ std::vector<std::string> words(const std::string& s) {
   return out;
 }
 
-int run_rnn(const std::string& mode, RnnSettings& s) {
+int run_rnn(const std::string& mode, RnnSettings& s, bool overwrite) {
   auto& world = comm::MpiWorld::get();
   core::init_logging(world.rank());
   if (world.size() > 1)
@@ -151,7 +152,9 @@ int run_rnn(const std::string& mode, RnnSettings& s) {
   if (s.threads > 0) at::set_num_threads(s.threads);
   c.config_text = to_ini(s);
   spdlog::info("dnas rnn {}, resolved config:\n{}", mode, c.config_text);
-  std::filesystem::create_directories(c.out_dir);
+  core::RunDirLock dir_lock(c.out_dir, "dnas rnn");  // held for the whole run
+  if (!c.resume && !overwrite)
+    core::refuse_to_overwrite(c.out_dir, {"checkpoint.h5", "retrain_checkpoint.h5", "results.h5"}, "rnn " + mode);
   core::write_text_atomically((std::filesystem::path(c.out_dir) / "config.ini").string(), c.config_text);
   const auto path = (std::filesystem::path(c.out_dir) / "results.h5").string();
   if (mode == "search") c.checkpoint = (std::filesystem::path(c.out_dir) / "checkpoint.h5").string();
@@ -224,7 +227,7 @@ int rnn_command(const std::vector<std::string>& args) {
     return 0;
   }
   s.config.resume = flags.resume;
-  return run_rnn(mode, s);
+  return run_rnn(mode, s, flags.overwrite);
 }
 
 }  // namespace dnas::cli

@@ -12,6 +12,7 @@ namespace dnas::cli {
 struct SettingsFlags {
   bool help = false;
   bool resume = false;
+  bool overwrite = false;
 };
 
 // Stores into the variables bound by `keys`; `command` names the subcommand in hints.

@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <set>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "dnas/cli/options.h"
 #include "dnas/core/error.h"
+#include "dnas/core/hash.h"
 
 namespace po = boost::program_options;
 
@@ -28,6 +31,7 @@ po::options_description study_keys(sweep::StudyConfig& s, StudyFile& f) {
       ("study.name", po::value(&s.name)->default_value(s.name), "title of the report")
       ("study.out_dir", po::value(&s.out_dir)->default_value(s.out_dir), "one <id>.h5 per experiment plus work dirs")
       ("study.ranks_per_experiment", po::value(&s.ranks_per_experiment)->default_value(s.ranks_per_experiment), "ranks that run one experiment together")
+      ("study.baseline", po::value(&s.baseline)->default_value(""), "the table's baseline row (a method, e.g. darts_1st): every row gets a Welch t-test against it")
       ("study.search_config", po::value(&f.search_config)->default_value(""), "base search config (.ini); empty: retrain-only study")
       ("study.train_config", po::value(&f.train_config)->default_value(""), "base retrain config (.ini)")
       ("study.retrain", po::value(&f.retrain)->default_value(f.retrain), "retrain and test every searched cell")
@@ -43,12 +47,6 @@ std::vector<std::string> words(const std::string& s) {
   std::vector<std::string> out;
   for (std::string w; in >> w;) out.push_back(w);
   return out;
-}
-
-std::string fmt_index(int i) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "e%03d", i);
-  return buf;
 }
 
 std::string sanitize(std::string s) {
@@ -112,7 +110,11 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
   if (!vm.count("config")) fail("no study file", "command line", "dnas sweep --config STUDY.ini");
   config_file = vm["config"].as<std::string>();
   std::ifstream in(config_file);
-  if (!in) fail("cannot open study file", config_file, "check the path given to --config");
+  if (!in || std::filesystem::is_directory(config_file))
+    fail("cannot open study file (or it is a directory)", config_file, "check the path given to --config");
+  if (vm.count("only") && vm["only"].as<int>() < 0)
+    fail("--only " + std::to_string(vm["only"].as<int>()) + " is not an experiment index", "command line",
+         "indices start at 0; `dnas sweep --config FILE --list` shows them");
   Grid grid;  // retrain-only keys first (slowest): experiments that differ only there share a search
   try {
     auto parsed = po::parse_config_file(in, keys, /*allow_unregistered=*/true);
@@ -124,6 +126,11 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
       const std::string key = opt.string_key.substr(5);
       auto values = words(opt.value.empty() ? "" : opt.value.front());
       if (values.empty()) fail("grid key '" + key + "' has no values", config_file, "list values separated by spaces");
+      for (size_t i = 0; i < values.size(); ++i)
+        if (std::find(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(i), values[i]) !=
+            values.begin() + static_cast<std::ptrdiff_t>(i))
+          fail("grid key '" + key + "' lists '" + values[i] + "' twice", config_file,
+               "each value once: repeated values would run the same experiment twice");
       for (const auto& v : values)
         if (split_plus(v).size() != split_plus(key).size())
           fail("grid value '" + v + "' of zipped key '" + key + "' needs one part per key", config_file,
@@ -156,6 +163,11 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
       fail("eval seed '" + w + "' is not a number", config_file + ": study.eval_seeds", "e.g. eval_seeds = 0 1 2");
     }
   }
+  for (size_t i = 1; i < seeds.size(); ++i)
+    if (std::find(seeds.begin(), seeds.begin() + static_cast<std::ptrdiff_t>(i), seeds[i]) !=
+        seeds.begin() + static_cast<std::ptrdiff_t>(i))
+      fail("eval seed " + std::to_string(seeds[i]) + " is listed twice", config_file + ": study.eval_seeds",
+           "list each retrain seed once");
   if (!file.retrain) seeds.clear();
   auto train_base = [&](const std::vector<std::pair<std::string, std::string>>& overrides) {
     std::vector<std::string> a;
@@ -166,10 +178,18 @@ StudyCommand parse_study_command(const std::vector<std::string>& args) {
     t.run.config_text = to_ini(t);
     return t;
   };
-  int index = 0;
+  // An experiment's id is made of its grid values alone, so that adding values to a grid keeps
+  // the ids (and files) of the experiments already run.
+  std::set<std::string> ids;
   auto make_id = [&](const std::vector<std::pair<std::string, std::string>>& values) {
-    std::string id = fmt_index(index++);
-    for (const auto& [k, v] : values) id += "_" + sanitize(k) + "-" + sanitize(v);
+    std::string id;
+    for (const auto& [k, v] : values) id += (id.empty() ? "" : "_") + sanitize(k) + "-" + sanitize(v);
+    if (id.empty()) id = "base";
+    if (id.size() > 160) id = id.substr(0, 140) + "_" + core::fnv1a_hex(id);  // file names stay short
+    if (!ids.insert(id).second)
+      fail("two experiments would both be named '" + id + "'", config_file,
+           "grid values that differ only in characters other than letters, digits, '.', '_' and '-' "
+           "are not told apart; rename one");
     return id;
   };
   // A grid point's retrain settings (keys retrain.*, without the prefix) and search settings.

@@ -65,6 +65,7 @@ TrainCommand parse_train_command(const std::vector<std::string>& args) {
   auto flags = parse_settings(args, train_keys(cmd.config), "train");
   cmd.help = flags.help;
   cmd.config.run.resume = flags.resume;
+  cmd.config.run.overwrite = flags.overwrite;
   if (!cmd.help) train::validate(cmd.config);
   return cmd;
 }

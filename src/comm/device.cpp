@@ -1,11 +1,12 @@
 #include "dnas/comm/device.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <torch/cuda.h>
 
 #include <cctype>
 
-#include "dnas/comm/process_group.h"
+#include "dnas/comm/mpi_world.h"
 #include "dnas/core/error.h"
 
 namespace dnas::comm {
@@ -37,7 +38,15 @@ torch::Device select_device(const std::string& spec, const std::string& key) {
          "build dnas with -DTorch_DIR=<a CUDA libtorch>/share/cmake/Torch, check CUDA_VISIBLE_DEVICES, "
          "or set run.device = cpu");
   const int count = static_cast<int>(torch::cuda::device_count());
-  const int index = cuda_index(spec) >= 0 ? cuda_index(spec) : local_rank() % count;
+  const auto& world = MpiWorld::get();  // node-local rank and size, found at start-up (no collective)
+  if (cuda_index(spec) < 0 && world.local_size() > count) {
+    static bool warned = false;
+    if (!warned)
+      spdlog::warn("{} ranks run on {} but only {} GPU(s) are visible: ranks share GPUs (local rank % GPUs)",
+                   world.local_size(), world.host(), count);
+    warned = true;
+  }
+  const int index = cuda_index(spec) >= 0 ? cuda_index(spec) : world.local_rank() % count;
   if (index >= count)
     fail(fmt::format("{} = {} but only {} GPU(s) are visible", key, spec, count), key,
          "use cuda (the local rank picks the GPU) or an index below the GPU count");

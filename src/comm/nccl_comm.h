@@ -21,8 +21,10 @@ class NcclComm {
 
   void all_reduce_sum(const torch::Tensor& flat);  // contiguous, on this process's GPU
   void broadcast(const torch::Tensor& flat, int root);
+  static int version();  // NCCL_VERSION_CODE of the loaded library
 
  private:
+  void wait(const char* call);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

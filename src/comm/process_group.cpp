@@ -177,15 +177,14 @@ std::shared_ptr<ProcessGroup> split_world(int ranks_per_group) {
   return std::make_shared<MpiGroup>(comm);
 }
 
-int local_rank() {
+std::shared_ptr<ProcessGroup> mpi_group_of_world() {
   MpiWorld::get();
-  MPI_Comm node;
-  DNAS_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
-  int rank = 0;
-  MPI_Comm_rank(node, &rank);
-  MPI_Comm_free(&node);
-  return rank;
+  MPI_Comm comm;
+  DNAS_MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &comm));
+  return std::make_shared<MpiGroup>(comm);
 }
+
+int local_rank() { return MpiWorld::get().local_rank(); }
 
 std::string available_backends() {
 #ifdef DNAS_HAVE_NCCL

@@ -7,6 +7,16 @@
 #include "dnas/core/log.h"
 
 namespace dnas::core {
+namespace {
+
+std::function<void()>& step_hook() {
+  static std::function<void()> hook;
+  return hook;
+}
+
+}  // namespace
+
+void Progress::set_step_hook(std::function<void()> hook) { step_hook() = std::move(hook); }
 
 Progress::Progress(std::string label, int64_t total, double period_s, bool enabled)
     : label_(std::move(label)),
@@ -43,6 +53,7 @@ std::string Progress::line(int64_t done, const std::string& fields) const {
 }
 
 void Progress::update(int64_t done, const std::string& fields) {
+  if (step_hook()) step_hook()();
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
   if (tty_) {

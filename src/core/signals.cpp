@@ -7,13 +7,22 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 
-extern "C" void on_stop_signal(int) { g_stop = 1; }
+// A second Ctrl-C while the first is still being honoured ends the process at once.
+extern "C" void on_stop_signal(int sig) {
+  if (sig == SIGINT && g_stop != 0) {
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+    return;
+  }
+  g_stop = 1;
+}
 
 }  // namespace
 
 void install_stop_handlers() {
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGUSR1, on_stop_signal);
+  std::signal(SIGINT, on_stop_signal);
 }
 
 bool stop_requested() { return g_stop != 0; }

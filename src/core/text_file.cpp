@@ -4,11 +4,12 @@
 #include <fstream>
 
 #include "dnas/core/error.h"
+#include "dnas/core/run_dir.h"
 
 namespace dnas::core {
 
 void write_text_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = unique_temp_path(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << content;

@@ -91,7 +91,7 @@ class Parser {
   }
   [[noreturn]] void error_at(const Token& t, const std::string& what,
                              const std::string& hint) const {
-    const std::string found = t.kind == Tok::End ? "end of text" : "'" + t.text + "'";
+    const std::string found = t.kind == Tok::End ? "end of text" : "'" + abbreviated(t.text, 60) + "'";
     fail(what + " " + location(t.pos) + ", found " + found, source_, hint);
   }
 

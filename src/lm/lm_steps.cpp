@@ -73,7 +73,7 @@ double perplexity(RnnLanguageModel& model, const torch::Tensor& rows, const Cell
 
 void check_finite(double loss, const std::string& where) {
   if (!std::isfinite(loss))
-    fail("the loss became " + std::to_string(loss), where, "lower the learning rate or the gradient clip");
+    fail_on_every_rank("the loss became " + std::to_string(loss), where, "lower the learning rate or the gradient clip");
 }
 
 }  // namespace dnas::lm

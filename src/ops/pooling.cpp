@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -23,16 +24,19 @@ bool direct_path(const torch::Tensor& x, int64_t kernel, int64_t stride) {
 #define DNAS_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 
 // out/arg [Ho, Wo] = max over the k x k windows at stride s of the -inf padded plane of width
-// PW; arg holds the window tap (kh*k + kw) of the first maximum.
+// PW (P cells of padding); arg holds the window tap (kh*k + kw) of the first maximum, or of the
+// last NaN (NaN propagates, as in torch). A window with no value above -inf keeps its first
+// in-image tap, so arg never points into the padding.
 DNAS_VECTOR_CLONES
 void max_plane(const float* pin, float* out, uint8_t* arg, int64_t H, int64_t W, int64_t K, int64_t S,
-               int64_t PW) {
+               int64_t PW, int64_t P) {
   for (int64_t h = 0; h < H; ++h) {
     float* orow = out + h * W;
     uint8_t* arow = arg + h * W;
+    const int64_t first_row = std::max<int64_t>(0, P - h * S);
     for (int64_t w = 0; w < W; ++w) {
       orow[w] = -std::numeric_limits<float>::infinity();
-      arow[w] = 0;
+      arow[w] = static_cast<uint8_t>(first_row * K + std::max<int64_t>(0, P - w * S));
     }
     for (int64_t kh = 0; kh < K; ++kh)
       for (int64_t kw = 0; kw < K; ++kw) {
@@ -40,7 +44,7 @@ void max_plane(const float* pin, float* out, uint8_t* arg, int64_t H, int64_t W,
         const uint8_t tap = static_cast<uint8_t>(kh * K + kw);
         for (int64_t w = 0; w < W; ++w) {
           const float v = src[w * S];
-          const bool better = v > orow[w];
+          const bool better = v > orow[w] || v != v;
           orow[w] = better ? v : orow[w];
           arow[w] = better ? tap : arow[w];
         }
@@ -66,7 +70,7 @@ class MaxPoolFunction : public torch::autograd::Function<MaxPoolFunction> {
       for (int64_t p = begin; p < end; ++p) {
         for (int64_t h = 0; h < H; ++h)
           std::copy_n(xp + p * H * W + h * W, W, padded.data() + (h + P) * PW + P);
-        max_plane(padded.data(), op + p * Ho * Wo, ap + p * Ho * Wo, Ho, Wo, kernel, stride, PW);
+        max_plane(padded.data(), op + p * Ho * Wo, ap + p * Ho * Wo, Ho, Wo, kernel, stride, PW, P);
       }
     });
     ctx->save_for_backward({arg});

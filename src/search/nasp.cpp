@@ -32,7 +32,9 @@ torch::Tensor prox_disc(const torch::Tensor& alpha, bool keep_value) {
 }
 
 torch::Tensor keep_top2_edges(const torch::Tensor& discrete, const torch::Tensor& alpha, int steps) {
-  const auto selected = (alpha * discrete.ne(0)).amax(-1).to(torch::kCPU, torch::kDouble).contiguous();  // [E]: the selected op's alpha
+  // [E]: the selected op's alpha, whatever its sign (the lazy variant does not box alpha)
+  const auto chosen = discrete.ne(0).to(torch::kInt32).argmax(-1, /*keepdim=*/true);
+  const auto selected = alpha.gather(1, chosen).squeeze(1).to(torch::kCPU, torch::kDouble).contiguous();
   const auto strength = selected.accessor<double, 1>();
   auto keep = torch::zeros({discrete.size(0)}, torch::kBool);
   for (int s = 2; s < steps + 2; ++s) {

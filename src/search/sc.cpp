@@ -29,7 +29,7 @@ ScStrategy::ScStrategy(const std::string& base, const supernet::SupernetConfig& 
       net_(net),
       cfg_(sc),
       milenas_lambda_(milenas_lambda),
-      separate_(sc.val_split == "separate" || (sc.val_split == "auto" && base == "milenas")),
+      separate_(sc.val_split == "separate"),
       topology_(static_cast<int>(net.steps), topology_settings(sc)),
       arch_(genotype::num_edges(net.steps), static_cast<int64_t>(net.normal_ops.size()),
             static_cast<int64_t>(net.reduce_ops.size()), optim, net.device) {

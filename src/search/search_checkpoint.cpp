@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "dnas/core/error.h"
+#include "dnas/core/settings_diff.h"
 #include "dnas/store/checkpoint_file.h"
 #include "dnas/store/module_state.h"
 
@@ -75,6 +76,7 @@ void save_search_checkpoint(const std::string& path, const SearchConfig& c, Weig
   store::Checkpoint ck;
   ck.kind = "search";
   ck.text["fingerprint"] = search_fingerprint(c);
+  ck.text["config"] = c.run.config_text;  // every result-changing setting, compared on resume
   ck.text["method"] = c.run.method;
   ck.numbers = {{"epoch", static_cast<double>(p.epoch)}, {"step", static_cast<double>(p.step)},
                 {"epoch_seconds_before", p.epoch_seconds_before}, {"seconds", p.seconds}};
@@ -87,6 +89,7 @@ void save_search_checkpoint(const std::string& path, const SearchConfig& c, Weig
   ck.tensors.emplace_back("grad_defined", store::defined_gradients(*w.net));
   store::append_prefixed(ck.tensors, "method", strategy.state());
   ck.tensors.emplace_back("rng/cpu", store::cpu_generator_state());
+  store::append_device_generator_state(ck.tensors, w.net->parameters().front().device());
   auto table = torch::empty({static_cast<int64_t>(p.history.size()), kColumns}, torch::kFloat64);
   for (size_t i = 0; i < p.history.size(); ++i) {
     table[static_cast<int64_t>(i)] = torch::tensor(to_row(p.history[i]), torch::kFloat64);
@@ -109,6 +112,13 @@ SearchProgress load_search_checkpoint(const std::string& path, const SearchConfi
   if (!std::filesystem::exists(path))
     fail("no checkpoint to resume from", path, "run without --resume first, or point run.out_dir at the run to resume");
   auto ck = store::read_checkpoint(path, "search");
+  // Every setting that changes results must match (the fingerprint covers the older checkpoints).
+  if (ck.text.count("config") && !ck.text.at("config").empty() && !c.run.config_text.empty()) {
+    const auto diff = core::first_setting_difference(ck.text.at("config"), c.run.config_text);
+    if (!diff.empty())
+      fail("the checkpoint was written with other settings (" + diff + ")", path,
+           "resume with the original settings (RUN/config.ini), or start afresh with --overwrite");
+  }
   const auto expected = search_fingerprint(c);
   if (ck.string("fingerprint") != expected)
     fail("checkpoint was written by a search with other settings:\n  checkpoint: " + ck.string("fingerprint") +
@@ -119,6 +129,7 @@ SearchProgress load_search_checkpoint(const std::string& path, const SearchConfi
   store::restore_defined_gradients(*w.net, ck.tensor("grad_defined"), path);
   strategy.load_state(store::with_prefix(ck.tensors, "method"));
   store::restore_cpu_generator_state(ck.tensor("rng/cpu"));
+  store::restore_device_generator_state(ck.tensors, w.net->parameters().front().device(), path);
   get_stream(ck, "val", streams.val);
   get_stream(ck, "val_beta", streams.val_beta);
   SearchProgress p;

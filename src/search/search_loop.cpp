@@ -2,7 +2,10 @@
 
 #include <torch/torch.h>
 
+#include <sched.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <optional>
@@ -12,6 +15,7 @@
 #include "dnas/core/error.h"
 #include "dnas/core/log.h"
 #include "dnas/core/progress.h"
+#include "dnas/core/run_dir.h"
 #include "dnas/core/signals.h"
 #include "dnas/core/text_file.h"
 #include "dnas/data/augment.h"
@@ -106,9 +110,21 @@ std::string format_results_table(const SearchResult& r) {
   return out;
 }
 
+int available_cores() {
+  int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) n = std::max(1, CPU_COUNT(&set));  // the task's cpuset
+  if (const char* slurm = std::getenv("SLURM_CPUS_PER_TASK"); slurm != nullptr && std::atoi(slurm) > 0)
+    n = std::min(n, std::atoi(slurm));
+  return n;
+}
+
 int configure_threads(int64_t threads) {
-  const int n = threads > 0 ? static_cast<int>(threads)
-                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = available_cores();
+  if (threads > cores)
+    spdlog::warn("run.threads = {} but this process may use {} core(s): the threads will compete for them and run "
+                 "much slower (0 uses the available cores)", threads, cores);
+  const int n = threads > 0 ? static_cast<int>(threads) : cores;
   at::set_num_threads(n);
   return n;
 }
@@ -117,10 +133,18 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
   validate(c);
   auto& group = *group_ptr;
   if (c.data.batch_size % group.size() != 0)
-    fail(fmt::format("search.batch_size {} is not divisible by the {} ranks of the data-parallel group",
+    fail(fmt::format("data.batch_size {} is not divisible by the {} ranks of the data-parallel group",
                      c.data.batch_size, group.size()),
-         "search.batch_size", "use a multiple of study.ranks_per_experiment (the batch is the global one)");
+         "data.batch_size", "use a multiple of study.ranks_per_experiment (the batch is the global one)");
   const bool leader = group.leader();
+  std::optional<core::RunDirLock> dir_lock;  // held by the leader for the whole run
+  if (leader) {
+    dir_lock.emplace(c.run.out_dir, "dnas search");
+    if (!c.run.resume && !c.run.overwrite)
+      core::refuse_to_overwrite(c.run.out_dir, {"checkpoint.h5", "results.h5"}, "search");
+    if (c.run.write_config_file)
+      core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "config.ini").string(), c.run.config_text);
+  }
   const auto start = Clock::now();
   const int threads = configure_threads(c.run.threads);
   const torch::Device device = comm::select_device(c.run.device, "run.device");
@@ -192,7 +216,11 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
     SearchResult snapshot = result;
     snapshot.epochs = state.history;
     snapshot.arch_history = state.arch_history;
-    snapshot.genotype = strategy->derive();
+    try {
+      snapshot.genotype = strategy->derive();
+    } catch (const std::exception&) {
+      if (status != "failed") throw;  // a failed run (e.g. non-finite α) is recorded without its genotype
+    }
     snapshot.seconds = seconds >= 0 ? seconds : elapsed();
     store::write_atomically((std::filesystem::path(c.run.out_dir) / "results.h5").string(), [&](store::H5File& f) {
       store::write_provenance(f, {"search", status, error, c.run.config_text});
@@ -237,8 +265,14 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
         r.train = group_total(group, r.train);
         r.val = group_total(group, r.val);
         if (!std::isfinite(r.train.loss_sum))
-          fail(fmt::format("training loss is not finite at epoch {} step {}", epoch, state.step),
-               "search." + c.run.method, "lower search.w_lr or check the data");
+          fail_on_every_rank(fmt::format("training loss (weight step) is not finite at epoch {} step {}", epoch + 1,
+                                         state.step),
+                             "search." + c.run.method, "lower search.w_lr (or search.w_grad_clip), or check the data");
+        if (!std::isfinite(r.val.loss_sum))
+          fail_on_every_rank(fmt::format("validation loss (architecture step) is not finite at epoch {} step {}",
+                                         epoch + 1, state.step),
+                             "search." + c.run.method,
+                             "lower search.arch_lr, or search.w_lr if the weights diverged first");
         state.train.add(r.train);
         state.search_val.add(r.val);
         ++steps_this_run;
@@ -280,7 +314,7 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
     strategy->finish([&](const supernet::ArchMix& mix) {
       return evaluate(net, mix, eval_stream, aug, c.random.eval_batches, group).loss();
     });
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     write_results("failed", e.what());
     throw;
   }

@@ -34,6 +34,15 @@ std::string known_methods_text() {
   return s;
 }
 
+ScConfig resolved_sc(const SearchConfig& config) {
+  ScConfig sc = config.sc;
+  // The Stretchable Cells paper splits its data three ways (w, alpha, beta) only for the ImageNet
+  // search of MiLeNAS-SC; on CIFAR it states no third split, so beta shares alpha's split.
+  if (sc.val_split == "auto")
+    sc.val_split = config.run.method == "milenas_sc" && config.data.dataset == "imagenet" ? "separate" : "shared";
+  return sc;
+}
+
 std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
                                               const supernet::SupernetConfig& net) {
   const auto& m = config.run.method;
@@ -41,8 +50,8 @@ std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
   if (m == "darts_2nd") return std::make_unique<DartsStrategy>(2, net, config.optim);
   if (m == "milenas") return std::make_unique<MilenasStrategy>(net, config.optim, config.milenas.lambda);
   if (m == "gdas") return std::make_unique<GdasStrategy>(net, config.optim, config.gdas);
-  if (m == "darts_sc") return std::make_unique<ScStrategy>("darts", net, config.optim, config.sc, config.milenas.lambda);
-  if (m == "milenas_sc") return std::make_unique<ScStrategy>("milenas", net, config.optim, config.sc, config.milenas.lambda);
+  if (m == "darts_sc") return std::make_unique<ScStrategy>("darts", net, config.optim, resolved_sc(config), config.milenas.lambda);
+  if (m == "milenas_sc") return std::make_unique<ScStrategy>("milenas", net, config.optim, resolved_sc(config), config.milenas.lambda);
   if (m == "nasp") return std::make_unique<NaspStrategy>(net, config.optim, config.nasp);
   if (m == "eoinas") return std::make_unique<EoinasStrategy>(net, config.optim, config.eoinas);
   if (m == "itnas") return std::make_unique<ItnasStrategy>(net, config.optim, config.itnas);

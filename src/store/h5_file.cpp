@@ -31,12 +31,35 @@ class Id {
   hid_t id_;
 };
 
+// HDF5 prints nothing itself (errors become dnas errors with the stack's text, see
+// error_stack_text) and installs no exit handler: every handle is closed by its owner, and the
+// library's own clean-up at exit crashed after a failed write (a full disk).
 void silence_hdf5_errors() {
   static const bool done = [] {
+    H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     return true;
   }();
   (void)done;
+}
+
+herr_t add_error_line(unsigned n, const H5E_error2_t* e, void* text) {
+  auto& out = *static_cast<std::string*>(text);
+  if (n < 4 && e->desc != nullptr && *e->desc != '\0') out += std::string(out.empty() ? "" : "; ") + e->desc;
+  return 0;
+}
+
+// The innermost messages of HDF5's error stack (what really failed, e.g. a file lock).
+std::string error_stack_text() {
+  std::string text;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, add_error_line, &text);
+  return text.empty() ? "" : " (HDF5: " + text + ")";
+}
+
+std::string open_hint(const std::string& stack, const std::string& fallback) {
+  if (stack.find("lock") != std::string::npos)
+    return "the file system refused HDF5's file lock (common on NFS/Lustre): set HDF5_USE_FILE_LOCKING=FALSE";
+  return fallback;
 }
 
 [[noreturn]] void h5_fail(const std::string& what, const std::string& file, const std::string& object,
@@ -85,14 +108,21 @@ H5File::H5File(const std::string& path, Mode mode) : path_(path) {
   silence_hdf5_errors();
   if (mode == Mode::Create) {
     id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (id_ < 0) fail("cannot create HDF5 file", path, "check that the directory exists and is writable");
+    if (id_ < 0) {
+      const auto stack = error_stack_text();
+      fail("cannot create HDF5 file" + stack, path, open_hint(stack, "check that the directory exists and is writable"));
+    }
     return;
   }
   if (!std::filesystem::exists(path)) fail("file not found", path, "check the path");
   if (H5Fis_hdf5(path.c_str()) <= 0)
     fail("not an HDF5 file (or truncated)", path, "the file is damaged or of another format");
   id_ = H5Fopen(path.c_str(), mode == Mode::Read ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT);
-  if (id_ < 0) fail("cannot open HDF5 file", path, "the file may be truncated, corrupt or locked by another writer");
+  if (id_ < 0) {
+    const auto stack = error_stack_text();
+    fail("cannot open HDF5 file" + stack, path,
+         open_hint(stack, "the file may be truncated, corrupt or locked by another writer"));
+  }
 }
 
 H5File::~H5File() {

@@ -1,5 +1,7 @@
 #include "dnas/store/module_state.h"
 
+#include <spdlog/spdlog.h>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
@@ -98,6 +100,26 @@ void restore_cpu_generator_state(const torch::Tensor& state) {
   auto gen = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(state);
+}
+
+void append_device_generator_state(NamedTensors& out, const torch::Device& device) {
+  if (!device.is_cuda()) return;
+  auto gen = at::globalContext().defaultGenerator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  out.emplace_back("rng/cuda", gen.get_state());
+}
+
+void restore_device_generator_state(const NamedTensors& all, const torch::Device& device, const std::string& source) {
+  if (!device.is_cuda()) return;
+  for (const auto& [name, t] : all)
+    if (name == "rng/cuda") {
+      auto gen = at::globalContext().defaultGenerator(device);
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(t);
+      return;
+    }
+  spdlog::warn("{} holds no CUDA generator state (written on the CPU or by an older version): the GPU's random "
+               "numbers restart from the seed", source);
 }
 
 NamedTensors with_prefix(const NamedTensors& all, const std::string& prefix) {

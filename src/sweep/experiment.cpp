@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "dnas/comm/mpi_world.h"
 #include "dnas/core/error.h"
 #include "dnas/core/hash.h"
 #include "dnas/core/signals.h"
@@ -33,8 +34,9 @@ bool finished(const std::string& results_file) {
   try {
     store::H5File f(results_file, store::H5File::Mode::Read);
     return f.has_attribute("/", "status") && f.string_attribute("/", "status") == "finished";
-  } catch (const Error&) {
-    return false;  // damaged: run it again
+  } catch (const Error& e) {
+    spdlog::warn("sweep: {} is damaged ({}); the experiment runs again", results_file, e.what());
+    return false;
   }
 }
 
@@ -219,6 +221,7 @@ ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir,
         spdlog::info("sweep: {} reuses the finished search {}", e.id, sc.run.out_dir);
       } else {
         sc.run.resume = leader_decides(group, fs::exists(fs::path(sc.run.out_dir) / "checkpoint.h5"));
+        sc.run.overwrite = !sc.run.resume;  // the study owns its work dirs: a failed attempt is replaced
         o.search = search::run_search(sc, group_ptr);
       }
       genotype_source = sc.run.out_dir;
@@ -228,6 +231,7 @@ ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir,
       tc.run.seed = seed;
       tc.run.out_dir = (dir / ("train_seed" + std::to_string(seed))).string();
       tc.run.resume = leader_decides(group, fs::exists(fs::path(tc.run.out_dir) / "checkpoint.h5"));
+      tc.run.overwrite = !tc.run.resume;
       tc.model.genotype = genotype_source;
       if (e.eval_layers_from_search && e.search) tc.model.layers = e.search->supernet.layers;
       o.trains.emplace_back(seed, train::run_training(tc, group_ptr));
@@ -237,6 +241,9 @@ ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir,
   } catch (const core::Interrupted&) {
     throw;  // the running phase checkpointed; the experiment resumes on the next sweep
   } catch (const std::exception& ex) {
+    // On one rank of a group only (a leader's file write), the others wait in a collective.
+    if (group.size() > 1 && dynamic_cast<const GroupError*>(&ex) == nullptr)
+      comm::abort_job_if_multi_rank("experiment " + e.id + ": " + ex.what(), 2);
     o.status = "failed";
     o.error = ex.what();
     spdlog::error("sweep: {} failed: {}", e.id, ex.what());

@@ -1,6 +1,7 @@
 #include "dnas/sweep/report.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -40,7 +41,10 @@ bool is_seed_key(const std::string& key) { return key.find("seed") != std::strin
 
 }  // namespace
 
-std::vector<ExperimentSummary> load_experiments(const std::string& dir) {
+std::vector<ExperimentSummary> load_experiments(const std::string& dir, const std::vector<std::string>& current_ids,
+                                                std::vector<std::string>* left_out) {
+  std::map<std::string, size_t> position;  // id -> place in the study's grid
+  for (size_t i = 0; i < current_ids.size(); ++i) position.emplace(current_ids[i], i);
   if (!fs::is_directory(dir)) fail("not a directory", dir, "give the study's out_dir");
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir))
@@ -53,6 +57,10 @@ std::vector<ExperimentSummary> load_experiments(const std::string& dir) {
     ExperimentSummary e;
     e.file = path.string();
     e.id = f.string_attribute("/", "id");
+    if (!current_ids.empty() && !position.count(e.id)) {
+      if (left_out) left_out->push_back(path.filename().string());
+      continue;
+    }
     e.status = f.string_attribute("/", "status");
     e.error = f.string_attribute("/", "error");
     e.method = f.string_attribute("/", "method");
@@ -70,6 +78,8 @@ std::vector<ExperimentSummary> load_experiments(const std::string& dir) {
     e.skips_reduce = number_or(f, "skip_connections_reduce", 0);
     out.push_back(std::move(e));
   }
+  if (!position.empty())
+    std::stable_sort(out.begin(), out.end(), [&](const auto& a, const auto& b) { return position[a.id] < position[b.id]; });
   return out;
 }
 
@@ -102,13 +112,38 @@ void set_relative_improvement(std::vector<ReportRow>& rows) {
     }
     if (base && row.finished && base->error_mean > 0)
       row.vs_random = 100.0 * (base->error_mean - row.error_mean) / base->error_mean;
+    if (base && base != &row && row.finished) row.vs_random_test = compare_errors(row.seed_errors, base->seed_errors);
   }
+}
+
+void set_baseline_tests(std::vector<ReportRow>& rows, const std::string& baseline) {
+  if (baseline.empty()) return;
+  const ReportRow* base = nullptr;
+  for (const auto& r : rows)
+    if (!base && (r.group == baseline || r.method == baseline)) base = &r;
+  if (!base) {  // e.g. a partial study: the other columns stay useful
+    spdlog::warn("report: no row of the table is '{}' (--baseline / study.baseline); no baseline tests", baseline);
+    return;
+  }
+  for (auto& row : rows) {
+    row.baseline_group = base->group;
+    if (&row != base && row.finished) row.vs_baseline_test = compare_errors(row.seed_errors, base->seed_errors);
+  }
+}
+
+// "-1.20 [-2.51, +0.11], p = 0.071, within noise" (bootstrap interval added with >= 5 seeds).
+std::string comparison_cell(const Comparison& c) {
+  if (std::isnan(c.diff)) return "-";
+  if (std::isnan(c.p)) return fmt::format("{:+.2f}, {}", c.diff, c.verdict);
+  std::string out = fmt::format("{:+.2f} [{:+.2f}, {:+.2f}], p = {:.2g}", c.diff, c.ci_low, c.ci_high, c.p);
+  if (!std::isnan(c.boot_low)) out += fmt::format(", bootstrap [{:+.2f}, {:+.2f}]", c.boot_low, c.boot_high);
+  return out + ", " + c.verdict;
 }
 
 }  // namespace
 
 std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experiments,
-                                 const std::vector<std::string>& group_by) {
+                                 const std::vector<std::string>& group_by, const std::string& baseline) {
   std::vector<std::string> keys = group_by;
   if (keys.empty()) {
     std::map<std::string, std::set<std::string>> values;
@@ -162,6 +197,7 @@ std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experimen
       skr.push_back(e->skips_reduce);
     }
     row.search_seeds = static_cast<int>(per_search.size());
+    row.seed_errors = per_search;
     row.error_mean = mean(per_search);
     row.error_std_search = stdev(per_search);
     row.error_std_eval = mean(within_std);
@@ -174,13 +210,15 @@ std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experimen
     rows.push_back(row);
   }
   set_relative_improvement(rows);
+  set_baseline_tests(rows, baseline);
   return rows;
 }
 
 std::string format_report(const std::vector<ReportRow>& rows, const std::string& title, const std::string& format) {
   const std::vector<std::string> head = {"method", "test error % (± std over search seeds)", "± std over eval seeds",
                                          "best %", "params (M)", "mult-adds (M)", "search cost (GPU-days)",
-                                         "skips (normal/reduce)", "runs (finished/total)", "vs random (%)", "protocol"};
+                                         "skips (normal/reduce)", "runs (finished/total)", "vs random (%)",
+                                         "Δ error vs random [95% CI], p", "Δ error vs baseline [95% CI], p", "protocol"};
   auto cells = [](const ReportRow& r) {
     return std::vector<std::string>{
         r.group,
@@ -195,31 +233,46 @@ std::string format_report(const std::vector<ReportRow>& rows, const std::string&
         fmt::format("{:.1f}/{:.1f}", r.skips_normal, r.skips_reduce),
         fmt::format("{}/{} ({} search x {} eval seeds)", r.finished, r.runs, r.search_seeds, r.eval_seeds),
         std::isnan(r.vs_random) ? "-" : fmt::format("{:+.1f}", r.vs_random),
+        comparison_cell(r.vs_random_test),
+        r.baseline_group == r.group ? "(baseline)" : comparison_cell(r.vs_baseline_test),
         r.protocol.empty() ? "-" : r.protocol};
   };
   std::string out;
   if (format == "csv") {
     out = "method,error_mean,error_std_search_seeds,error_std_eval_seeds,best_error,params_m,madds_m,gpu_days,"
-          "skips_normal,skips_reduce,finished,runs,vs_random,protocol\n";
+          "skips_normal,skips_reduce,finished,runs,search_seeds,eval_seeds,vs_random,"
+          "vs_random_diff,vs_random_ci_low,vs_random_ci_high,vs_random_p,vs_random_verdict,"
+          "vs_baseline_diff,vs_baseline_ci_low,vs_baseline_ci_high,vs_baseline_p,vs_baseline_verdict,protocol\n";
+    auto number = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6g}", v); };
+    auto test = [&](const Comparison& c) {
+      return fmt::format("{},{},{},{},{}", number(c.diff), number(c.ci_low), number(c.ci_high), number(c.p),
+                         std::isnan(c.diff) ? "" : c.verdict);
+    };
     for (const auto& r : rows)
-      out += fmt::format("\"{}\",{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.2f},{:.6f},{:.2f},{:.2f},{},{},{},\"{}\"\n", r.group,
-                         r.error_mean, r.error_std_search, r.error_std_eval, r.best_error, r.params_m, r.madds_m,
-                         r.gpu_days, r.skips_normal, r.skips_reduce, r.finished, r.runs,
-                         std::isnan(r.vs_random) ? "" : fmt::format("{:.4f}", r.vs_random), r.protocol);
+      out += fmt::format("\"{}\",{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.2f},{:.6f},{:.2f},{:.2f},{},{},{},{},{},{},{},\"{}\"\n",
+                         r.group, r.error_mean, r.error_std_search, r.error_std_eval, r.best_error, r.params_m,
+                         r.madds_m, r.gpu_days, r.skips_normal, r.skips_reduce, r.finished, r.runs, r.search_seeds,
+                         r.eval_seeds, number(r.vs_random), test(r.vs_random_test), test(r.vs_baseline_test),
+                         r.protocol);
     return out;
   }
   if (format == "tex") {
-    out = "% " + title + "\n\\begin{tabular}{lcccccccccl}\n\\hline\n";
-    for (size_t i = 0; i < head.size(); ++i) out += (i ? " & " : "") + head[i];
+    auto escaped = [](std::string cell) {
+      auto replace_all = [&](const std::string& from, const std::string& to) {
+        for (size_t p = 0; (p = cell.find(from, p)) != std::string::npos; p += to.size()) cell.replace(p, from.size(), to);
+      };
+      replace_all("_", "\\_");
+      replace_all("%", "\\%");
+      replace_all("±", "$\\pm$");
+      replace_all("Δ", "$\\Delta$");
+      return cell;
+    };
+    out = "% " + title + "\n\\begin{tabular}{l" + std::string(head.size() - 2, 'c') + "l}\n\\hline\n";
+    for (size_t i = 0; i < head.size(); ++i) out += (i ? " & " : "") + escaped(head[i]);
     out += " \\\\\n\\hline\n";
     for (const auto& r : rows) {
       auto c = cells(r);
-      for (size_t i = 0; i < c.size(); ++i) {
-        std::string cell = c[i];
-        for (size_t p; (p = cell.find("±")) != std::string::npos;) cell.replace(p, std::string("±").size(), "$\\pm$");
-        for (size_t p = 0; (p = cell.find('_', p)) != std::string::npos; p += 2) cell.replace(p, 1, "\\_");
-        out += (i ? " & " : "") + cell;
-      }
+      for (size_t i = 0; i < c.size(); ++i) out += (i ? " & " : "") + escaped(c[i]);
       out += " \\\\\n";
     }
     return out + "\\hline\n\\end{tabular}\n";
@@ -243,6 +296,7 @@ void write_report(const std::string& path, const std::vector<ReportRow>& rows, c
     store::write_provenance(f, {"report", "finished", "", title});
     std::vector<std::string> groups, protocols;
     std::map<std::string, std::vector<double>> cols;
+    std::map<std::string, std::vector<std::string>> verdicts;
     for (const auto& r : rows) {
       groups.push_back(r.group);
       cols["error_mean"].push_back(r.error_mean);
@@ -257,10 +311,20 @@ void write_report(const std::string& path, const std::vector<ReportRow>& rows, c
       cols["finished"].push_back(r.finished);
       cols["runs"].push_back(r.runs);
       cols["vs_random"].push_back(r.vs_random);
+      cols["search_seeds"].push_back(r.search_seeds);
+      cols["eval_seeds"].push_back(r.eval_seeds);
+      for (const auto& [name, c] : {std::pair{"vs_random", &r.vs_random_test}, {"vs_baseline", &r.vs_baseline_test}}) {
+        cols[std::string(name) + "_diff"].push_back(c->diff);
+        cols[std::string(name) + "_ci_low"].push_back(c->ci_low);
+        cols[std::string(name) + "_ci_high"].push_back(c->ci_high);
+        cols[std::string(name) + "_p"].push_back(c->p);
+        verdicts[name].push_back(std::isnan(c->diff) ? "" : c->verdict);
+      }
       protocols.push_back(r.protocol);
     }
     f.write_strings("/table/group", groups);
     f.write_strings("/table/protocol", protocols);
+    for (const auto& [name, v] : verdicts) f.write_strings("/table/" + name + "_verdict", v);
     for (const auto& [name, v] : cols) f.write_tensor("/table/" + name, torch::tensor(v, torch::kFloat64));
     f.set_attribute("/table", "title", title);
   });

@@ -48,7 +48,7 @@ ResolvedGenotype resolve_genotype(const std::string& value, const std::string& k
     fs::path file = value;
     if (fs::is_directory(file, ec)) file /= "genotype.txt";
     if (!fs::exists(file, ec))
-      fail("'" + value + "' is neither a published genotype, a genotype text nor an existing file", key,
+      fail("'" + abbreviated(value) + "' is neither a published genotype, a genotype text nor an existing file", key,
            "published names: " + genotype::published_genotype_names() + "; or point at a search's genotype.txt");
     std::ifstream in(file);
     std::string line;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "dnas/core/error.h"
+#include "dnas/core/settings_diff.h"
 #include "dnas/store/checkpoint_file.h"
 
 namespace dnas::train {
@@ -38,6 +39,7 @@ void save_train_checkpoint(const std::string& path, const TrainConfig& c, const 
   store::Checkpoint ck;
   ck.kind = "train";
   ck.text["fingerprint"] = train_fingerprint(c, g);
+  ck.text["config"] = c.run.config_text;  // every result-changing setting, compared on resume
   ck.text["genotype"] = genotype::to_string(g);
   ck.numbers = {{"epoch", static_cast<double>(p.epoch)}, {"step", static_cast<double>(p.step)},
                 {"partial_loss_sum", p.partial.loss_sum}, {"partial_correct", static_cast<double>(p.partial.correct)},
@@ -50,6 +52,7 @@ void save_train_checkpoint(const std::string& path, const TrainConfig& c, const 
   store::append_prefixed(ck.tensors, "best", p.best_weights);
   ck.tensors.emplace_back("grad_defined", store::defined_gradients(net));
   ck.tensors.emplace_back("rng/cpu", store::cpu_generator_state());
+  store::append_device_generator_state(ck.tensors, net.parameters().front().device());
   auto table = torch::empty({static_cast<int64_t>(p.history.size()), static_cast<int64_t>(kColumns.size())},
                             torch::kFloat64);  // [epochs, columns]
   for (size_t i = 0; i < p.history.size(); ++i)
@@ -63,6 +66,13 @@ TrainProgress load_train_checkpoint(const std::string& path, const TrainConfig& 
   if (!std::filesystem::exists(path))
     fail("no checkpoint to resume from", path, "run without --resume first, or point run.out_dir at the run to resume");
   auto ck = store::read_checkpoint(path, "train");
+  // Every setting that changes results must match (the fingerprint covers the older checkpoints).
+  if (ck.text.count("config") && !ck.text.at("config").empty() && !c.run.config_text.empty()) {
+    const auto diff = core::first_setting_difference(ck.text.at("config"), c.run.config_text);
+    if (!diff.empty())
+      fail("the checkpoint was written with other settings (" + diff + ")", path,
+           "resume with the original settings (RUN/config.ini), or start afresh with --overwrite");
+  }
   const auto expected = train_fingerprint(c, g);
   if (ck.string("fingerprint") != expected)
     fail("checkpoint was written by a run with other settings:\n  checkpoint: " + ck.string("fingerprint") +
@@ -72,6 +82,7 @@ TrainProgress load_train_checkpoint(const std::string& path, const TrainConfig& 
   store::load_sgd_momentum_state(net, sgd, store::with_prefix(ck.tensors, "momentum"), path);
   store::restore_defined_gradients(net, ck.tensor("grad_defined"), path);
   store::restore_cpu_generator_state(ck.tensor("rng/cpu"));
+  store::restore_device_generator_state(ck.tensors, net.parameters().front().device(), path);
   TrainProgress p;
   p.epoch = static_cast<int64_t>(ck.number("epoch"));
   p.step = static_cast<int64_t>(ck.number("step"));

@@ -11,6 +11,7 @@
 #include "dnas/comm/device.h"
 #include "dnas/core/error.h"
 #include "dnas/core/progress.h"
+#include "dnas/core/run_dir.h"
 #include "dnas/core/signals.h"
 #include "dnas/core/text_file.h"
 #include "dnas/data/augment.h"
@@ -94,10 +95,18 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
   validate(c);
   auto& group = *group_ptr;
   if (c.data.batch_size % group.size() != 0)
-    fail(fmt::format("train.batch_size {} is not divisible by the {} ranks of the data-parallel group",
+    fail(fmt::format("data.batch_size {} is not divisible by the {} ranks of the data-parallel group",
                      c.data.batch_size, group.size()),
-         "train.batch_size", "use a multiple of study.ranks_per_experiment (the batch is the global one)");
+         "data.batch_size", "use a multiple of study.ranks_per_experiment (the batch is the global one)");
   const bool leader = group.leader();
+  std::optional<core::RunDirLock> dir_lock;  // held by the leader for the whole run
+  if (leader) {
+    dir_lock.emplace(c.run.out_dir, "dnas train");
+    if (!c.run.resume && !c.run.overwrite)
+      core::refuse_to_overwrite(c.run.out_dir, {"checkpoint.h5", "results.h5"}, "train");
+    if (c.run.write_config_file)
+      core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "config.ini").string(), c.run.config_text);
+  }
   const auto start = Clock::now();
   const int threads = search::configure_threads(c.run.threads);
   const torch::Device device = comm::select_device(c.run.device, "run.device");
@@ -236,8 +245,8 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
         auto step_stats = group_total(group, search::batch_stats(out.logits, y, loss.item<double>()));
         const double loss_value = step_stats.loss();
         if (!std::isfinite(loss_value))
-          fail(fmt::format("training loss is not finite at epoch {} step {}", state.epoch + 1, state.step),
-               c.run.out_dir, "lower train.lr or check the data");
+          fail_on_every_rank(fmt::format("training loss is not finite at epoch {} step {}", state.epoch + 1, state.step),
+                             c.run.out_dir, "lower train.lr or check the data");
         state.partial.add(step_stats);
         ++steps_this_run;
         progress.update(state.step + 1, fmt::format("loss {:.3f} acc {:.1f}%", state.partial.loss(),
@@ -275,7 +284,7 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
       write_results("running", "");
     }
 
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     write_results("failed", e.what());
     throw;
   }

@@ -1,28 +1,13 @@
 """Shared fixtures: a tiny Fashion-MNIST-format dataset (IDX files) that a network can learn."""
-import struct
+import sys
+from pathlib import Path
 
-import numpy as np
 import pytest
 
-
-def write_idx(path, array, magic):
-    with open(path, "wb") as f:
-        f.write(struct.pack(">I", magic))
-        for d in array.shape:
-            f.write(struct.pack(">I", d))
-        f.write(array.astype(np.uint8).tobytes())
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "common"))
+from tiny_data import write_idx, write_tiny_fmnist  # noqa: E402,F401
 
 
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fmnist")
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 96), ("t10k", 32)):
-        labels = rng.integers(0, 10, n)
-        images = rng.integers(0, 60, (n, 28, 28))
-        for i, k in enumerate(labels):
-            r, c = 3 + (k // 5) * 14, 2 + (k % 5) * 5
-            images[i, r:r + 6, c:c + 6] = 220
-        write_idx(root / f"{prefix}-images-idx3-ubyte", images, 0x803)
-        write_idx(root / f"{prefix}-labels-idx1-ubyte", labels, 0x801)
-    return root
+    return write_tiny_fmnist(tmp_path_factory.mktemp("fmnist"))

@@ -9,6 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "analysis"))
@@ -61,6 +62,10 @@ def test_tables_match_the_experiment_files(tiny_study):
         assert row["error_std_search_seeds"] == pytest.approx(np.std(seeds, ddof=1), abs=1e-9)
         base = np.mean(err[("random", layers)])
         assert row["vs_random"] == pytest.approx(100 * (base - np.mean(seeds)) / base, abs=1e-6)
+        if method != "random" and np.std(seeds) + np.std(err[("random", layers)]) > 0:
+            welch = scipy_stats.ttest_ind(seeds, err[("random", layers)], equal_var=False)
+            assert row["vs_random_p"] == pytest.approx(welch.pvalue, rel=1e-4)
+            assert row["vs_random_diff"] == pytest.approx(np.mean(seeds) - np.mean(err[("random", layers)]), abs=1e-6)
         assert "fashion_mnist; search 2 ep L" in row["protocol"] and "final-epoch" in row["protocol"]
         assert row["runs"] == 2 and row["finished"] == 2
     # Two search seeds and two eval seeds: both spreads are measured, not placeholders.

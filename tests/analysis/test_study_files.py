@@ -115,8 +115,8 @@ def test_paper_tables_use_the_papers_settings():
 
 
 def test_published_genotypes_follow_their_retrain_setting(tmp_path):
-    """Ids as earlier versions gave them: each retrain setting's searches, then the published
-    genotypes at that setting; a search epoch is no setting for a published genotype."""
+    """Order: each retrain setting's searches, then the published genotypes at that setting; a
+    search epoch is no setting for a published genotype."""
     search = ROOT / "config" / "paper" / "search_small.ini"
     train = ROOT / "config" / "paper" / "retrain_small.ini"
     study = tmp_path / "s.ini"
@@ -125,15 +125,25 @@ def test_published_genotypes_follow_their_retrain_setting(tmp_path):
     p = listing(study)
     assert p.returncode == 0, p.stderr
     ids = [line.split()[1] for line in p.stdout.strip().splitlines()[:-1]]
-    assert ids == ["e000_search.seed-0_retrain.model.channels-4", "e001_search.seed-1_retrain.model.channels-4",
-                   "e002_genotype-DARTS_V2_retrain.model.channels-4",
-                   "e003_search.seed-0_retrain.model.channels-6", "e004_search.seed-1_retrain.model.channels-6",
-                   "e005_genotype-DARTS_V2_retrain.model.channels-6"]
+    assert ids == ["search.seed-0_retrain.model.channels-4", "search.seed-1_retrain.model.channels-4",
+                   "genotype-DARTS_V2_retrain.model.channels-4",
+                   "search.seed-0_retrain.model.channels-6", "search.seed-1_retrain.model.channels-6",
+                   "genotype-DARTS_V2_retrain.model.channels-6"]
+    # Ids are the grid values alone: a study extended by a seed keeps every earlier id.
+    study.write_text(head + "search.seed = 0 1 2\nretrain.model.channels = 4 6\n")
+    p = listing(study)
+    assert p.returncode == 0, p.stderr
+    extended = [line.split()[1] for line in p.stdout.strip().splitlines()[:-1]]
+    assert len(extended) == 8 and set(ids) < set(extended)
+    for bad_grid in ("search.seed = 0 1 1\n", "search.seed = 0\nretrain.model.channels = 4 4\n"):
+        study.write_text(head + bad_grid)
+        bad = listing(study)
+        assert bad.returncode != 0 and "twice" in bad.stderr, bad.stderr
     study.write_text(head + "retrain.model.genotype_epoch = 1 2\n")
     p = listing(study)
     assert p.returncode == 0, p.stderr
     ids = [line.split()[1] for line in p.stdout.strip().splitlines()[:-1]]
-    assert ids == ["e000_retrain.model.genotype_epoch-1", "e001_retrain.model.genotype_epoch-2", "e002_genotype-DARTS_V2"]
+    assert ids == ["retrain.model.genotype_epoch-1", "retrain.model.genotype_epoch-2", "genotype-DARTS_V2"]
     study.write_text(head.replace("[grid]", "eval_layers_from_search = true\n[grid]") + "retrain.model.layers = 5 8\n")
     bad = listing(study)
     assert bad.returncode != 0 and "eval_layers_from_search" in bad.stderr

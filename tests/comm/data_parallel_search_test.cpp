@@ -94,7 +94,7 @@ TEST(DataParallelSearch, BatchMustSplitEvenlyOverTheGroup) {
   auto c = tiny(fs::temp_directory_path() / "dnas_dp_uneven", "darts_1st");
   c.data.batch_size = 2 * group->size() + 1;
   const auto message = dnas::testing::error_of([&] { search::run_search(c, group); });
-  EXPECT_NE(message.find("search.batch_size"), std::string::npos) << message;
+  EXPECT_NE(message.find("data.batch_size"), std::string::npos) << message;
 }
 
 TEST(DataParallelTrain, RetrainRanksAgreeAndRunsRepeat) {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "common/error_of.h"
+#include "dnas/comm/device.h"
 #include "dnas/comm/mpi_world.h"
 #include "dnas/comm/process_group.h"
 
@@ -108,4 +109,20 @@ TEST(ProcessGroup, SplitWorldRejectsAWorldThatIsNotAMultiple) {
   const int n = comm::MpiWorld::get().size();
   const auto message = dnas::testing::error_of([&] { comm::split_world(n + 1); });
   EXPECT_NE(message.find("study.ranks_per_experiment"), std::string::npos) << message;
+}
+
+// The node-local rank is found once, when MPI starts: choosing a device later makes no
+// collective, so ranks in different phases never meet in mismatched collectives (here only
+// rank 0 asks, many times, while the others go straight to the barrier; a collective would hang).
+TEST(ProcessGroup, LocalRankNeedsNoCollective) {
+  auto& world = comm::MpiWorld::get();
+  if (world.rank() == 0)
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(comm::local_rank(), 0);
+      EXPECT_EQ(comm::select_device("cpu", "run.device"), torch::Device(torch::kCPU));
+    }
+  world.barrier();
+  // Every rank of this test runs on one host, numbered as in the world.
+  EXPECT_EQ(world.local_rank(), world.rank());
+  EXPECT_EQ(world.local_size(), world.size());
 }

@@ -5,6 +5,7 @@
 
 #include "common/error_of.h"
 #include "dnas/core/error.h"
+#include "dnas/eval/aux_head.h"
 #include "dnas/eval/drop_path.h"
 #include "dnas/eval/network_cost.h"
 #include "dnas/genotype/genotype.h"
@@ -260,3 +261,28 @@ TEST(EvalNetwork, ChannelsLastGivesTheSameWeightsOutputsAndGradients) {
 
 }  // namespace
 }  // namespace dnas::eval
+
+// At 224 input the ImageNet aux head sees 7x7 maps and, as the reference, pools 5x5 windows at
+// stride 2 ([0, 5) and [2, 7)), not adaptive 2x2 windows ([0, 4) and [3, 7)).
+TEST(EvalNetwork, ImagenetAuxHeadPoolsReferenceWindowsOn7x7) {
+  torch::manual_seed(3);
+  dnas::eval::AuxHead head(6, 10, /*imagenet=*/true);
+  head->eval();
+  auto x = torch::randn({2, 6, 7, 7});
+  // The hand-made pool: mean of the ReLU over rows/cols [0,5) and [2,7).
+  auto r = x.relu();
+  auto pooled = torch::empty({2, 6, 2, 2});
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j)
+      pooled.select(2, i).select(2, j).copy_(r.narrow(2, 2 * i, 5).narrow(3, 2 * j, 5).mean({2, 3}));
+  // Run the rest of the head on the hand-made pool: the weights are the head's own.
+  auto params = head->named_parameters();
+  auto mid = torch::conv2d(pooled, params["features.2.weight"]);
+  mid = torch::batch_norm(mid, params["features.3.weight"], params["features.3.bias"],
+                          head->named_buffers()["features.3.running_mean"],
+                          head->named_buffers()["features.3.running_var"], false, 0.1, 1e-5, false)
+            .relu();
+  auto expected = torch::linear(torch::conv2d(mid, params["features.5.weight"]).relu().flatten(1),
+                                params["classifier.weight"], params["classifier.bias"]);
+  EXPECT_TRUE(torch::allclose(head->forward(x), expected, 1e-5, 1e-5));
+}

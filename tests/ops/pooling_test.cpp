@@ -75,3 +75,39 @@ TEST_P(PoolingNhwcMatchesTorch, ForwardAndGradient) {
 INSTANTIATE_TEST_SUITE_P(Pools, PoolingNhwcMatchesTorch,
                          ::testing::Combine(::testing::Values(3, 5), ::testing::Values(1, 2), ::testing::Bool(),
                                             ::testing::Values(3, 20)));
+
+// Non-finite windows on the NCHW direct kernel: a window that is all NaN, all -inf or holds +inf
+// must give torch's values and send its gradient to an in-image cell (an all-NaN corner window
+// once kept a tap inside the padding, and the backward wrote outside the gradient buffer).
+class MaxPoolNonFinite : public ::testing::TestWithParam<std::tuple<int64_t, int64_t>> {};
+
+TEST_P(MaxPoolNonFinite, MatchesTorch) {
+  const auto [k, stride] = GetParam();
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  torch::manual_seed(4);
+  auto base = torch::randn({2, 3, 8, 9});
+  base[0][0].fill_(nan);                              // every window NaN
+  base[0][1].fill_(-inf);                             // every window -inf
+  base[0][2].narrow(0, 0, 3).narrow(1, 0, 3).fill_(nan);  // NaN corner
+  base[1][0][0][0] = inf;
+  base[1][1][7][8] = -inf;
+  base[1][2][3][4] = nan;
+  auto probe = torch::arange(1, 1 + base.numel()).to(torch::kFloat32).cos();
+  auto run = [&](DepthwiseMode mode) {
+    dnas::ops::set_depthwise_mode(mode);
+    auto x = base.clone().requires_grad_();
+    auto y = dnas::ops::max_pool2d(x, k, stride);
+    // the probe as the output gradient: every window's gradient (NaN windows too) goes to its tap
+    auto g = torch::autograd::grad({y}, {x}, {probe.narrow(0, 0, y.numel()).view_as(y)})[0];
+    return std::make_pair(y, g);
+  };
+  auto ours = run(DepthwiseMode::Auto);
+  auto ref = run(DepthwiseMode::Torch);
+  dnas::ops::set_depthwise_mode(DepthwiseMode::Auto);
+  EXPECT_TRUE(torch::equal(ours.first.isnan(), ref.first.isnan()));
+  EXPECT_TRUE(torch::equal(ours.first.nan_to_num(0), ref.first.nan_to_num(0)));
+  EXPECT_TRUE(torch::equal(ours.second, ref.second));
+}
+
+INSTANTIATE_TEST_SUITE_P(Pools, MaxPoolNonFinite,
+                         ::testing::Combine(::testing::Values(3, 5), ::testing::Values(1, 2)));

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <set>
+
 #include "common/error_of.h"
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/ops/op_names.h"
@@ -34,6 +36,37 @@ TEST(NaspProx, EachNodeKeepsTheTwoEdgesWithTheLargestSelectedAlpha) {
   EXPECT_EQ(a[genotype::edge_index(3, 0)].sum().item<double>(), 1.0);
   EXPECT_EQ(a[genotype::edge_index(3, 1)].sum().item<double>(), 0.0);
   EXPECT_EQ(a[genotype::edge_index(3, 2)].sum().item<double>(), 1.0);
+}
+
+TEST(NaspProx, NegativeSelectedAlphasRankByTheirValue) {
+  // The lazy variant leaves alpha unboxed: node 3's selected alphas (-0.3, -0.1, -0.5) keep edges
+  // j = 1 and 0 (a product with the 0/1 mask once scored them all 0 and kept j = 0 and 1 by
+  // position), and derive() emits the architecture that was trained.
+  auto cfg = dnas::testing::tiny_supernet_config("nasp7");
+  cfg.steps = 2;
+  search::NaspConfig nasp_cfg;
+  nasp_cfg.variant = "lazy";
+  search::NaspStrategy nasp(cfg, search::OptimConfig{}, nasp_cfg);
+  auto& alpha = nasp.alphas()[0];
+  {
+    torch::NoGradGuard no_grad;
+    alpha.fill_(-1.0);
+    alpha[genotype::edge_index(2, 0)][2] = -0.2;  // node 2 has only two inputs
+    alpha[genotype::edge_index(2, 1)][3] = -0.4;
+    alpha[genotype::edge_index(3, 0)][1] = -0.3;
+    alpha[genotype::edge_index(3, 1)][4] = -0.1;
+    alpha[genotype::edge_index(3, 2)][0] = -0.5;
+  }
+  auto a = nasp.discrete(0);
+  EXPECT_EQ(a[genotype::edge_index(3, 0)][1].item<double>(), 1.0);
+  EXPECT_EQ(a[genotype::edge_index(3, 1)][4].item<double>(), 1.0);
+  EXPECT_EQ(a[genotype::edge_index(3, 2)].sum().item<double>(), 0.0);
+  const auto ops = cfg.normal_ops;
+  const auto g = nasp.derive();
+  ASSERT_EQ(g.normal.nodes.size(), 2u);
+  std::set<std::pair<std::string, int>> node3;
+  for (const auto& gene : g.normal.nodes[1]) node3.insert({gene.op, gene.src});
+  EXPECT_EQ(node3, (std::set<std::pair<std::string, int>>{{ops[1], 0}, {ops[4], 1}}));
 }
 
 TEST(NaspStrategy, AtInitEveryEdgeSelectsOpZeroAndNodesKeepInputsZeroAndOne) {

@@ -9,6 +9,7 @@
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/genotype/genotype.h"
 #include "dnas/search/sc.h"
+#include "dnas/search/strategy_factory.h"
 #include "search_fixtures.h"
 
 using namespace dnas;
@@ -170,11 +171,28 @@ TEST(ScDerive, FixedVariantKeepsEightEdgesLikeDarts) {
   EXPECT_GE(edges, 6u);
 }
 
+TEST(ScStrategy, MilenasScSplitsThreeWaysOnlyForItsImagenetSearch) {
+  search::SearchConfig c;
+  auto net = dnas::testing::tiny_supernet_config("darts7");
+  for (const char* method : {"darts_sc", "milenas_sc"})
+    for (const char* dataset : {"cifar10", "imagenet"}) {
+      c.run.method = method;
+      c.data.dataset = dataset;
+      const int expected = std::string(method) == "milenas_sc" && std::string(dataset) == "imagenet" ? 2 : 1;
+      EXPECT_EQ(search::make_strategy(c, net)->validation_splits(), expected) << method << " " << dataset;
+    }
+  c.sc.val_split = "separate";
+  c.data.dataset = "cifar10";
+  EXPECT_EQ(search::make_strategy(c, net)->validation_splits(), 2);
+}
+
 TEST(ScStrategy, StepsMoveAlphaAndBetaAndMilenasScUsesAThirdSplit) {
   for (const char* base : {"darts", "milenas"}) {
     torch::manual_seed(4);
     auto cfg = dnas::testing::tiny_supernet_config("darts7");
-    search::ScStrategy sc(base, cfg, search::OptimConfig{}, search::ScConfig{}, 1.0);
+    search::ScConfig sc_cfg;
+    sc_cfg.val_split = std::string(base) == "milenas" ? "separate" : "shared";
+    search::ScStrategy sc(base, cfg, search::OptimConfig{}, sc_cfg, 1.0);
     EXPECT_EQ(sc.validation_splits(), std::string(base) == "milenas" ? 2 : 1);
     search::WeightTrainer weights(supernet::Supernet(cfg), search::WeightOptions{});
     auto alpha = sc.arch().alpha_normal.detach().clone();

@@ -15,6 +15,7 @@ namespace {
 
 search::SearchConfig tiny(const std::string& out_dir, const std::string& method) {
   auto c = dnas::testing::tiny_search_config(out_dir, method);
+  c.run.overwrite = true;  // the directories are reused by every method and every test run
   c.data.limit = 256;
   return c;
 }

@@ -81,3 +81,52 @@ TEST(SearchResume, OtherSettingsAreRefused) {
 
 }  // namespace
 }  // namespace dnas::search
+
+namespace dnas::search {
+namespace {
+
+// Any result-changing setting of the resolved config (here a GDAS key the old fingerprint left
+// out) refuses the resume, naming the key and both values.
+TEST(SearchResume, AChangedMethodSettingIsNamed) {
+  TempDir data, out;
+  data::test_files::write_mnist_like(data.path(), 64, 8);
+  auto c = dnas::testing::tiny_search_config(out.file("run"), "gdas");
+  c.data.root = data.path();
+  c.optim.eval_batches = 1;
+  c.run.stop_after_steps = 1;
+  c.run.config_text = "[gdas]\ntau_max = 10\n[run]\nthreads = 1\n";
+  EXPECT_THROW(run_search(c), core::Interrupted);
+  c.run.stop_after_steps = 0;
+  c.run.resume = true;
+  c.gdas.tau_max = 5;
+  c.run.config_text = "[gdas]\ntau_max = 5\n[run]\nthreads = 2\n";
+  try {
+    run_search(c);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("gdas.tau_max: '10' -> '5'"), std::string::npos) << e.what();
+  }
+}
+
+// A fresh run never replaces an earlier run's files without --overwrite.
+TEST(SearchOutDir, AnEarlierRunIsNotOverwritten) {
+  TempDir data, out;
+  data::test_files::write_mnist_like(data.path(), 64, 8);
+  auto c = dnas::testing::tiny_search_config(out.file("run"), "darts_1st");
+  c.data.root = data.path();
+  c.optim.epochs = 1;
+  c.optim.steps_per_epoch = 1;
+  c.optim.eval_batches = 1;
+  run_search(c);
+  try {
+    run_search(c);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--overwrite"), std::string::npos) << e.what();
+  }
+  c.run.overwrite = true;
+  EXPECT_NO_THROW(run_search(c));
+}
+
+}  // namespace
+}  // namespace dnas::search

@@ -47,7 +47,12 @@ std::shared_ptr<ProcessGroup> solo_group();
 // group r / ranks_per_group). Collective over the world; the world size must be a multiple.
 std::shared_ptr<ProcessGroup> split_world(int ranks_per_group);
 
-// Index of this process among those on its node (for choosing a GPU).
+// A group of every rank that always communicates, even in a world of one rank (where
+// split_world gives the silent solo group): the GPU check of the NCCL backend uses it.
+std::shared_ptr<ProcessGroup> mpi_group_of_world();
+
+// Index of this process among those on its node (for choosing a GPU), found once at start-up:
+// calling it makes no collective.
 int local_rank();
 
 // "mpi", "mpi+nccl": what this build can use.

@@ -3,6 +3,7 @@
 // plain line every `period_s` seconds when it is not, so batch logs stay readable.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace dnas::core {
@@ -17,6 +18,10 @@ class Progress {
   void finish();  // ends the bar line (terminal) — called by the destructor too
 
   static std::string format_duration(double seconds);  // "1h02m", "3m05s", "12s"
+
+  // A function run at every update (every step of a training loop), enabled or not: the sweep
+  // lets MPI serve other ranks' experiment draws from rank 0 there. Empty: none.
+  static void set_step_hook(std::function<void()> hook);
 
  private:
   std::string line(int64_t done, const std::string& fields) const;

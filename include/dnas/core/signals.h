@@ -1,12 +1,12 @@
 #pragma once
-// Cooperative stop requests: SIGTERM and SIGUSR1 (Slurm's warning before the time limit)
-// only set a flag; long loops poll it at step boundaries, checkpoint and exit with
+// Cooperative stop requests: SIGTERM, SIGUSR1 (Slurm's warning before the time limit) and a
+// first SIGINT (Ctrl-C; a second one ends the process) only set a flag; long loops poll it at step boundaries, checkpoint and exit with
 // kExitInterrupted so the job script can requeue.
 namespace dnas::core {
 
 constexpr int kExitInterrupted = 75;  // EX_TEMPFAIL: "try again later" (requeue)
 
-void install_stop_handlers();  // SIGTERM, SIGUSR1 -> request_stop()
+void install_stop_handlers();  // SIGTERM, SIGUSR1, SIGINT -> request_stop()
 bool stop_requested();
 void request_stop();           // also callable from code (tests, run.stop_after_steps)
 void clear_stop_request();

@@ -12,9 +12,10 @@ class AuxHeadImpl : public torch::nn::Module {
   // imagenet: avgpool stride 2 and no BN after the 768-channel conv (as the reference).
   AuxHeadImpl(int64_t c_in, int64_t classes, bool imagenet);
 
-  // x [N, c_in, H, W] -> [N, classes]. 8x8 (CIFAR) or 14x14 (ImageNet) inputs pool to 2x2 as
-  // in the reference; other sizes (e.g. 7x7 from 28x28 images) use an adaptive 2x2 average
-  // pool instead, which has no weights, so parameter counts are unchanged.
+  // x [N, c_in, H, W] -> [N, classes]. 8x8 (CIFAR) or 7x7 (ImageNet at 224) inputs pool to 2x2
+  // with the reference's 5x5 windows; other sizes (e.g. 7x7 from 28x28 images in the CIFAR
+  // network) use an adaptive 2x2 average pool, which has no weights, so parameter counts are
+  // unchanged.
   torch::Tensor forward(const torch::Tensor& x);
   // The same from ReLU(x) (the head starts with a ReLU).
   torch::Tensor forward_activated(const torch::Tensor& relu_x);

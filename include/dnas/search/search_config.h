@@ -75,7 +75,7 @@ struct ScConfig {
   double lambda = 10.0;                 // sc.lambda: weight of the passive-aggressive regulariser r(beta)
   bool allow_empty_code = false;        // sc.allow_empty_code: include the empty output code
   std::string orphan = "drop";          // sc.orphan: drop | repair (intermediates without inputs)
-  std::string val_split = "auto";       // sc.val_split: auto (milenas_sc: separate, darts_sc: shared) | shared | separate
+  std::string val_split = "auto";       // sc.val_split: auto (separate for milenas_sc on imagenet, else shared) | shared | separate
 };
 
 struct NaspConfig {
@@ -113,6 +113,8 @@ struct RunConfig {
   double log_period_s = 10.0;        // run.log_period_s: progress line period in batch logs
   bool progress = true;              // run.progress
   bool resume = false;               // --resume: continue from out_dir/checkpoint.h5
+  bool overwrite = false;            // --overwrite: replace an earlier run's files in out_dir
+  bool write_config_file = false;    // write config_text to out_dir/config.ini when the run starts
   int64_t stop_after_steps = 0;      // run.stop_after_steps: checkpoint and stop after this many steps (0 = never)
   std::string config_text;           // the resolved settings as INI (set by the cli), kept in results.h5
 };

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "dnas/core/run_dir.h"
+
 namespace dnas::store {
 
 class H5File {
@@ -64,7 +66,7 @@ void commit_file(const std::string& from, const std::string& to);
 
 template <typename Fill>
 void write_atomically(const std::string& path, Fill&& fill) {
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = core::unique_temp_path(path);
   try {
     {
       H5File file(tmp, H5File::Mode::Create);

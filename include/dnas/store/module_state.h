@@ -50,6 +50,10 @@ void restore_defined_gradients(torch::nn::Module& module, const torch::Tensor& f
 // State of torch's default CPU generator ([n] uint8) and its restoration.
 torch::Tensor cpu_generator_state();
 void restore_cpu_generator_state(const torch::Tensor& state);
+// On a CUDA device, its default generator's state as "rng/cuda" (dropout, drop-path and Gumbel
+// noise drawn on the GPU), so that a resumed GPU run continues the same noise; nothing on the CPU.
+void append_device_generator_state(NamedTensors& out, const torch::Device& device);
+void restore_device_generator_state(const NamedTensors& all, const torch::Device& device, const std::string& source);
 
 // Entries of `all` whose name starts with "<prefix>/", prefix stripped.
 NamedTensors with_prefix(const NamedTensors& all, const std::string& prefix);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "dnas/sweep/significance.h"
+
 namespace dnas::sweep {
 
 struct ExperimentSummary {
@@ -20,9 +22,12 @@ struct ExperimentSummary {
   double parameters = 0, multiply_adds = 0, search_gpu_days = 0, skips_normal = 0, skips_reduce = 0;
 };
 
-// Every experiment file (*.h5 of kind "experiment") in `dir`; other files are ignored, damaged
-// ones are an error naming the file.
-std::vector<ExperimentSummary> load_experiments(const std::string& dir);
+// Every experiment file (*.h5 of kind "experiment") in `dir`, in name order; other files are
+// ignored, damaged ones are an error naming the file. With `current_ids` (the study's
+// experiments.txt), they come in that order, and files of other experiments are left out, their
+// names added to `left_out`.
+std::vector<ExperimentSummary> load_experiments(const std::string& dir, const std::vector<std::string>& current_ids = {},
+                                                std::vector<std::string>* left_out = nullptr);
 
 struct ReportRow {
   std::string group;                   // e.g. "darts_1st" or "darts_1st, supernet.layers=8"
@@ -38,11 +43,17 @@ struct ReportRow {
   double error_mean = 0, error_std_search = 0, error_std_eval = 0, best_error = 0;  // test error %
   double params_m = 0, madds_m = 0, gpu_days = 0, skips_normal = 0, skips_reduce = 0;
   int search_seeds = 0, eval_seeds = 0;
+  std::vector<double> seed_errors;     // test error % per search seed (mean over its eval seeds)
+  // Significance of the difference to the random row above and to the table's baseline row
+  // (the row named by `baseline` in aggregate()); verdict "-" where there is none.
+  Comparison vs_random_test, vs_baseline_test;
+  std::string baseline_group;          // the row vs_baseline_test compares with
 };
 
-// group_by: grid keys (empty = method plus every non-seed grid key that varies).
+// group_by: grid keys (empty = method plus every non-seed grid key that varies). baseline: the
+// method (or whole row name) every other row is tested against; empty: none.
 std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experiments,
-                                 const std::vector<std::string>& group_by = {});
+                                 const std::vector<std::string>& group_by = {}, const std::string& baseline = "");
 
 // format: md | csv | tex.
 std::string format_report(const std::vector<ReportRow>& rows, const std::string& title, const std::string& format);

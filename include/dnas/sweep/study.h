@@ -16,6 +16,7 @@ struct StudyConfig {
   std::string name = "study";          // study.name: the report's title
   std::string out_dir = "runs/study";  // study.out_dir: one <id>.h5 per experiment, work dirs <id>/
   int64_t ranks_per_experiment = 1;    // study.ranks_per_experiment
+  std::string baseline;                // study.baseline: the row every other row is tested against
 };
 
 struct StudySummary {

@@ -54,6 +54,8 @@ struct TrainRun {
   double log_period_s = 10.0;        // run.log_period_s
   bool progress = true;              // run.progress
   bool resume = false;               // --resume: continue from out_dir/checkpoint.h5
+  bool overwrite = false;            // --overwrite: replace an earlier run's files in out_dir
+  bool write_config_file = false;    // write config_text to out_dir/config.ini when the run starts
   int64_t stop_after_steps = 0;      // run.stop_after_steps: checkpoint and stop after this many steps (0 = never)
   std::string config_text;           // the resolved settings as INI (set by the cli), kept in results.h5
 };

@@ -1,0 +1,67 @@
+#include "dnas/core/run_dir.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "dnas/core/error.h"
+
+namespace dnas::core {
+namespace {
+
+std::string host_name() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return host;
+}
+
+}  // namespace
+
+RunDirLock::RunDirLock(const std::string& dir, const std::string& what) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) fail("cannot create the directory (" + ec.message() + ")", dir, "check the path and its permissions");
+  const std::string path = (std::filesystem::path(dir) / ".dnas.lock").string();
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail(std::string("cannot open the lock file (") + std::strerror(errno) + ")", path, "check that the directory is writable");
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    std::string holder;
+    std::getline(std::ifstream(path), holder);
+    ::close(fd_);
+    fd_ = -1;
+    if (err == EWOULDBLOCK)
+      fail("another " + what + " is running in this directory (" + (holder.empty() ? "holder unknown" : holder) + ")",
+           dir, "wait for it to end, or give this run another out_dir");
+    fail(std::string("cannot lock the directory (") + std::strerror(err) + ")", path,
+         "the file system must support flock (on Lustre: mount with -o flock)");
+  }
+  const std::string me = "host " + host_name() + " pid " + std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) == 0 && ::write(fd_, me.data(), me.size()) < 0) {
+    // the record of the holder is informative only
+  }
+}
+
+RunDirLock::~RunDirLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+}
+
+void refuse_to_overwrite(const std::string& dir, const std::vector<std::string>& files, const std::string& command) {
+  for (const auto& name : files) {
+    const auto path = std::filesystem::path(dir) / name;
+    if (std::filesystem::exists(path))
+      fail("the directory holds an earlier run (" + name + "); a fresh run would overwrite it", path.string(),
+           "continue it with `dnas " + command + " ... --resume`, replace it with --overwrite, or set another run.out_dir");
+  }
+}
+
+std::string unique_temp_path(const std::string& path) {
+  return path + ".tmp." + host_name() + "." + std::to_string(::getpid());
+}
+
+}  // namespace dnas::core
