@@ -10,6 +10,8 @@
 #include <fstream>
 
 #include "dnas/core/error.h"
+#include "dnas/core/run_start.h"
+#include "dnas/core/text_file.h"
 
 namespace dnas::core {
 namespace {
@@ -58,6 +60,14 @@ void refuse_to_overwrite(const std::string& dir, const std::vector<std::string>&
       fail("the directory holds an earlier run (" + name + "); a fresh run would overwrite it", path.string(),
            "continue it with `dnas " + command + " ... --resume`, replace it with --overwrite, or set another run.out_dir");
   }
+}
+
+std::unique_ptr<RunDirLock> start_run_in(const std::string& dir, const std::string& command, bool resume,
+                                         bool overwrite, const std::string& config_ini) {
+  auto lock = std::make_unique<RunDirLock>(dir, "dnas " + command);
+  if (!resume && !overwrite) refuse_to_overwrite(dir, {"checkpoint.h5", "results.h5"}, command);
+  if (!config_ini.empty()) write_text_atomically((std::filesystem::path(dir) / "config.ini").string(), config_ini);
+  return lock;
 }
 
 std::string unique_temp_path(const std::string& path) {

@@ -15,7 +15,7 @@
 #include "dnas/core/error.h"
 #include "dnas/core/log.h"
 #include "dnas/core/progress.h"
-#include "dnas/core/run_dir.h"
+#include "dnas/core/run_start.h"
 #include "dnas/core/signals.h"
 #include "dnas/core/text_file.h"
 #include "dnas/data/augment.h"
@@ -137,14 +137,9 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
                      c.data.batch_size, group.size()),
          "data.batch_size", "use a multiple of study.ranks_per_experiment (the batch is the global one)");
   const bool leader = group.leader();
-  std::optional<core::RunDirLock> dir_lock;  // held by the leader for the whole run
-  if (leader) {
-    dir_lock.emplace(c.run.out_dir, "dnas search");
-    if (!c.run.resume && !c.run.overwrite)
-      core::refuse_to_overwrite(c.run.out_dir, {"checkpoint.h5", "results.h5"}, "search");
-    if (c.run.write_config_file)
-      core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "config.ini").string(), c.run.config_text);
-  }
+  const auto dir_lock = leader ? core::start_run_in(c.run.out_dir, "search", c.run.resume, c.run.overwrite,
+                                                   c.run.write_config_file ? c.run.config_text : "")
+                               : nullptr;  // held by the leader for the whole run
   const auto start = Clock::now();
   const int threads = configure_threads(c.run.threads);
   const torch::Device device = comm::select_device(c.run.device, "run.device");

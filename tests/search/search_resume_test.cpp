@@ -60,14 +60,20 @@ TEST_P(SearchResumeTest, InterruptedAndResumedEqualsUninterrupted) {
 
 INSTANTIATE_TEST_SUITE_P(Methods, SearchResumeTest, ::testing::Values("darts_1st", "darts_2nd", "milenas", "gdas", "itnas", "eoinas", "darts_sc", "milenas_sc", "nasp"));
 
-TEST(SearchResume, OtherSettingsAreRefused) {
-  TempDir data, out;
+// One epoch of one step on a small IDX set in `data`.
+SearchConfig one_step_config(const TempDir& data, const TempDir& out, const std::string& method) {
   data::test_files::write_mnist_like(data.path(), 64, 8);
-  auto c = dnas::testing::tiny_search_config(out.file("run"), "darts_1st");
+  auto c = dnas::testing::tiny_search_config(out.file("run"), method);
   c.data.root = data.path();
   c.optim.epochs = 1;
   c.optim.steps_per_epoch = 1;
   c.optim.eval_batches = 1;
+  return c;
+}
+
+TEST(SearchResume, OtherSettingsAreRefused) {
+  TempDir data, out;
+  auto c = one_step_config(data, out, "darts_1st");
   run_search(c);
   c.run.resume = true;
   c.run.method = "gdas";
@@ -111,12 +117,7 @@ TEST(SearchResume, AChangedMethodSettingIsNamed) {
 // A fresh run never replaces an earlier run's files without --overwrite.
 TEST(SearchOutDir, AnEarlierRunIsNotOverwritten) {
   TempDir data, out;
-  data::test_files::write_mnist_like(data.path(), 64, 8);
-  auto c = dnas::testing::tiny_search_config(out.file("run"), "darts_1st");
-  c.data.root = data.path();
-  c.optim.epochs = 1;
-  c.optim.steps_per_epoch = 1;
-  c.optim.eval_batches = 1;
+  auto c = one_step_config(data, out, "darts_1st");
   run_search(c);
   try {
     run_search(c);
