@@ -198,7 +198,6 @@ ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir,
   if (group.leader()) fs::create_directories(dir);
   Outcome o;
   try {
-    std::string genotype_source = e.train.model.genotype;
     if (e.search) {
       auto sc = *e.search;
       const fs::path shared = fs::path(out_dir) / "searches" / search_name(sc);
@@ -224,7 +223,6 @@ ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir,
         sc.run.overwrite = !sc.run.resume;  // the study owns its work dirs: a failed attempt is replaced
         o.search = search::run_search(sc, group_ptr);
       }
-      genotype_source = sc.run.out_dir;
     }
     for (uint64_t seed : e.eval_seeds) {
       auto tc = e.train;
@@ -232,7 +230,16 @@ ExperimentStatus run_experiment(const Experiment& e, const std::string& out_dir,
       tc.run.out_dir = (dir / ("train_seed" + std::to_string(seed))).string();
       tc.run.resume = leader_decides(group, fs::exists(fs::path(tc.run.out_dir) / "checkpoint.h5"));
       tc.run.overwrite = !tc.run.resume;
-      tc.model.genotype = genotype_source;
+      if (o.search) {  // the searched cell from memory: no rank reads a file the leader has just written
+        const int64_t epoch = tc.model.genotype_epoch, epochs = static_cast<int64_t>(o.search->epochs.size());
+        if (epoch > epochs)
+          fail_on_every_rank("model.genotype_epoch = " + std::to_string(epoch) + " but the search has " +
+                                 std::to_string(epochs) + " epochs",
+                             "retrain.model.genotype_epoch", "use an epoch from 1 to the search's epochs (0 = the final cell)");
+        tc.model.genotype = epoch > 0 ? o.search->epochs[static_cast<size_t>(epoch - 1)].genotype
+                                      : genotype::to_string(o.search->genotype);
+        tc.model.genotype_epoch = 0;
+      }
       if (e.eval_layers_from_search && e.search) tc.model.layers = e.search->supernet.layers;
       o.trains.emplace_back(seed, train::run_training(tc, group_ptr));
       o.layers = tc.model.layers;
