@@ -22,9 +22,10 @@ po::options_description command_flags(std::string& config_file) {
   return d;
 }
 
-// Every real-valued key must be finite: inf passes the range checks that NaN fails
-// (`lr > 0`) and would only surface as a non-finite loss much later.
-void reject_non_finite(const po::variables_map& vm, const std::string& config_file) {
+// Every real-valued key must be finite (inf passes the range checks that NaN fails, `lr > 0`,
+// and would only surface as a non-finite loss much later), and no unsigned key may hold a
+// negative number wrapped around (`seed=-1`).
+void reject_out_of_range(const po::variables_map& vm, const std::string& config_file) {
   for (const auto& [key, value] : vm) {
     double v = 0.0;
     if (const auto* d = boost::any_cast<double>(&value.value())) v = *d;
@@ -81,7 +82,7 @@ SettingsFlags parse_settings(const std::vector<std::string>& args, const po::opt
     fail(std::string("bad setting: ") + e.what(), config_file.empty() ? "command line" : config_file,
          help_hint + " with its type and default");
   }
-  reject_non_finite(vm, config_file);
+  reject_out_of_range(vm, config_file);
   return out;
 }
 

@@ -75,10 +75,13 @@ void adopt_indexed_names(const std::string& out_dir, const std::vector<Experimen
   for (const auto& e : experiments) {
     auto it = indexed.find(e.id);
     if (it == indexed.end() || fs::exists(experiment_file(out_dir, e.id))) continue;
+    // Job-array tasks may adopt the same files at once: whoever renames first wins.
+    std::error_code ec;
     const fs::path old_dir = it->second.parent_path() / it->second.stem(), new_dir = fs::path(out_dir) / e.id;
-    if (fs::is_directory(old_dir) && !fs::exists(new_dir)) fs::rename(old_dir, new_dir);
-    fs::rename(it->second, experiment_file(out_dir, e.id));
-    spdlog::info("sweep: {} renamed to {}.h5 (ids no longer carry an index)", it->second.filename().string(), e.id);
+    if (fs::is_directory(old_dir, ec) && !fs::exists(new_dir, ec)) fs::rename(old_dir, new_dir, ec);
+    fs::rename(it->second, experiment_file(out_dir, e.id), ec);
+    if (!ec)
+      spdlog::info("sweep: {} renamed to {}.h5 (ids no longer carry an index)", it->second.filename().string(), e.id);
   }
 }
 

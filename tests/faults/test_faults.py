@@ -102,6 +102,18 @@ def test_adding_and_removing_seeds_keeps_the_report_right(configs, record):
     assert report.code == 0 and "1/1 (1 search x 1 eval seeds)" in report.out
 
 
+def test_files_named_by_an_earlier_version_are_adopted(configs):
+    study, out = configs["study"], configs["study_dir"]
+    study.write_text(study.read_text().replace("search.seed = 0 1", "search.seed = 0"))
+    assert run(["sweep", "--config", study], timeout=300).code == 0
+    (out / "search.seed-0.h5").rename(out / "e000_search.seed-0.h5")  # ids once carried their index
+    (out / "search.seed-0").rename(out / "e000_search.seed-0")
+    r = run(["sweep", "--config", study], timeout=120)
+    assert r.code == 0 and "0 finished, 0 failed, 1 skipped" in r.text
+    assert (out / "search.seed-0.h5").exists() and (out / "search.seed-0").is_dir()
+    assert not (out / "e000_search.seed-0.h5").exists()
+
+
 def test_finished_experiment_with_other_settings_is_refused(configs, record):
     study = configs["study"]
     study.write_text(study.read_text().replace("search.seed = 0 1", "search.seed = 0"))
