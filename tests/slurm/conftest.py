@@ -44,8 +44,9 @@ class Cluster:
     def sbatch(self, script_args, nodes, tasks_per_node, log, study=None, extra=()):
         """Submits a real jobs/ script (or --wrap) sized down to this cluster; returns the job id."""
         env = dict(self.env, **({"STUDY": str(study)} if study else {}))
+        time = [] if any(e.startswith("--time") for e in extra) else ["--time=15"]
         cmd = ["sbatch", "--parsable", f"--nodes={nodes}", f"--ntasks-per-node={tasks_per_node}", "--cpus-per-task=1",
-               "--gpus-per-node=0", "--time=15", f"--output={log}", f"--chdir={ROOT}", *extra, *script_args]
+               "--gpus-per-node=0", *time, f"--output={log}", f"--chdir={ROOT}", *extra, *script_args]
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
         assert p.returncode == 0, p.stderr
         return p.stdout.strip().split(";")[0]

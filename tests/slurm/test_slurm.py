@@ -94,6 +94,22 @@ def test_array_task_requeues_on_usr1(cluster, data_root, tmp_path):
     assert ours == mpirun_reference(cluster, study, tmp_path, 2)
 
 
+def test_a_real_time_limit_with_signal_requeues_until_the_study_completes(cluster, data_root, tmp_path):
+    # A 1-minute limit with the warning 45 s before it: Slurm checks limits about every 30 s, so
+    # the USR1 arrives 15-45 s into each run; a search of over a minute needs several runs.
+    study, out = write_study(tmp_path, data_root, "limit", seeds="0", epochs=120)
+    log = tmp_path / "job.log"
+    job = cluster.sbatch([str(ROOT / "jobs" / "study_single_node.sbatch")], 1, 1, log, study,
+                         extra=["--time=1", "--signal=B:USR1@45"])
+    assert cluster.wait_end(job, 600) == "COMPLETED", log.read_text()[-3000:]
+    text = log.read_text()
+    assert "requeueing job" in text and "stop requested" in text
+    assert "TIMEOUT" not in cluster.completions(job)  # stopped by the warning, never by the limit
+    ours = results(out)
+    assert list(ours.values())[0][0] == "finished" and len(ours) == 1
+    assert ours == mpirun_reference(cluster, study, tmp_path, 1)
+
+
 def test_kill_9_of_one_rank_ends_the_job_and_a_resubmission_completes(cluster, data_root, tmp_path):
     study, out = write_study(tmp_path, data_root, "kill", seeds="0 1", epochs=40)
     log = tmp_path / "job.log"
