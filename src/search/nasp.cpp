@@ -77,17 +77,17 @@ torch::Tensor NaspStrategy::discrete(int cell) const {
   return cfg_.edge_top2 ? keep_top2_edges(a, alpha, static_cast<int>(net_.steps)) : a;
 }
 
-StepResult NaspStrategy::step(WeightTrainer& w, const StepBatches& b, const EpochInfo&) {
-  StepResult result;
-  // Architecture step at the discrete A: every op runs (so dL/dA exists everywhere), only the
-  // selected ones with autograd into their weights.
+NaspStrategy::ArchGradient NaspStrategy::architecture_gradient(supernet::Supernet& net, const TensorBatch& val,
+                                                               BatchStats& stats) const {
+  // Every op runs (so dL/dA exists everywhere), only the selected ones with autograd into
+  // their weights.
   std::vector<torch::Tensor> a = {discrete(0).requires_grad_(), discrete(1).requires_grad_()};
   supernet::ArchMix mix{
       {a[0], discrete_modes(a[0], supernet::OpMode::On, supernet::OpMode::NoGrad), {}},
       {a[1], discrete_modes(a[1], supernet::OpMode::On, supernet::OpMode::NoGrad), {}}};
-  auto logits = w.net->forward(b.val.x, mix);
-  auto loss = torch::cross_entropy_loss(logits, b.val.y);
-  result.val = batch_stats(logits, b.val.y, loss.item<double>());
+  auto logits = net->forward(val.x, mix);
+  auto loss = torch::cross_entropy_loss(logits, val.y);
+  stats = batch_stats(logits, val.y, loss.item<double>());
   if (cfg_.eta > 0)
     loss = loss + cfg_.eta * (nasp_complexity(a[0], net_.normal_ops) + nasp_complexity(a[1], net_.reduce_ops));
   // Unselected ops carry weight 0, so no gradient flows through them to their inputs and the
@@ -95,6 +95,12 @@ StepResult NaspStrategy::step(WeightTrainer& w, const StepBatches& b, const Epoc
   auto grads = torch::autograd::grad({loss}, a, {}, c10::nullopt, /*create_graph=*/false, /*allow_unused=*/true);
   for (size_t c = 0; c < 2; ++c)
     if (!grads[c].defined()) grads[c] = torch::zeros_like(a[c]);
+  return {a, grads};
+}
+
+StepResult NaspStrategy::step(WeightTrainer& w, const StepBatches& b, const EpochInfo&) {
+  StepResult result;
+  auto [a, grads] = architecture_gradient(w.net, b.val, result.val);
   w.average(grads);
   {
     torch::NoGradGuard no_grad;

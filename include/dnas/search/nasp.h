@@ -37,6 +37,13 @@ class NaspStrategy : public SearchStrategy {
 
   // The discrete architecture of cell type 0 (normal) or 1 (reduce) from the current alphas.
   torch::Tensor discrete(int cell) const;
+  // The architecture step's gradient: dL_val/dA (+ eta * dR/dA) at a discrete architecture A of
+  // both cells, with every op computed and only the selected ones with autograd (exact: the
+  // others carry weight 0). `stats` gets the validation loss and accuracy. [E, O] each.
+  struct ArchGradient {
+    std::vector<torch::Tensor> discrete, grads;
+  };
+  ArchGradient architecture_gradient(supernet::Supernet& net, const TensorBatch& val, BatchStats& stats) const;
   std::vector<torch::Tensor>& alphas() { return alphas_; }
 
  private:
