@@ -14,6 +14,7 @@
 #include "dnas/core/progress.h"
 #include "dnas/core/run_dir.h"
 #include "dnas/core/signals.h"
+#include "dnas/sweep/experiment_record.h"
 #include "dnas/sweep/report.h"
 #include "dnas/sweep/study.h"
 #include "dnas/sweep/study_files.h"
@@ -68,28 +69,37 @@ int sweep_command(const std::vector<std::string>& args) {
   // share it), brings files of earlier versions to their current names, refuses finished records
   // made with other settings, and lists the current experiments for `dnas report`.
   std::optional<core::RunDirLock> study_lock;
+  std::vector<sweep::Experiment> mine;  // the experiments this sweep runs
+  if (cmd.only >= 0)
+    mine.push_back(cmd.experiments[static_cast<size_t>(cmd.only)]);
+  else
+    mine = cmd.experiments;
+  int finished_before = 0;
   if (world.rank() == 0) {
     if (cmd.only < 0) study_lock.emplace(cmd.study.out_dir, "dnas sweep");
     std::filesystem::create_directories(cmd.study.out_dir);
     sweep::adopt_indexed_names(cmd.study.out_dir, cmd.experiments);
-    if (cmd.only >= 0)
-      sweep::check_finished_records(cmd.study.out_dir, {cmd.experiments[static_cast<size_t>(cmd.only)]});
-    else
-      sweep::check_finished_records(cmd.study.out_dir, cmd.experiments);
+    sweep::check_finished_records(cmd.study.out_dir, mine);
+    sweep::retry_failed_phases(cmd.study.out_dir, mine);
+    finished_before = sweep::count_records(cmd.study.out_dir, mine).first;
     if (cmd.only < 0) sweep::write_manifest(cmd.study.out_dir, cmd.experiments, cmd.study.baseline);
   }
   world.barrier();
-  sweep::SingleQueue one(cmd.only);
+  const auto items = sweep::plan_work_items(cmd.experiments);
+  std::vector<int> only_items;
+  for (size_t i = 0; i < items.size(); ++i)
+    if (items[i].experiment == cmd.only) only_items.push_back(static_cast<int>(i));
+  sweep::ListQueue one(only_items);
   comm::SharedCounter counter((std::filesystem::path(cmd.study.out_dir) / ".experiment_counter").string());
-  sweep::SharedQueue shared(counter, static_cast<int>(cmd.experiments.size()));
+  sweep::SharedQueue shared(counter, static_cast<int>(items.size()));
   sweep::GroupQueue queue(cmd.only >= 0 ? static_cast<sweep::WorkQueue&>(one) : shared, *group);
   // Every rank leaves the loop through the same end-game collectives, whether its queue ran dry
-  // or a stop request interrupted its experiment; an error escaping it ends the job at once.
+  // or a stop request interrupted its work item; an error escaping it ends the job at once.
   if (world.rank() == 0) core::Progress::set_step_hook([&counter] { counter.poke_progress(); });
-  sweep::StudySummary mine;
+  sweep::StudySummary own;
   bool interrupted = false;
   try {
-    mine = sweep::run_study(cmd.study, cmd.experiments, queue, group);
+    own = sweep::run_study(cmd.study, cmd.experiments, queue, group);
   } catch (const core::Interrupted&) {
     interrupted = true;
   } catch (const std::exception& e) {
@@ -104,14 +114,18 @@ int sweep_command(const std::vector<std::string>& args) {
                 << core::kExitInterrupted << ")\n";
     return core::kExitInterrupted;
   }
-  // Totals over ranks; rank 0 prints the table once everyone is done.
+  // Counts from the records once everyone is done; time summed over ranks.
   sweep::StudySummary s;
-  s.finished = static_cast<int>(world.sum(mine.finished));
-  s.failed = static_cast<int>(world.sum(mine.failed));
-  s.skipped = static_cast<int>(world.sum(mine.skipped));
-  s.busy_seconds = world.sum(mine.busy_seconds);
-  s.wall_seconds = world.max(mine.wall_seconds);
+  s.busy_seconds = world.sum(own.busy_seconds);
+  s.wall_seconds = world.max(own.wall_seconds);
   s.workers = world.size();
+  if (world.rank() == 0) {
+    const auto [finished, failed] = sweep::count_records(cmd.study.out_dir, mine);
+    s.skipped = finished_before;
+    s.finished = finished - finished_before;
+    s.failed = failed;
+  }
+  s.failed = static_cast<int>(world.sum(s.failed));
   if (world.rank() == 0) {
     spdlog::info("sweep: {} finished, {} failed, {} skipped in {}; schedule efficiency {:.0f}% (busy / wall x ranks)",
                  s.finished, s.failed, s.skipped, core::Progress::format_duration(s.wall_seconds), 100 * s.efficiency());

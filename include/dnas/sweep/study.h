@@ -1,7 +1,8 @@
 #pragma once
-// A study: a grid of experiments run by one job. Experiments are handed out one at a time to
-// whichever worker is free (methods differ several-fold in cost), each experiment writes its
-// own file, and re-running a study skips finished experiments and resumes interrupted ones.
+// A study: a grid of experiments run by one job. Its work items (an experiment's search and
+// each eval seed's retrain) are handed out one at a time to whichever worker is free (methods
+// differ several-fold in cost), each experiment writes its own file, and re-running a study
+// skips finished experiments and resumes interrupted ones.
 #include <functional>
 #include <string>
 #include <vector>
@@ -20,41 +21,30 @@ struct StudyConfig {
 };
 
 struct StudySummary {
-  int finished = 0, failed = 0, skipped = 0;
+  int finished = 0, failed = 0, skipped = 0;  // experiments (counted from their records)
   double wall_seconds = 0.0;  // of the whole study
-  double busy_seconds = 0.0;  // summed over workers: time spent inside experiments
+  double busy_seconds = 0.0;  // summed over workers: time spent running work items (not waiting)
   int workers = 1;
   double efficiency() const { return wall_seconds > 0 ? busy_seconds / (wall_seconds * workers) : 0.0; }
 };
 
-// Hands out experiment indices: next() returns the next one to run, or -1 when none is left.
-// report(index, status, seconds) records a finished one. The single-process queue runs them in
-// order; an MPI coordinator implements the same contract across rank groups.
+// Hands out work-item indices (into plan_work_items): next() returns the next one to run, or -1
+// when none is left. The MPI queue draws from a counter shared by every rank.
 class WorkQueue {
  public:
   virtual ~WorkQueue() = default;
   virtual int next() = 0;
-  virtual void report(int index, ExperimentStatus status, double seconds) = 0;
 };
 
-// Runs the experiments this process (with the other ranks of its group) is handed; returns the
-// summary of this process's share. Counts are the leader's (one per experiment); busy time is
-// every rank's own.
+// Runs the work items this process (with the other ranks of its group) is handed; returns this
+// process's wall and busy time. Every rank of the group calls it together.
 StudySummary run_study(const StudyConfig& study, const std::vector<Experiment>& experiments, WorkQueue& queue,
                        std::shared_ptr<comm::ProcessGroup> group = comm::solo_group());
 
-// The queue of a single process: every experiment, in order.
-class SequentialQueue : public WorkQueue {
- public:
-  explicit SequentialQueue(int count) : count_(count) {}
-  int next() override { return next_ < count_ ? next_++ : -1; }
-  void report(int, ExperimentStatus, double) override {}
+// The experiments' records in out_dir: how many say finished and how many failed.
+std::pair<int, int> count_records(const std::string& out_dir, const std::vector<Experiment>& experiments);
 
- private:
-  int count_, next_ = 0;
-};
-
-// Experiments drawn from a counter shared by every rank: each free rank takes the next index.
+// Items drawn from a counter shared by every rank: each free rank takes the next index.
 class SharedQueue : public WorkQueue {
  public:
   SharedQueue(comm::SharedCounter& counter, int count) : counter_(counter), count_(count) {}
@@ -62,7 +52,6 @@ class SharedQueue : public WorkQueue {
     const int64_t i = counter_.fetch_add(1);
     return i < count_ ? static_cast<int>(i) : -1;
   }
-  void report(int, ExperimentStatus, double) override {}
 
  private:
   comm::SharedCounter& counter_;
@@ -77,25 +66,21 @@ class GroupQueue : public WorkQueue {
     const int mine = group_.leader() ? inner_.next() : 0;
     return group_.size() == 1 ? mine : static_cast<int>(group_.sum({static_cast<double>(mine)})[0]);
   }
-  void report(int index, ExperimentStatus status, double seconds) override {
-    if (group_.leader()) inner_.report(index, status, seconds);
-  }
 
  private:
   WorkQueue& inner_;
   comm::ProcessGroup& group_;
 };
 
-// The queue of one experiment (job arrays: `dnas sweep --only INDEX`).
-class SingleQueue : public WorkQueue {
+// Given items in order (one experiment's, for job arrays: `dnas sweep --only INDEX`).
+class ListQueue : public WorkQueue {
  public:
-  explicit SingleQueue(int index) : index_(index) {}
-  int next() override { return taken_ ? -1 : (taken_ = true, index_); }
-  void report(int, ExperimentStatus, double) override {}
+  explicit ListQueue(std::vector<int> items) : items_(std::move(items)) {}
+  int next() override { return next_ < items_.size() ? items_[next_++] : -1; }
 
  private:
-  int index_;
-  bool taken_ = false;
+  std::vector<int> items_;
+  size_t next_ = 0;
 };
 
 }  // namespace dnas::sweep

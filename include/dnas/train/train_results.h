@@ -12,4 +12,7 @@ namespace dnas::train {
 
 void write_train_results(store::H5File& file, const std::string& group, const TrainResult& result);
 
+// The inverse of write_train_results (a study assembles its experiment records from them).
+TrainResult read_train_results(const store::H5File& file, const std::string& group);
+
 }  // namespace dnas::train
