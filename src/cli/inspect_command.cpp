@@ -81,8 +81,8 @@ int inspect_supernet(const InspectOptions& o) {
   net.layers = c.supernet.layers;
   net.steps = c.supernet.steps;
   net.stem_multiplier = c.supernet.stem_multiplier;
-  net.normal_ops = search::normal_op_names(c.supernet);
-  net.reduce_ops = search::reduce_op_names(c.supernet);
+  net.normal_ops = search::normal_op_names(c);
+  net.reduce_ops = search::reduce_op_names(c);
   auto cost = eval::supernet_cost(net, info.height, info.width);
   std::cout << fmt::format("supernet of {} ({}): C={}, L={}, {} nodes, {} edges per cell, input {}x{}x{}\n", o.config,
                            c.run.method, net.channels, net.layers, net.steps, genotype::num_edges(net.steps),

@@ -58,6 +58,7 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("search.w_lr", po::value(&opt.w_lr)->default_value(opt.w_lr), "initial SGD learning rate of w (cosine)")
       ("search.w_lr_min", po::value(&opt.w_lr_min)->default_value(opt.w_lr_min), "final SGD learning rate of w")
       ("search.w_momentum", po::value(&opt.w_momentum)->default_value(opt.w_momentum), "SGD momentum")
+      ("search.w_nesterov", po::value(&opt.w_nesterov)->default_value(opt.w_nesterov), "SGD with Nesterov momentum (the GDAS code)")
       ("search.w_weight_decay", po::value(&opt.w_weight_decay)->default_value(opt.w_weight_decay), "SGD weight decay (coupled L2)")
       ("search.w_grad_clip", po::value(&opt.w_grad_clip)->default_value(opt.w_grad_clip), "global gradient-norm clip of w (0 = off)")
       ("search.arch_lr", po::value(&opt.arch_lr)->default_value(opt.arch_lr), "Adam learning rate of the architecture parameters")
@@ -72,6 +73,7 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("gdas.tau_min", po::value(&c.gdas.tau_min)->default_value(c.gdas.tau_min), "GDAS: Gumbel temperature at the last epoch")
       ("gdas.derive", po::value(&c.gdas.derive)->default_value(c.gdas.derive), "GDAS genotype rule: darts | autodl")
       ("milenas.lambda", po::value(&c.milenas.lambda)->default_value(c.milenas.lambda), "MiLeNAS: weight of the validation gradient")
+      ("milenas.clip_arch_grads_like_code", po::value(&c.milenas.clip_arch_grads_like_code)->default_value(c.milenas.clip_arch_grads_like_code), "MiLeNAS: clip the alpha gradient norm to search.w_grad_clip and leave w's unclipped (the code)")
       ("eoinas.warmup_epochs", po::value(&c.eoinas.warmup_epochs)->default_value(c.eoinas.warmup_epochs), "EoiNAS: warm-up epochs (w only)")
       ("eoinas.prune_every", po::value(&c.eoinas.prune_every)->default_value(c.eoinas.prune_every), "EoiNAS: epochs between gradual op prunes after the warm-up")
       ("eoinas.lambda", po::value(&c.eoinas.lambda)->default_value(c.eoinas.lambda), "EoiNAS: indicator weight of Ca/Ce (0 = Baseline+GOP)")
@@ -82,18 +84,22 @@ po::options_description search_keys(search::SearchConfig& c, OpLists& lists) {
       ("eoinas.temp_decay", po::value(&c.eoinas.temp_decay)->default_value(c.eoinas.temp_decay), "EoiNAS: per-epoch temperature factor after the warm-up")
       ("eoinas.alpha_init", po::value(&c.eoinas.alpha_init)->default_value(c.eoinas.alpha_init), "EoiNAS: zeros (paper) | random (code)")
       ("eoinas.arch_grad_clip", po::value(&c.eoinas.arch_grad_clip)->default_value(c.eoinas.arch_grad_clip), "EoiNAS: alpha gradient-norm clip (0 = off; code: 5)")
+      ("eoinas.c_reference_window", po::value(&c.eoinas.c_reference_window)->default_value(c.eoinas.c_reference_window), "EoiNAS: C = Ca / Ce is scaled by N / this, N the weight steps since the last prune (7820 = the paper's window; 0 = unscaled)")
+      ("eoinas.C_when_Ce0", po::value(&c.eoinas.C_when_Ce0)->default_value(c.eoinas.C_when_Ce0), "EoiNAS: C of an op not trained since the last prune: 0 | inf (the code: it is never pruned)")
+      ("eoinas.skip_dropout", po::value(&c.eoinas.skip_dropout)->default_value(c.eoinas.skip_dropout), "EoiNAS: dropout on skip_connect outputs with the code's schedule")
       ("sc.variant", po::value(&c.sc.variant)->default_value(c.sc.variant), "Stretchable Cells: stretchable (any topology) | fixed2 (two output edges per state)")
       ("sc.perspective", po::value(&c.sc.perspective)->default_value(c.sc.perspective), "Stretchable Cells: output | input (pairs of input edges; Table 5 ablation)")
       ("sc.lambda", po::value(&c.sc.lambda)->default_value(c.sc.lambda), "Stretchable Cells: weight of the passive-aggressive regulariser")
       ("sc.allow_empty_code", po::value(&c.sc.allow_empty_code)->default_value(c.sc.allow_empty_code), "Stretchable Cells: allow a state with no output edge")
       ("sc.orphan", po::value(&c.sc.orphan)->default_value(c.sc.orphan), "Stretchable Cells: drop | repair intermediates left without inputs")
       ("sc.val_split", po::value(&c.sc.val_split)->default_value(c.sc.val_split), "Stretchable Cells: auto | shared | separate (beta on its own third of the data)")
-      ("nasp.variant", po::value(&c.nasp.variant)->default_value(c.nasp.variant), "NASP: nasp (box + discrete) | lazy (lazy proximal, no box) | standard (proximal step on the discrete A)")
+      ("nasp.variant", po::value(&c.nasp.variant)->default_value(c.nasp.variant), "NASP: nasp (box + discrete) | lazy (lazy proximal, no box) | standard (proximal step onto the discrete box set, Eq. 9)")
       ("nasp.discrete_value", po::value(&c.nasp.discrete_value)->default_value(c.nasp.discrete_value), "NASP: the selected entry of the discrete A is one | alpha")
       ("nasp.edge_top2", po::value(&c.nasp.edge_top2)->default_value(c.nasp.edge_top2), "NASP: keep only the 2 strongest incoming edges per node")
       ("nasp.eta", po::value(&c.nasp.eta)->default_value(c.nasp.eta), "NASP: weight of the model-complexity regulariser")
       ("nasp.greedy", po::value(&c.nasp.greedy)->default_value(c.nasp.greedy), "NASP: probability of a random architecture in a forward")
       ("nasp.derive", po::value(&c.nasp.derive)->default_value(c.nasp.derive), "NASP: genotype from the discrete | softmax (DARTS rule) alphas")
+      ("nasp.restrict7", po::value(&c.nasp.restrict7)->default_value(c.nasp.restrict7), "NASP: with op_set nasp7, normal cells get skip + convolutions, reduction cells skip + pooling")
       ("random.candidates", po::value(&c.random.candidates)->default_value(c.random.candidates), "random_ws: random architectures scored on D_val after the last epoch")
       ("random.eval_batches", po::value(&c.random.eval_batches)->default_value(c.random.eval_batches), "random_ws: D_val batches per candidate")
       ("itnas.tau0", po::value(&c.itnas.tau0)->default_value(c.itnas.tau0), "ITNAS: Gumbel temperature at the first epoch (linear decay)")
@@ -147,21 +153,23 @@ std::string to_ini(const search::SearchConfig& c) {
     << "\nreduce_ops = " << join_words(c.supernet.reduce_ops) << "\n";
   const auto& p = c.optim;
   o << "[search]\nmethod = " << c.run.method << "\nseed = " << c.run.seed << "\nepochs = " << p.epochs
-    << "\nw_lr = " << p.w_lr << "\nw_lr_min = " << p.w_lr_min << "\nw_momentum = " << p.w_momentum
+    << "\nw_lr = " << p.w_lr << "\nw_lr_min = " << p.w_lr_min << "\nw_momentum = " << p.w_momentum << "\nw_nesterov = " << p.w_nesterov
     << "\nw_weight_decay = " << p.w_weight_decay << "\nw_grad_clip = " << p.w_grad_clip
     << "\narch_lr = " << p.arch_lr << "\narch_beta1 = " << p.arch_beta1
     << "\narch_beta2 = " << p.arch_beta2 << "\narch_weight_decay = " << p.arch_weight_decay
     << "\nhessian_radius = " << p.hessian_radius << "\nderive_edges = " << p.derive_edges << "\nsteps_per_epoch = " << p.steps_per_epoch << "\neval_batches = " << p.eval_batches << "\n";
   o << "[gdas]\ntau_max = " << c.gdas.tau_max << "\ntau_min = " << c.gdas.tau_min
-    << "\nderive = " << c.gdas.derive << "\n[milenas]\nlambda = " << c.milenas.lambda << "\n";
+    << "\nderive = " << c.gdas.derive << "\n[milenas]\nlambda = " << c.milenas.lambda
+    << "\nclip_arch_grads_like_code = " << c.milenas.clip_arch_grads_like_code << "\n";
   const auto& eo = c.eoinas;
   o << "[eoinas]\nwarmup_epochs = " << eo.warmup_epochs << "\nprune_every = " << eo.prune_every << "\nlambda = " << eo.lambda
     << "\nprune = " << eo.prune << "\nforward = " << eo.forward << "\nacc_stat = " << eo.acc_stat << "\ntemp0 = " << eo.temp0
-    << "\ntemp_decay = " << eo.temp_decay << "\nalpha_init = " << eo.alpha_init << "\narch_grad_clip = " << eo.arch_grad_clip << "\n";
+    << "\ntemp_decay = " << eo.temp_decay << "\nalpha_init = " << eo.alpha_init << "\narch_grad_clip = " << eo.arch_grad_clip
+    << "\nc_reference_window = " << eo.c_reference_window << "\nC_when_Ce0 = " << eo.C_when_Ce0 << "\nskip_dropout = " << eo.skip_dropout << "\n";
   o << "[sc]\nvariant = " << c.sc.variant << "\nperspective = " << c.sc.perspective << "\nlambda = " << c.sc.lambda
     << "\nallow_empty_code = " << c.sc.allow_empty_code << "\norphan = " << c.sc.orphan << "\nval_split = " << c.sc.val_split << "\n";
   o << "[nasp]\nvariant = " << c.nasp.variant << "\ndiscrete_value = " << c.nasp.discrete_value << "\nedge_top2 = " << c.nasp.edge_top2
-    << "\neta = " << c.nasp.eta << "\ngreedy = " << c.nasp.greedy << "\nderive = " << c.nasp.derive << "\n";
+    << "\neta = " << c.nasp.eta << "\ngreedy = " << c.nasp.greedy << "\nderive = " << c.nasp.derive << "\nrestrict7 = " << c.nasp.restrict7 << "\n";
   o << "[random]\ncandidates = " << c.random.candidates << "\neval_batches = " << c.random.eval_batches << "\n";
   o << "[itnas]\ntau0 = " << c.itnas.tau0 << "\ntau_min = " << c.itnas.tau_min << "\nderive_from = " << c.itnas.derive_from
     << "\ngumbel = " << c.itnas.gumbel << "\ntransition = " << c.itnas.transition << "\ntiep = " << c.itnas.tiep << "\n";

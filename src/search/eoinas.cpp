@@ -49,7 +49,7 @@ EoinasStrategy::EoinasStrategy(const supernet::SupernetConfig& net, const OptimC
     const auto o = static_cast<int64_t>(ops->size());
     auto alpha = cfg_.alpha_init == "zeros" ? torch::zeros({edges, o}) : 1e-3 * torch::randn({edges, o});
     alphas_.push_back(alpha.to(net.device).requires_grad_());
-    stats_.emplace_back(edges, *ops);
+    stats_.emplace_back(edges, *ops, cfg_.c_reference_window, cfg_.C_when_Ce0 == "inf");
   }
   reset_optimizer();
 }
@@ -58,7 +58,16 @@ void EoinasStrategy::reset_optimizer() {
   optimizer_ = make_arch_optimizer(alphas_, optim_);
 }
 
-void EoinasStrategy::begin_epoch(const EpochInfo& info) { temperature_ = eoinas_temperature(info.epoch, cfg_); }
+double eoinas_skip_dropout(int64_t epoch, int64_t epochs, const EoinasConfig& c) {
+  if (!c.skip_dropout) return 0.0;
+  if (epoch < c.warmup_epochs) return 0.1 * static_cast<double>(epochs - epoch - 1) / static_cast<double>(epochs);
+  return 0.1 * std::exp(-0.2 * static_cast<double>(epoch - c.warmup_epochs));
+}
+
+void EoinasStrategy::begin_epoch(const EpochInfo& info) {
+  temperature_ = eoinas_temperature(info.epoch, cfg_);
+  skip_dropout_ = eoinas_skip_dropout(info.epoch, info.epochs, cfg_);
+}
 
 void EoinasStrategy::end_epoch(const EpochInfo& info) {
   if (eoinas_prunes_after(info.epoch, cfg_) && !stats_[0].fully_pruned()) prune();
@@ -76,11 +85,11 @@ EoinasStrategy::Sample EoinasStrategy::sample(bool detach) const {
     auto logits = stats_[c].masked(detach ? alphas_[c].detach() : alphas_[c]);  // removed ops at -inf
     if (cfg_.forward == "hard") {
       auto draw = gumbel_straight_through(logits, temperature_);
-      cells.push_back({draw.hard, supernet::argmax_modes(draw.hard), {}});
+      cells.push_back({draw.hard, supernet::argmax_modes(draw.hard), {}, skip_dropout_});
       s.chosen.push_back(draw.index);
     } else {
       auto draw = gumbel_softmax_draw(logits, temperature_);
-      cells.push_back({draw.h, alive_modes(stats_[c].alive()), {}});
+      cells.push_back({draw.h, alive_modes(stats_[c].alive()), {}, skip_dropout_});
       s.chosen.push_back(draw.chosen);
     }
   }
@@ -100,11 +109,14 @@ StepResult EoinasStrategy::step(WeightTrainer& w, const StepBatches& b, const Ep
   auto logits = w.net->forward(b.val.x, val_sample.mix);
   auto loss = torch::cross_entropy_loss(logits, b.val.y);
   result.val = batch_stats(logits, b.val.y, loss.item<double>());
-  auto grads = torch::autograd::grad({loss}, alphas_);
+  // With eoinas.forward = hard a draw can leave one cell type off every path to the loss (see
+  // GdasStrategy::step): its gradient is undefined and Adam skips it.
+  auto grads = torch::autograd::grad({loss}, alphas_, {}, c10::nullopt, /*create_graph=*/false, /*allow_unused=*/true);
   w.average(grads);
-  if (cfg_.arch_grad_clip > 0) torch::nn::utils::clip_grad_norm_(grads, cfg_.arch_grad_clip);
   optimizer_->zero_grad();
   for (size_t c = 0; c < 2; ++c) alphas_[c].mutable_grad() = grads[c];
+  // clip_grad_norm_ scales the .grad of the tensors it is given (not the tensors themselves)
+  if (cfg_.arch_grad_clip > 0) torch::nn::utils::clip_grad_norm_(alphas_, cfg_.arch_grad_clip);
   optimizer_->step();
   // Accuracy (percent) of the alpha-step forward over the whole (group) batch.
   auto totals = w.group().sum({static_cast<double>(result.val.correct), static_cast<double>(result.val.count)});

@@ -13,7 +13,9 @@ auto f64() { return torch::TensorOptions().dtype(torch::kDouble); }
 
 }  // namespace
 
-OpStatistics::OpStatistics(int64_t edges, std::vector<std::string> op_names) : ops_(std::move(op_names)) {
+OpStatistics::OpStatistics(int64_t edges, std::vector<std::string> op_names, double reference_window,
+                           bool inf_when_unsampled)
+    : ops_(std::move(op_names)), reference_window_(reference_window), inf_when_unsampled_(inf_when_unsampled) {
   const auto o = static_cast<int64_t>(ops_.size());
   alive_ = torch::ones({edges, o}, torch::kBool);
   ce_ = torch::zeros({edges, o}, f64());
@@ -47,8 +49,13 @@ torch::Tensor OpStatistics::beta(const torch::Tensor& alpha) const { return torc
 
 torch::Tensor OpStatistics::indicator(const torch::Tensor& alpha, double lambda) const {
   torch::NoGradGuard no_grad;
-  auto c = torch::where(ce_ > 0, ca_ / ce_.clamp_min(1.0), torch::zeros_like(ca_));  // C = 0 where Ce = 0
-  auto i = beta(alpha.detach().to(torch::kCPU, torch::kDouble)) + lambda * c;
+  auto i = beta(alpha.detach().to(torch::kCPU, torch::kDouble));
+  if (lambda > 0) {
+    auto c = ca_ / ce_.clamp_min(1.0);
+    if (reference_window_ > 0) c = c * (ce_.sum(1, /*keepdim=*/true) / reference_window_);  // [E, 1]: N per edge
+    const double unsampled = inf_when_unsampled_ ? std::numeric_limits<double>::infinity() : 0.0;
+    i = i + lambda * torch::where(ce_ > 0, c, torch::full_like(c, unsampled));
+  }
   return i.masked_fill(alive_.logical_not(), -std::numeric_limits<double>::infinity());
 }
 

@@ -53,7 +53,10 @@ StepResult GdasStrategy::step(WeightTrainer& w, const StepBatches& b, const Epoc
   auto logits = w.net->forward(val.x, sample_mix(/*detach=*/false));
   auto loss = torch::cross_entropy_loss(logits, val.y);
   result.val = batch_stats(logits, val.y, loss.item<double>());
-  auto grads = torch::autograd::grad({loss}, arch_.list());
+  // A draw can leave one cell type off every path to the loss (e.g. normal cells whose edges from
+  // the previous cell all drew `none`, with the reduction cells only there): its gradient is then
+  // undefined and Adam skips it, as PyTorch's optimizers skip a parameter without .grad.
+  auto grads = torch::autograd::grad({loss}, arch_.list(), {}, c10::nullopt, /*create_graph=*/false, /*allow_unused=*/true);
   w.average(grads);
   arch_.optimizer->zero_grad();
   arch_.alpha_normal.mutable_grad() = grads[0];

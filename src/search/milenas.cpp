@@ -5,8 +5,8 @@
 namespace dnas::search {
 
 MilenasStrategy::MilenasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim,
-                                 double lambda)
-    : darts_(1, net, optim), lambda_(lambda) {}
+                                 double lambda, double arch_grad_clip)
+    : darts_(1, net, optim), lambda_(lambda), arch_grad_clip_(arch_grad_clip) {}
 
 std::vector<torch::Tensor> MilenasStrategy::mixed_level_gradient(WeightTrainer& w, const TensorBatch& train,
                                                                  const TensorBatch& val, BatchStats* val_stats) {
@@ -28,6 +28,8 @@ StepResult MilenasStrategy::step(WeightTrainer& w, const StepBatches& b, const E
   a.optimizer->zero_grad();
   a.alpha_normal.mutable_grad() = grads[0];
   a.alpha_reduce.mutable_grad() = grads[1];
+  // clip_grad_norm_ scales the .grad of the tensors it is given
+  if (arch_grad_clip_ > 0) torch::nn::utils::clip_grad_norm_({a.alpha_normal, a.alpha_reduce}, arch_grad_clip_);
   a.optimizer->step();
   result.train = w.step(train, darts_.inference_mix());
   return result;

@@ -73,7 +73,7 @@ torch::Tensor NaspStrategy::discrete(int cell) const {
   auto alpha = alphas_[static_cast<size_t>(cell)].detach();
   if (cfg_.greedy > 0 && torch::rand({1}).item<double>() < cfg_.greedy)
     alpha = torch::rand_like(alpha);  // exploration: uniformly random ops
-  auto a = prox_disc(alpha, cfg_.discrete_value == "alpha");
+  auto a = prox_disc(alpha, keeps_alpha_values());
   return cfg_.edge_top2 ? keep_top2_edges(a, alpha, static_cast<int>(net_.steps)) : a;
 }
 
@@ -98,25 +98,28 @@ NaspStrategy::ArchGradient NaspStrategy::architecture_gradient(supernet::Superne
   return {a, grads};
 }
 
+bool NaspStrategy::keeps_alpha_values() const {
+  return cfg_.variant == "standard" || cfg_.discrete_value == "alpha";
+}
+
+void NaspStrategy::arch_update(const std::vector<torch::Tensor>& grads) {
+  optimizer_->zero_grad();
+  for (size_t c = 0; c < 2; ++c) alphas_[c].mutable_grad() = grads[c];
+  optimizer_->step();
+  torch::NoGradGuard no_grad;
+  for (size_t c = 0; c < 2; ++c) {
+    if (cfg_.variant == "nasp") alphas_[c].clamp_(0.0, 1.0);  // Alg. 1: prox onto the box C2
+    // Eq. 9: prox onto C = C1 (one non-zero per edge) and C2 (the box), i.e. clip then keep
+    // the largest entry at its value (Proposition 1).
+    if (cfg_.variant == "standard") alphas_[c].copy_(prox_disc(prox_box(alphas_[c]), true));
+  }
+}
+
 StepResult NaspStrategy::step(WeightTrainer& w, const StepBatches& b, const EpochInfo&) {
   StepResult result;
   auto [a, grads] = architecture_gradient(w.net, b.val, result.val);
   w.average(grads);
-  {
-    torch::NoGradGuard no_grad;
-    if (cfg_.variant == "standard")  // proximal step taken from the discrete point itself
-      for (size_t c = 0; c < 2; ++c) alphas_[c].copy_(a[c].detach());
-  }
-  optimizer_->zero_grad();
-  for (size_t c = 0; c < 2; ++c) alphas_[c].mutable_grad() = grads[c];
-  optimizer_->step();
-  {
-    torch::NoGradGuard no_grad;
-    for (size_t c = 0; c < 2; ++c) {
-      if (cfg_.variant == "nasp") alphas_[c].clamp_(0.0, 1.0);  // prox onto the box
-      if (cfg_.variant == "standard") alphas_[c].copy_(prox_disc(alphas_[c], cfg_.discrete_value == "alpha"));
-    }
-  }
+  arch_update(grads);
   // Weight step on the new discrete architecture: only the selected ops run.
   std::vector<supernet::CellMix> cells;
   for (int c = 0; c < 2; ++c) {
@@ -130,7 +133,7 @@ StepResult NaspStrategy::step(WeightTrainer& w, const StepBatches& b, const Epoc
 supernet::ArchMix NaspStrategy::inference_mix() const {
   std::vector<supernet::CellMix> cells;
   for (int c = 0; c < 2; ++c) {
-    auto d = prox_disc(alphas_[static_cast<size_t>(c)].detach(), cfg_.discrete_value == "alpha");
+    auto d = prox_disc(alphas_[static_cast<size_t>(c)].detach(), keeps_alpha_values());
     if (cfg_.edge_top2) d = keep_top2_edges(d, alphas_[static_cast<size_t>(c)].detach(), static_cast<int>(net_.steps));
     cells.push_back({d, discrete_modes(d, supernet::OpMode::On, supernet::OpMode::Off), {}});
   }

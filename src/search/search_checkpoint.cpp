@@ -67,7 +67,7 @@ std::string search_fingerprint(const SearchConfig& c) {
                      "reduce=[{}] epochs={} steps_per_epoch={} w_lr={} seed={}",
                      c.run.method, c.data.dataset, c.data.limit, c.data.train_portion, c.data.split_shuffle,
                      c.data.batch_size, c.supernet.channels, c.supernet.layers, c.supernet.steps,
-                     fmt::join(normal_op_names(c.supernet), " "), fmt::join(reduce_op_names(c.supernet), " "),
+                     fmt::join(normal_op_names(c), " "), fmt::join(reduce_op_names(c), " "),
                      c.optim.epochs, c.optim.steps_per_epoch, c.optim.w_lr, c.run.seed);
 }
 

@@ -23,14 +23,30 @@ void require(bool ok, const std::string& key, const std::string& what) {
   if (!ok) fail("invalid value for " + key, key, what);
 }
 
-}  // namespace
-
-std::vector<std::string> normal_op_names(const SupernetSettings& s) {
-  return resolve(s.normal_ops, s.op_set, ops::CellType::Normal, "supernet.normal_ops");
+// NASP's split of the op space (normal: identity + convolutions, reduction: identity + pooling)
+// applied to nasp7 when nasp.restrict7 is on.
+std::vector<std::string> restricted(std::vector<std::string> ops, const SearchConfig& c, ops::CellType cell,
+                                    bool explicit_list) {
+  if (!(c.run.method == "nasp" && c.nasp.restrict7 && c.supernet.op_set == "nasp7") || explicit_list) return ops;
+  const std::string kind = cell == ops::CellType::Normal ? "conv" : "pool";
+  ops.erase(std::remove_if(ops.begin(), ops.end(),
+                           [&](const std::string& op) { return op != "skip_connect" && op.find(kind) == std::string::npos; }),
+            ops.end());
+  return ops;
 }
 
-std::vector<std::string> reduce_op_names(const SupernetSettings& s) {
-  return resolve(s.reduce_ops, s.op_set, ops::CellType::Reduce, "supernet.reduce_ops");
+}  // namespace
+
+std::vector<std::string> normal_op_names(const SearchConfig& c) {
+  const auto& s = c.supernet;
+  return restricted(resolve(s.normal_ops, s.op_set, ops::CellType::Normal, "supernet.normal_ops"), c,
+                    ops::CellType::Normal, !s.normal_ops.empty());
+}
+
+std::vector<std::string> reduce_op_names(const SearchConfig& c) {
+  const auto& s = c.supernet;
+  return restricted(resolve(s.reduce_ops, s.op_set, ops::CellType::Reduce, "supernet.reduce_ops"), c,
+                    ops::CellType::Reduce, !s.reduce_ops.empty());
 }
 
 void validate(const SearchConfig& c) {
@@ -44,13 +60,13 @@ void validate(const SearchConfig& c) {
   require(c.supernet.layers >= 1, "supernet.layers", "must be >= 1");
   require(c.supernet.steps >= 1, "supernet.steps", "must be >= 1");
   require(c.supernet.stem_multiplier >= 1, "supernet.stem_multiplier", "must be >= 1");
-  normal_op_names(c.supernet);  // throw on unknown ops / sets
+  normal_op_names(c);  // throw on unknown ops / sets
   if (c.run.method == "nasp")
-    for (const auto& ops : {normal_op_names(c.supernet), reduce_op_names(c.supernet)})
+    for (const auto& ops : {normal_op_names(c), reduce_op_names(c)})
       require(std::find(ops.begin(), ops.end(), "none") == ops.end(), "supernet.op_set",
               "NASP selects one op per edge from alphas that all start at 0.5, so `none` (op 0) would be chosen "
               "everywhere: use supernet.op_set=nasp7 or nasp12");
-  reduce_op_names(c.supernet);
+  reduce_op_names(c);
   require(c.optim.epochs >= 1, "search.epochs", "must be >= 1");
   require(c.optim.w_lr > 0 && c.optim.w_lr_min >= 0 && c.optim.w_lr_min <= c.optim.w_lr,
           "search.w_lr", "need w_lr > 0 and 0 <= w_lr_min <= w_lr");
@@ -78,6 +94,8 @@ void validate(const SearchConfig& c) {
   require(c.nasp.eta >= 0, "nasp.eta", "must be >= 0");
   require(c.nasp.greedy >= 0 && c.nasp.greedy <= 1, "nasp.greedy", "a probability in [0, 1]");
   require(c.nasp.derive == "discrete" || c.nasp.derive == "softmax", "nasp.derive", "discrete or softmax");
+  require(!c.nasp.restrict7 || c.supernet.op_set == "nasp7", "nasp.restrict7", "splits supernet.op_set=nasp7 only (nasp12 is split already)");
+  require(!c.optim.w_nesterov || c.optim.w_momentum > 0, "search.w_nesterov", "Nesterov momentum needs search.w_momentum > 0");
   require(c.random.candidates >= 1, "random.candidates", "must be >= 1");
   require(c.random.eval_batches >= 1, "random.eval_batches", "must be >= 1");
   require(c.sc.variant == "stretchable" || c.sc.variant == "fixed2", "sc.variant", "stretchable or fixed2");
@@ -95,6 +113,8 @@ void validate(const SearchConfig& c) {
           "need eoinas.temp0 > 0 and 0 < eoinas.temp_decay <= 1");
   require(c.eoinas.alpha_init == "zeros" || c.eoinas.alpha_init == "random", "eoinas.alpha_init", "zeros or random");
   require(c.eoinas.arch_grad_clip >= 0, "eoinas.arch_grad_clip", "must be >= 0 (0 = off)");
+  require(c.eoinas.c_reference_window >= 0, "eoinas.c_reference_window", "must be >= 0 (0 = C unscaled)");
+  require(c.eoinas.C_when_Ce0 == "0" || c.eoinas.C_when_Ce0 == "inf", "eoinas.C_when_Ce0", "0 or inf");
   require(c.itnas.tau0 > 0 && c.itnas.tau_min > 0 && c.itnas.tau_min <= c.itnas.tau0, "itnas.tau_min",
           "need 0 < itnas.tau_min <= itnas.tau0");
   require(c.itnas.derive_from == "sample" || c.itnas.derive_from == "probs", "itnas.derive_from", "sample or probs");

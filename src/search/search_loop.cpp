@@ -156,12 +156,14 @@ SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGrou
   net_cfg.layers = c.supernet.layers;
   net_cfg.steps = c.supernet.steps;
   net_cfg.stem_multiplier = c.supernet.stem_multiplier;
-  net_cfg.normal_ops = normal_op_names(c.supernet);
-  net_cfg.reduce_ops = reduce_op_names(c.supernet);
+  net_cfg.normal_ops = normal_op_names(c);
+  net_cfg.reduce_ops = reduce_op_names(c);
   supernet::Supernet net(net_cfg);
   auto strategy = make_strategy(c, net_cfg);
+  // milenas.clip_arch_grads_like_code moves the clip from w to alpha (MilenasStrategy).
+  const bool clip_alpha = c.run.method == "milenas" && c.milenas.clip_arch_grads_like_code;
   WeightTrainer weights(net, WeightOptions{c.optim.w_lr, c.optim.w_momentum, c.optim.w_weight_decay,
-                                           c.optim.w_grad_clip}, group_ptr);
+                                           clip_alpha ? 0.0 : c.optim.w_grad_clip, c.optim.w_nesterov}, group_ptr);
 
   data::SplitOptions split;
   split.fractions = {c.data.train_portion, 1.0 - c.data.train_portion};

@@ -48,7 +48,9 @@ std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
   const auto& m = config.run.method;
   if (m == "darts_1st") return std::make_unique<DartsStrategy>(1, net, config.optim);
   if (m == "darts_2nd") return std::make_unique<DartsStrategy>(2, net, config.optim);
-  if (m == "milenas") return std::make_unique<MilenasStrategy>(net, config.optim, config.milenas.lambda);
+  if (m == "milenas")
+    return std::make_unique<MilenasStrategy>(net, config.optim, config.milenas.lambda,
+                                             config.milenas.clip_arch_grads_like_code ? config.optim.w_grad_clip : 0.0);
   if (m == "gdas") return std::make_unique<GdasStrategy>(net, config.optim, config.gdas);
   if (m == "darts_sc") return std::make_unique<ScStrategy>("darts", net, config.optim, resolved_sc(config), config.milenas.lambda);
   if (m == "milenas_sc") return std::make_unique<ScStrategy>("milenas", net, config.optim, resolved_sc(config), config.milenas.lambda);

@@ -22,7 +22,8 @@ WeightTrainer::WeightTrainer(supernet::Supernet network, const WeightOptions& op
     : net(std::move(network)),
       optimizer(net->parameters(), torch::optim::SGDOptions(options.lr)
                                        .momentum(options.momentum)
-                                       .weight_decay(options.weight_decay)),
+                                       .weight_decay(options.weight_decay)
+                                       .nesterov(options.nesterov)),
       options_(options),
       group_(std::move(group)) {}
 

@@ -27,11 +27,12 @@ MixedOpImpl::MixedOpImpl(const std::vector<std::string>& op_names, int64_t chann
     ops_list_->push_back(op);
     ops_.push_back(op);
     is_none_.push_back(name == "none");
+    is_identity_.push_back(name == "skip_connect" && stride == 1);
   }
 }
 
 torch::Tensor MixedOpImpl::forward(const torch::Tensor& x, const std::vector<torch::Tensor>& weights,
-                                   const OpMode* modes) {
+                                   const OpMode* modes, double skip_dropout) {
   torch::Tensor out, relu_x;
   for (size_t o = 0; o < ops_.size(); ++o) {
     const OpMode mode = modes ? modes[o] : OpMode::On;
@@ -45,6 +46,7 @@ torch::Tensor MixedOpImpl::forward(const torch::Tensor& x, const std::vector<tor
       if (mode == OpMode::NoGrad) no_grad.emplace();
       y = op->starts_with_relu() ? op->forward_activated(relu_x) : op->forward(x);
     }
+    if (skip_dropout > 0 && is_identity_[o] && is_training()) y = torch::dropout(y, skip_dropout, /*train=*/true);
     ++evaluations_;
     // One fused multiply-add per op into a buffer this edge owns (no temporaries; autograd
     // saves y only when the weight needs a gradient).

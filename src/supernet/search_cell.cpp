@@ -45,7 +45,7 @@ torch::Tensor SearchCellImpl::forward(const torch::Tensor& s0, const torch::Tens
     for (int64_t j = 0; j < s; ++j) {
       const int64_t e = genotype::edge_index(s, j);
       const OpMode* modes = mix.modes.empty() ? nullptr : mix.modes.data() + e * O;
-      auto term = edges_[e]->forward(states[j], rows[e].unbind(0), modes);
+      auto term = edges_[e]->forward(states[j], rows[e].unbind(0), modes, mix.skip_dropout);
       if (!term.defined()) continue;
       if (node.defined())
         node.add_(term);  // node starts as an edge output this cell owns: safe to accumulate into

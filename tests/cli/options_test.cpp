@@ -5,6 +5,7 @@
 
 #include "dnas/cli/options.h"
 #include "dnas/core/error.h"
+#include "dnas/search/search_config.h"
 
 using dnas::cli::parse_search_command;
 
@@ -104,4 +105,66 @@ TEST(TrainOptions, IniOverridesResumeAndValidation) {
     EXPECT_NE(std::string(e.what()).find("train.schedule"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(dnas::cli::parse_train_command({"--help"}).help);
+}
+
+// Every switch of METHODS.md's table that README lists, at its non-default value, reaches the
+// config (and the INI text that names the run).
+TEST(Options, EveryDocumentedMethodSwitchParses) {
+  auto cmd = parse_search_command(
+      {"--search.method=nasp", "--supernet.op_set=nasp7", "--search.w_nesterov=true", "--gdas.derive=autodl",
+       "--milenas.lambda=0.5", "--milenas.clip_arch_grads_like_code=true", "--eoinas.forward=hard",
+       "--eoinas.acc_stat=mean", "--eoinas.alpha_init=random", "--eoinas.arch_grad_clip=5", "--eoinas.C_when_Ce0=inf",
+       "--eoinas.skip_dropout=true", "--eoinas.c_reference_window=0", "--eoinas.prune=false", "--eoinas.lambda=0",
+       "--itnas.derive_from=probs", "--itnas.gumbel=false", "--itnas.transition=false", "--itnas.tiep=false",
+       "--sc.variant=fixed2", "--sc.perspective=input", "--sc.val_split=separate", "--nasp.variant=standard",
+       "--nasp.discrete_value=alpha", "--nasp.edge_top2=false", "--nasp.derive=softmax", "--nasp.restrict7=true",
+       "--nasp.eta=0.1", "--nasp.greedy=0.2"});
+  const auto& c = cmd.config;
+  EXPECT_TRUE(c.optim.w_nesterov);
+  EXPECT_EQ(c.gdas.derive, "autodl");
+  EXPECT_TRUE(c.milenas.clip_arch_grads_like_code);
+  EXPECT_EQ(c.eoinas.forward, "hard");
+  EXPECT_EQ(c.eoinas.acc_stat, "mean");
+  EXPECT_EQ(c.eoinas.alpha_init, "random");
+  EXPECT_EQ(c.eoinas.C_when_Ce0, "inf");
+  EXPECT_TRUE(c.eoinas.skip_dropout);
+  EXPECT_EQ(c.eoinas.c_reference_window, 0.0);
+  EXPECT_FALSE(c.eoinas.prune);
+  EXPECT_EQ(c.itnas.derive_from, "probs");
+  EXPECT_FALSE(c.itnas.gumbel || c.itnas.transition || c.itnas.tiep);
+  EXPECT_EQ(c.sc.variant, "fixed2");
+  EXPECT_EQ(c.sc.perspective, "input");
+  EXPECT_EQ(c.nasp.variant, "standard");
+  EXPECT_TRUE(c.nasp.restrict7);
+  const auto ini = dnas::cli::to_ini(c);
+  for (const char* line : {"w_nesterov = true", "clip_arch_grads_like_code = true", "C_when_Ce0 = inf", "skip_dropout = true",
+                           "c_reference_window = 0", "restrict7 = true"})
+    EXPECT_NE(ini.find(line), std::string::npos) << line;
+  auto again = parse_search_command({"--config", write_ini("switches", ini)});
+  EXPECT_EQ(dnas::cli::to_ini(again.config), ini);
+  // nasp.restrict7 splits nasp7 as nasp12 is split: convolutions in normal cells, pooling in reduction cells.
+  EXPECT_EQ(dnas::search::normal_op_names(c),
+            (std::vector<std::string>{"skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"}));
+  EXPECT_EQ(dnas::search::reduce_op_names(c), (std::vector<std::string>{"max_pool_3x3", "avg_pool_3x3", "skip_connect"}));
+  EXPECT_NE(error_of({"--eoinas.C_when_Ce0=nan"}).find("eoinas.C_when_Ce0"), std::string::npos);
+  EXPECT_NE(error_of({"--search.method=nasp", "--supernet.op_set=nasp12", "--nasp.restrict7=true"}).find("nasp.restrict7"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--search.w_nesterov=true", "--search.w_momentum=0"}).find("search.w_nesterov"), std::string::npos);
+}
+
+// The GDAS presets: the reference code's (Nesterov, weight decay 5e-4, batch 256, 250 epochs) and
+// EoiNAS's baseline (its 160-epoch search protocol).
+TEST(Options, GdasPresetsParse) {
+  const std::string dir = std::string(DNAS_SOURCE_DIR) + "/config/paper/";
+  const auto ref = parse_search_command({"--config", dir + "gdas_ref.ini"}).config;
+  EXPECT_EQ(ref.run.method, "gdas");
+  EXPECT_TRUE(ref.optim.w_nesterov);
+  EXPECT_EQ(ref.optim.w_weight_decay, 5e-4);
+  EXPECT_EQ(ref.data.batch_size, 256);
+  EXPECT_EQ(ref.optim.epochs, 250);
+  const auto eoinas = parse_search_command({"--config", dir + "gdas_eoinas.ini"}).config;
+  EXPECT_EQ(eoinas.run.method, "gdas");
+  EXPECT_FALSE(eoinas.optim.w_nesterov);
+  EXPECT_EQ(eoinas.optim.epochs, 160);
+  EXPECT_EQ(eoinas.data.batch_size, 64);
 }

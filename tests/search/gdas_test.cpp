@@ -18,12 +18,20 @@ TEST(Gdas, DrawIsExactlyOneHotInValueAndSumsToOne) {
   }
 }
 
+// The straight-through gradient is dh/dalpha of h = softmax(alpha + g) (tau 1; log_softmax only
+// shifts alpha): d(h . v)/dalpha_j = h_j (v_j - h . v), non-zero on every op of the edge.
 TEST(Gdas, StraightThroughGradientReachesEveryAlphaOfTheEdge) {
   torch::manual_seed(1);
   auto alpha = torch::randn({1, 8}, torch::requires_grad());
   auto d = search::gumbel_straight_through(alpha, 1.0);
   auto value = torch::arange(8, torch::kFloat32);  // loss depends on which op is weighted
   auto g = torch::autograd::grad({(d.hard * value).sum()}, {alpha})[0];
+  torch::manual_seed(1);
+  torch::randn({1, 8});
+  const auto gumbel = -torch::empty({1, 8}).exponential_().log();  // the draw's noise, from the same sequence
+  const auto h = torch::softmax(alpha.detach() + gumbel, -1);
+  const auto expected = h * (value - (h * value).sum());
+  EXPECT_TRUE(torch::allclose(g, expected, 1e-5, 1e-7)) << g << expected;
   EXPECT_EQ(g.ne(0).sum().item<int64_t>(), 8);
 }
 
@@ -49,19 +57,51 @@ TEST(Gdas, TemperatureIsLinearFromTauMaxToTauMin) {
   EXPECT_NEAR(search::gdas_tau(1, 50, 10, 0.1), 10 - 9.9 / 49, 1e-12);
 }
 
+// A step draws four samples in order: the w step's (normal, reduce), then the alpha step's. Each
+// forward computes exactly the drawn op of every edge of every cell (a drawn `none` costs
+// nothing), and the alpha step is Adam's first step on the straight-through gradient of its own
+// sample, both recomputed here from the same generator sequence.
 TEST(Gdas, OnlyTheSampledOpIsComputedOnEveryEdge) {
   torch::manual_seed(3);
-  auto cfg = dnas::testing::tiny_supernet_config();
+  auto cfg = dnas::testing::tiny_supernet_config();  // darts8: `none` is op 0; 3 cells of 5 edges
   supernet::Supernet net(cfg);
   search::WeightTrainer weights(net, {});
-  search::GdasStrategy gdas(cfg, search::OptimConfig{}, search::GdasConfig{});
-  auto train = dnas::testing::random_batch(4);
-  auto before = gdas.arch().alpha_normal.detach().clone();
-  gdas.step(weights, {train, train, {}}, search::EpochInfo{});
-  // one forward for w and one for alpha; at most one op per edge (a drawn `none` costs nothing)
-  EXPECT_LE(net->evaluations(), 2 * 5 * 3);
-  EXPECT_GE(net->evaluations(), 2 * 5 * 3 / 2);
-  EXPECT_FALSE(torch::equal(before, gdas.arch().alpha_normal.detach()));
+  const search::OptimConfig optim;
+  search::GdasStrategy gdas(cfg, optim, search::GdasConfig{});
+  auto train = dnas::testing::random_batch(4), val = dnas::testing::random_batch(4);
+  const double tau = gdas.tau();
+  const auto alpha0 = dnas::testing::snapshot(gdas.arch().list());
+  torch::manual_seed(8);
+  std::vector<torch::Tensor> gumbel;
+  for (int i = 0; i < 4; ++i) gumbel.push_back(-torch::empty({5, 8}).exponential_().log());
+  std::vector<torch::Tensor> drawn;  // [5] per draw
+  for (size_t i = 0; i < 4; ++i) drawn.push_back((torch::log_softmax(alpha0[i % 2], -1) + gumbel[i]).argmax(-1));
+  int64_t expected_evaluations = 0;
+  for (int forward = 0; forward < 2; ++forward)
+    for (int64_t cell = 0; cell < cfg.layers; ++cell) {
+      const auto& k = drawn[static_cast<size_t>(2 * forward + (supernet::is_reduction_cell(cell, cfg.layers) ? 1 : 0))];
+      expected_evaluations += k.ne(0).sum().item<int64_t>();
+    }
+  const int64_t before = net->evaluations();
+  torch::manual_seed(8);
+  gdas.step(weights, {train, val, {}}, search::EpochInfo{});
+  EXPECT_EQ(net->evaluations() - before, expected_evaluations);
+
+  // The alpha step's forward ran at the weights after the w step (the alpha update leaves them).
+  const auto leaves = dnas::testing::leaf_copies(alpha0);
+  auto cell = [&](size_t c) {
+    const auto h = torch::softmax((torch::log_softmax(leaves[c], -1) + gumbel[2 + c]) / tau, -1);
+    const auto hard = torch::zeros_like(h).scatter_(1, drawn[2 + c].unsqueeze(1), 1.0) - h.detach() + h;
+    return supernet::CellMix{hard, supernet::argmax_modes(hard.detach()), {}};
+  };
+  const auto expected = dnas::testing::grads_of(
+      torch::cross_entropy_loss(net->forward(val.x, {cell(0), cell(1)}), val.y), leaves);
+  const auto& a = gdas.arch();
+  EXPECT_LT(dnas::testing::max_relative_difference({a.alpha_normal.grad(), a.alpha_reduce.grad()}, expected), 1e-4);
+  for (size_t k = 0; k < 2; ++k) {
+    const auto adam = dnas::testing::adam_first_step(alpha0[k], expected[k], optim);
+    EXPECT_TRUE(torch::allclose(a.list()[k].detach(), adam, 0.0, 1e-3 * optim.arch_lr)) << "cell type " << k;
+  }
 }
 
 TEST(Gdas, AutodlDerivationMayReuseASource) {
@@ -88,4 +128,31 @@ TEST(Gdas, InferenceRunsTheStrongestOpOtherThanNone) {
   EXPECT_TRUE(torch::equal(mix.normal.weights.argmax(-1), torch::full({5}, 4, torch::kLong)));
   EXPECT_EQ(mix.normal.mode(0, 0, 8), supernet::OpMode::Off);
   EXPECT_EQ(mix.normal.mode(0, 4, 8), supernet::OpMode::On);
+}
+
+// Normal cells whose edges from the previous cell all draw `none` read only the cell two back, so
+// in a 5-cell net (reductions at 1 and 3) the reduction cells are off every path to the loss:
+// their alphas get no gradient and Adam leaves them exactly as they were (no decay either), as
+// PyTorch skips a parameter without .grad. The step must not fail on the unused tensor.
+TEST(Gdas, ACellTypeOffThePathToTheLossIsLeftAlone) {
+  torch::manual_seed(5);
+  auto cfg = dnas::testing::tiny_supernet_config();  // darts8, steps 2: edges 1 and 3 read s1
+  cfg.layers = 5;
+  supernet::Supernet net(cfg);
+  search::WeightTrainer weights(net, {});
+  search::GdasStrategy gdas(cfg, search::OptimConfig{}, search::GdasConfig{});
+  {
+    torch::NoGradGuard no_grad;
+    auto& normal = gdas.arch().alpha_normal;
+    normal.zero_();
+    for (int64_t e : {1, 3}) normal[e][0].fill_(100.0);  // `none` beyond any Gumbel draw
+  }
+  const auto before = dnas::testing::snapshot(gdas.arch().list());
+  ASSERT_NO_THROW(gdas.step(weights, {dnas::testing::random_batch(4), dnas::testing::random_batch(4), {}},
+                            search::EpochInfo{}));
+  const auto& a = gdas.arch();
+  EXPECT_FALSE(a.alpha_reduce.grad().defined());
+  EXPECT_TRUE(torch::equal(a.alpha_reduce.detach(), before[1]));
+  ASSERT_TRUE(a.alpha_normal.grad().defined());
+  EXPECT_FALSE(torch::equal(a.alpha_normal.detach(), before[0]));
 }

@@ -175,8 +175,71 @@ TEST(NaspStrategy, VariantsDifferAtTheTopOfTheBox) {
   // At the top of the box: NASP clips, the lazy proximal variant lets alpha leave [0, 1].
   EXPECT_LE(run("nasp", 1.0).max().item<double>(), 1.0);
   EXPECT_GT(run("lazy", 1.0).max().item<double>(), 1.0);
-  auto standard = run("standard", 0.5);
-  EXPECT_TRUE(standard.eq(0).logical_or(standard.eq(1)).all().item<bool>());  // stays on the discrete set
+  auto standard = run("standard", 0.5);  // stays on C: one non-zero entry per edge, in [0, 1]
+  EXPECT_TRUE(standard.ne(0).sum(-1).eq(1).all().item<bool>()) << standard;
+  EXPECT_TRUE(standard.ge(0).logical_and(standard.le(1)).all().item<bool>()) << standard;
+}
+
+// Standard PA (Eq. 9): alpha <- prox_C(alpha - eps * g), prox_C = keep the largest entry of
+// clip(., 0, 1) at its value. With a constant gradient Adam's step is exactly arch_lr * sign(g),
+// so the selected op loses 0.1 per step and the op whose gradient is negative takes over once
+// its single step (0.1) exceeds the selected value: after the 4th step here, not before.
+TEST(NaspStrategy, StandardProximalStepMovesOnTheDiscreteBoxSet) {
+  auto cfg = dnas::testing::tiny_supernet_config("darts7");
+  search::OptimConfig optim;
+  optim.arch_lr = 0.1;
+  optim.arch_weight_decay = 0.0;
+  search::NaspConfig nc;
+  nc.variant = "standard";
+  search::NaspStrategy nasp(cfg, optim, nc);
+  auto start = [&](double value) {
+    torch::NoGradGuard no_grad;
+    for (auto& a : nasp.alphas()) {
+      a.zero_();
+      a.select(1, 0).fill_(value);
+    }
+  };
+  std::vector<torch::Tensor> grads;
+  for (const auto& a : nasp.alphas()) {
+    auto g = torch::zeros_like(a);
+    g.select(1, 0).fill_(1.0);
+    g.select(1, 1).fill_(-1.0);
+    grads.push_back(g);
+  }
+  // The optimizer zeroes the gradient it was given at its next step: a fresh copy each time.
+  auto fresh = [&] {
+    std::vector<torch::Tensor> out;
+    for (const auto& g : grads) out.push_back(g.clone());
+    return out;
+  };
+  start(0.45);
+  const double expected_selected[] = {0.35, 0.25, 0.15};
+  for (double value : expected_selected) {
+    nasp.arch_update(fresh());
+    for (const auto& a : nasp.alphas()) {
+      EXPECT_NEAR(a.select(1, 0).min().item<double>(), value, 1e-6);
+      EXPECT_NEAR(a.select(1, 0).max().item<double>(), value, 1e-6);
+      EXPECT_EQ(a.ne(0).sum().item<int64_t>(), a.size(0)) << a;  // the other entries projected to 0
+    }
+  }
+  nasp.arch_update(fresh());  // 0.05 < 0.1: op 1 is selected, at its one-step value
+  for (const auto& a : nasp.alphas()) {
+    EXPECT_TRUE(a.argmax(-1).eq(1).all().item<bool>()) << a;
+    EXPECT_NEAR(a.select(1, 1).min().item<double>(), 0.1, 1e-6);
+    EXPECT_EQ(a.ne(0).sum().item<int64_t>(), a.size(0)) << a;
+  }
+  // The box: a step past 1 is clipped to 1 (a fresh strategy: Adam's moments start at zero).
+  search::NaspStrategy top(cfg, optim, nc);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& a : top.alphas()) {
+      a.zero_();
+      a.select(1, 0).fill_(0.95);
+    }
+  }
+  for (auto& g : grads) g.select(1, 0).fill_(-1.0);
+  top.arch_update(fresh());
+  for (const auto& a : top.alphas()) EXPECT_NEAR(a.select(1, 0).min().item<double>(), 1.0, 1e-7) << a;
 }
 
 TEST(NaspConfig, AnOpSetWithNoneIsRejectedWithTheKey) {

@@ -18,6 +18,9 @@ double eoinas_temperature(int64_t epoch, const EoinasConfig& c);
 // Whether the end of (0-based) epoch `epoch` is a pruning point: 1-based epoch E > warmup with
 // (E - warmup) a multiple of prune_every.
 bool eoinas_prunes_after(int64_t epoch, const EoinasConfig& c);
+// eoinas.skip_dropout (the code's schedule): p = 0.1 (E - e - 1) / E in the warm-up, then
+// 0.1 exp(-0.2 (e - warmup)); 0 when the switch is off. e 0-based, E the search's epochs.
+double eoinas_skip_dropout(int64_t epoch, int64_t epochs, const EoinasConfig& c);
 
 // One soft Gumbel draw per row of `logits` [E, O] (removed ops at -inf):
 // h = softmax((logits + g) / tau) and the sampled op k = argmax h (the Gumbel-max sample).
@@ -66,6 +69,7 @@ class EoinasStrategy : public SearchStrategy {
   std::vector<OpStatistics> stats_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
   double temperature_;
+  double skip_dropout_ = 0.0;
 };
 
 }  // namespace dnas::search

@@ -12,7 +12,10 @@ namespace dnas::search {
 // Kept on the CPU (a few [E, O] tables); the alphas and samples passed in may live anywhere.
 class OpStatistics {
  public:
-  OpStatistics(int64_t edges, std::vector<std::string> op_names);
+  // reference_window > 0 scales C by N / reference_window, N the weight steps since the last
+  // prune (see indicator); inf_when_unsampled sets C = +inf where Ce = 0 (the code) instead of 0.
+  OpStatistics(int64_t edges, std::vector<std::string> op_names, double reference_window = 0.0,
+               bool inf_when_unsampled = false);
 
   // Ce[e, k_e] += 1 for the op k_e sampled on every edge in a weight step.
   void count_training(const torch::Tensor& sampled);  // [E] int64
@@ -21,7 +24,9 @@ class OpStatistics {
   void record_accuracy(const torch::Tensor& sampled, double acc_percent, bool mean);
 
   // C = Ca / Ce (0 where Ce = 0) and I = beta + lambda * C, with beta = softmax(alpha) over the
-  // remaining ops; removed ops get -inf. [E, O] double.
+  // remaining ops; removed ops get -inf. [E, O] double. Ce grows with the window N (Ce ~ N beta),
+  // so with a reference window C is scaled by N / reference_window: the term weighs what it
+  // weighs in the paper's window whatever N.
   torch::Tensor indicator(const torch::Tensor& alpha, double lambda) const;
   // Softmax of alpha [E, O] over the remaining ops of each edge (removed ops: 0).
   torch::Tensor beta(const torch::Tensor& alpha) const;
@@ -49,6 +54,8 @@ class OpStatistics {
 
  private:
   std::vector<std::string> ops_;
+  double reference_window_ = 0.0;
+  bool inf_when_unsampled_ = false;
   torch::Tensor alive_, ce_, ca_, ca_count_, strength_;
   int64_t prunes_ = 0;
 };

@@ -1,14 +1,16 @@
 #pragma once
 // MiLeNAS (METHODS.md 2): mixed-level first-order update
 // g_alpha = dL_train(w, a; B_tr)/da + lambda * dL_val(w, a; B_val)/da, Adam step, then a
-// w step on B_tr as in DARTS.
+// w step on B_tr as in DARTS. arch_grad_clip > 0 clips g_alpha's norm (the code, with w unclipped:
+// milenas.clip_arch_grads_like_code).
 #include "dnas/search/darts.h"
 
 namespace dnas::search {
 
 class MilenasStrategy : public SearchStrategy {
  public:
-  MilenasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim, double lambda);
+  MilenasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim, double lambda,
+                  double arch_grad_clip = 0.0);
 
   StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) override;
   supernet::ArchMix inference_mix() const override { return darts_.inference_mix(); }
@@ -25,6 +27,7 @@ class MilenasStrategy : public SearchStrategy {
  private:
   DartsStrategy darts_;  // alphas, softmax mixing, derivation and the first-order gradient
   double lambda_;
+  double arch_grad_clip_;
 };
 
 }  // namespace dnas::search

@@ -44,6 +44,10 @@ class NaspStrategy : public SearchStrategy {
     std::vector<torch::Tensor> discrete, grads;
   };
   ArchGradient architecture_gradient(supernet::Supernet& net, const TensorBatch& val, BatchStats& stats) const;
+  // One proximal architecture update from `grads` (dL/dA, [E, O] per cell) with the
+  // architecture optimizer: nasp clips alpha to the box (Alg. 1), lazy leaves it (Eq. 10),
+  // standard projects it onto the discrete box constraint (Eq. 9).
+  void arch_update(const std::vector<torch::Tensor>& grads);
   std::vector<torch::Tensor>& alphas() { return alphas_; }
 
  private:
@@ -51,6 +55,10 @@ class NaspStrategy : public SearchStrategy {
   NaspConfig cfg_;
   std::vector<torch::Tensor> alphas_;  // [normal, reduce], [E, O] each, init 0.5
   std::unique_ptr<torch::optim::Adam> optimizer_;
+
+  // The discrete architecture keeps the selected alpha's value (standard PA: the iterate itself
+  // lives on C) instead of 1.
+  bool keeps_alpha_values() const;
 };
 
 }  // namespace dnas::search

@@ -32,6 +32,7 @@ struct OptimConfig {
   double w_lr = 0.025;             // search.w_lr: cosine from here ...
   double w_lr_min = 0.001;         // search.w_lr_min: ... down to here
   double w_momentum = 0.9;         // search.w_momentum
+  bool w_nesterov = false;         // search.w_nesterov: Nesterov momentum (the GDAS code)
   double w_weight_decay = 3e-4;    // search.w_weight_decay
   double w_grad_clip = 5.0;        // search.w_grad_clip (global norm, 0 = off)
   double arch_lr = 3e-4;           // search.arch_lr (Adam)
@@ -54,6 +55,7 @@ struct GdasConfig {
 
 struct MilenasConfig {
   double lambda = 1.0;  // milenas.lambda: weight of the validation-loss gradient
+  bool clip_arch_grads_like_code = false;  // milenas.clip_arch_grads_like_code: clip alpha's gradient norm (to search.w_grad_clip) instead of w's
 };
 
 struct EoinasConfig {
@@ -67,6 +69,9 @@ struct EoinasConfig {
   double temp_decay = 0.965;         // eoinas.temp_decay: T_e = temp0 * decay^(e - warmup) afterwards
   std::string alpha_init = "zeros";  // eoinas.alpha_init: zeros (paper) | random (1e-3 N(0,1), the code)
   double arch_grad_clip = 0.0;       // eoinas.arch_grad_clip: clip alpha gradients (code: 5; 0 = off)
+  double c_reference_window = 7820;  // eoinas.c_reference_window: C scaled by N / this (the paper's 20 epochs x 391 steps; 0 = unscaled)
+  std::string C_when_Ce0 = "0";      // eoinas.C_when_Ce0: 0 (C = 0 for an op not trained since the last prune) | inf (the code: never pruned)
+  bool skip_dropout = false;         // eoinas.skip_dropout: the code's dropout on skip_connect outputs
 };
 
 struct ScConfig {
@@ -79,12 +84,13 @@ struct ScConfig {
 };
 
 struct NaspConfig {
-  std::string variant = "nasp";          // nasp.variant: nasp (box + discrete) | lazy (no box) | standard (prox on the discrete A)
+  std::string variant = "nasp";          // nasp.variant: nasp (box + discrete) | lazy (no box) | standard (Eq. 9: prox onto the discrete box set)
   std::string discrete_value = "one";    // nasp.discrete_value: one (the code) | alpha (keep alpha's value)
   bool edge_top2 = true;                 // nasp.edge_top2: keep the 2 strongest incoming edges per node
   double eta = 0.0;                      // nasp.eta: weight of the complexity regulariser R(A)
   double greedy = 0.0;                   // nasp.greedy: probability of random ops in a forward (exploration)
   std::string derive = "discrete";       // nasp.derive: discrete | softmax (the code's genotype())
+  bool restrict7 = false;                // nasp.restrict7: nasp7 normal cells skip + convs, reduction cells skip + pools
 };
 
 // Random baselines: `random` (a uniformly random genotype, no search) and `random_ws`
@@ -133,9 +139,10 @@ struct SearchConfig {
   RunConfig run;
 };
 
-// Resolved candidate op lists (explicit lists win over op_set); validates op names.
-std::vector<std::string> normal_op_names(const SupernetSettings& s);
-std::vector<std::string> reduce_op_names(const SupernetSettings& s);
+// Resolved candidate op lists (explicit lists win over op_set; nasp.restrict7 splits nasp7);
+// validates op names.
+std::vector<std::string> normal_op_names(const SearchConfig& c);
+std::vector<std::string> reduce_op_names(const SearchConfig& c);
 
 // Checks ranges and names; throws dnas::Error naming the offending key.
 void validate(const SearchConfig& config);

@@ -31,6 +31,7 @@ BatchStats batch_stats(const torch::Tensor& logits, const torch::Tensor& labels,
 
 struct WeightOptions {
   double lr = 0.025, momentum = 0.9, weight_decay = 3e-4, grad_clip = 5.0;  // clip 0 = off
+  bool nesterov = false;
 };
 
 class WeightTrainer {

@@ -19,6 +19,7 @@ struct CellMix {
   torch::Tensor weights;      // [E, O] mixing weights; gradients flow back to arch params
   std::vector<OpMode> modes;  // [E * O] row-major; empty means On for every op
   torch::Tensor edge_scale;   // [E] per-edge factor (topology weights); undefined means 1
+  double skip_dropout = 0.0;  // dropout on identity skip_connect outputs in training (EoiNAS code)
 
   OpMode mode(int64_t edge, int64_t op, int64_t num_ops) const {
     return modes.empty() ? OpMode::On : modes[edge * num_ops + op];
