@@ -154,3 +154,24 @@ def test_figures_command_writes_every_output(tiny_study, tmp_path):
     missing = subprocess.run([sys.executable, str(ROOT / "analysis" / "dnas_figures.py"), str(tmp_path)],
                              capture_output=True, text=True)
     assert missing.returncode != 0 and "summary.h5" in missing.stderr
+
+
+def test_search_curves_read_the_search_metrics_and_count_discrete_changes(tiny_study):
+    for e in study.load_experiments(tiny_study):
+        if e.method == "random":
+            continue
+        acc, changes = study.search_curve(e.path)
+        with h5py.File(e.path, "r") as f:
+            np.testing.assert_allclose(acc, 100 * f["search/metrics/val_acc"][:])
+            if e.method != "nasp":
+                assert changes is None
+                continue
+            # Independently: an edge changed when its selected op (argmax of the non-zero entry,
+            # -1 for a dropped edge) differs between consecutive epochs.
+            expected = np.zeros(len(acc), dtype=int)
+            for cell in ("normal", "reduce"):
+                d = f[f"search/arch/discrete_{cell}"][:]
+                op = np.where((d != 0).any(axis=2), np.abs(d).argmax(axis=2), -1)
+                expected[1:] += (op[1:] != op[:-1]).sum(axis=1)
+        np.testing.assert_array_equal(changes, expected)
+        assert changes[0] == 0

@@ -1,11 +1,15 @@
-// IDX reader: plain and gzip round trips, malformed files, and the real Fashion-MNIST.
+// IDX reader: plain and gzip round trips, malformed files, the real Fashion-MNIST, and the
+// datasets' normalisation constants (published values; training-set statistics where installed).
 #include "dnas/data/idx_reader.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "data/test_files.h"
 #include "dnas/core/error.h"
@@ -190,6 +194,84 @@ TEST(LoadDataset, RealFashionMnist) {
   // The pixel mean is close to the normalisation constant.
   EXPECT_NEAR(d.train.images.to(torch::kFloat64).mean().item<double>() / 255, d.info.mean[0], 1e-3);
 }
+
+// Per-channel mean and population standard deviation of uint8 images [N, C, H, W] scaled to
+// [0, 1], from exact per-channel counts of the 256 byte values.
+std::pair<std::vector<double>, std::vector<double>> channel_statistics(const torch::Tensor& images) {
+  const auto x = images.contiguous();
+  const int64_t n = x.size(0), channels = x.size(1), plane = x.size(2) * x.size(3);
+  std::vector<std::vector<int64_t>> counts(static_cast<size_t>(channels), std::vector<int64_t>(256, 0));
+  const uint8_t* p = x.data_ptr<uint8_t>();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t c = 0; c < channels; ++c) {
+      const uint8_t* q = p + (i * channels + c) * plane;
+      auto& h = counts[static_cast<size_t>(c)];
+      for (int64_t k = 0; k < plane; ++k) ++h[q[k]];
+    }
+  std::vector<double> mean, stdev;
+  const double total = static_cast<double>(n * plane);
+  for (const auto& h : counts) {
+    double m = 0;
+    for (int v = 0; v < 256; ++v) m += static_cast<double>(h[static_cast<size_t>(v)]) * v / 255.0;
+    m /= total;
+    double var = 0;
+    for (int v = 0; v < 256; ++v) var += static_cast<double>(h[static_cast<size_t>(v)]) * std::pow(v / 255.0 - m, 2);
+    mean.push_back(m);
+    stdev.push_back(std::sqrt(var / total));
+  }
+  return {mean, stdev};
+}
+
+TEST(ChannelStatistics, HandExample) {
+  // Channel 0: 0, 255, 255, 255 -> mean 0.75, std sqrt(0.75 * 0.25); channel 1: all 51 -> 0.2, 0.
+  auto x = torch::tensor({0, 255, 51, 51, 255, 255, 51, 51}, torch::kUInt8).reshape({2, 2, 1, 2});
+  const auto [mean, stdev] = channel_statistics(x);
+  EXPECT_DOUBLE_EQ(mean[0], 0.75);
+  EXPECT_NEAR(stdev[0], std::sqrt(0.75 * 0.25), 1e-15);
+  EXPECT_NEAR(mean[1], 0.2, 1e-15);
+  EXPECT_NEAR(stdev[1], 0.0, 1e-15);
+}
+
+void expect_constants(const std::string& name, const std::vector<double>& mean, const std::vector<double>& stdev) {
+  const auto info = dataset_info(name);
+  ASSERT_EQ(info.mean.size(), static_cast<size_t>(info.channels)) << name;
+  ASSERT_EQ(info.std.size(), static_cast<size_t>(info.channels)) << name;
+  ASSERT_EQ(mean.size(), static_cast<size_t>(info.channels)) << name;
+  for (size_t c = 0; c < mean.size(); ++c) {
+    EXPECT_FLOAT_EQ(info.mean[c], static_cast<float>(mean[c])) << name << " channel " << c;
+    EXPECT_FLOAT_EQ(info.std[c], static_cast<float>(stdev[c])) << name << " channel " << c;
+  }
+}
+
+TEST(DatasetInfo, NormalisationConstantsAreThePublishedOnes) {
+  // CIFAR-10: METHODS.md 1.4, the DARTS code's CIFAR_MEAN / CIFAR_STD: the training set's mean and
+  // population std per channel (not the often-copied std 0.2023, 0.1994, 0.2010).
+  expect_constants("cifar10", {0.49139968, 0.48215827, 0.44653124}, {0.24703233, 0.24348505, 0.26158768});
+  // CIFAR-100, MNIST, Fashion-MNIST: the usual 4-digit training-set values.
+  expect_constants("cifar100", {0.5071, 0.4865, 0.4409}, {0.2673, 0.2564, 0.2762});
+  expect_constants("mnist", {0.1307}, {0.3081});
+  expect_constants("fashion_mnist", {0.2860}, {0.3530});
+}
+
+// The constants claim to be the training set's statistics: where the real files are installed
+// (each dataset's default location), compute them from the data. `tolerance`: the constants' rounding.
+void expect_training_statistics(const std::string& name, double tolerance) {
+  const auto root = default_data_root(name);
+  if (!std::filesystem::is_directory(root)) GTEST_SKIP() << name << ": " << root << " is not installed";
+  const auto d = load_dataset(name, root);
+  const auto [mean, stdev] = channel_statistics(d.train.images);
+  for (size_t c = 0; c < mean.size(); ++c) {
+    EXPECT_NEAR(d.info.mean[c], mean[c], tolerance) << name << " channel " << c;
+    EXPECT_NEAR(d.info.std[c], stdev[c], tolerance) << name << " channel " << c;
+  }
+}
+
+TEST(LoadDataset, FashionMnistConstantsAreItsTrainingSetStatistics) {
+  expect_training_statistics("fashion_mnist", 5e-5);
+}
+TEST(LoadDataset, MnistConstantsAreItsTrainingSetStatistics) { expect_training_statistics("mnist", 5e-5); }
+TEST(LoadDataset, Cifar10ConstantsAreItsTrainingSetStatistics) { expect_training_statistics("cifar10", 1e-6); }
+TEST(LoadDataset, Cifar100ConstantsAreItsTrainingSetStatistics) { expect_training_statistics("cifar100", 5e-5); }
 
 }  // namespace
 }  // namespace dnas::data

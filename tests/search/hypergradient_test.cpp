@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "dnas/ops/depthwise_conv.h"
 #include "dnas/ops/op_names.h"
 #include "dnas/search/darts.h"
@@ -108,5 +110,7 @@ TEST(Darts, FiniteDifferenceEpsilonOracle) {
 TEST(Darts, CosineScheduleOracle) {
   EXPECT_NEAR(search::cosine_lr(0.025, 0.001, 0, 50), 0.025, 1e-12);
   EXPECT_NEAR(search::cosine_lr(0.025, 0.001, 25, 50), 0.013, 1e-12);
-  EXPECT_GT(search::cosine_lr(0.025, 0.001, 49, 50), 0.001);
+  // The last epoch is above the floor by 0.024 * sin^2(pi / 100) (1 + cos(49 pi / 50) = 2 sin^2(pi / 100)).
+  EXPECT_NEAR(search::cosine_lr(0.025, 0.001, 49, 50), 0.001 + 0.024 * std::pow(std::sin(M_PI / 100), 2), 1e-15);
+  EXPECT_NEAR(search::cosine_lr(0.025, 0.001, 49, 50), 0.00102367925886, 1e-14);
 }

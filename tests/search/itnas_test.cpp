@@ -1,11 +1,13 @@
 // ITNAS (METHODS.md 5): the spec's oracles for edge groups, the transition recursion, TIEP and
-// the temperature, plus finite-difference gradients through the inner edges.
+// the temperature, finite-difference gradients through the inner edges, and where a step draws
+// its Gumbel noise (outer edges only; a fresh sample for the weight step).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 
 #include "common/error_of.h"
+#include "dnas/genotype/cell_topology.h"
 #include "dnas/genotype/derive.h"
 #include "dnas/genotype/genotype.h"
 #include "dnas/ops/op_names.h"
@@ -27,6 +29,45 @@ supernet::SupernetConfig darts7_cell(int steps = 4) {
 // Logits whose softmax is exactly `probs` (up to rounding): log(p).
 torch::Tensor logits(std::vector<double> probs, std::vector<int64_t> shape) {
   return torch::tensor(probs, torch::kDouble).log().reshape(shape);
+}
+
+// Edge weights [E, O] by hand (METHODS.md 5, Eq. 9-11): outer edges carry `outer` (rows in
+// outer-edge order); every inner edge q = (j -> s), in canonical order, gets
+// sum_k softmax_k(a_{k->q}) * (w_k rowsoftmax(Z_{k->q})) over the edges k entering state j, where
+// outer predecessors pass `passed` and inner ones their own weights; pairs are numbered edge by
+// edge, predecessor by predecessor.
+torch::Tensor transition_by_hand(int steps, const torch::Tensor& outer, const torch::Tensor& passed,
+                                 const torch::Tensor& z, const torch::Tensor& a) {
+  const auto edges = static_cast<size_t>(genotype::num_edges(steps));
+  std::vector<torch::Tensor> own(edges), pass(edges);
+  const auto t = torch::softmax(z, -1);  // [P, O, O]
+  int64_t row = 0, pair = 0;
+  for (int s = 2; s < steps + 2; ++s)
+    for (int j = 0; j < s; ++j) {
+      const auto e = static_cast<size_t>(genotype::edge_index(s, j));
+      if (j < 2) {
+        own[e] = outer[row];
+        pass[e] = passed[row];
+        ++row;
+        continue;
+      }
+      const auto attention = torch::softmax(a.narrow(0, pair, j), 0);  // over the j edges into state j
+      auto w = torch::zeros_like(outer[0]);
+      for (int k = 0; k < j; ++k)
+        w = w + attention[k] * torch::matmul(pass[static_cast<size_t>(genotype::edge_index(j, k))], t[pair + k]);
+      own[e] = pass[e] = w;
+      pair += j;
+    }
+  return torch::stack(own);
+}
+
+void randomize(search::ItnasStrategy& itnas, double sd) {  // away from the near-uniform init
+  torch::NoGradGuard no_grad;
+  for (auto& c : itnas.parameters()) {
+    c.theta.normal_(0, sd);
+    c.z.normal_(0, sd);
+    c.a.normal_(0, sd);
+  }
 }
 
 genotype::CellGenotype cell(std::vector<std::vector<genotype::Gene>> nodes) {
@@ -192,23 +233,114 @@ TEST(ItnasStrategy, TemperatureRunsLinearlyFromTau0ToTauMin) {
   EXPECT_NEAR(itnas.tau(), 10.0 - 9.9 * 2 / 4, 1e-12);
 }
 
-TEST(ItnasStrategy, AStepMovesThetaTransitionAndAttentionAndIsDeterministic) {
+TEST(ItnasStrategy, AStepIsDeterministic) {
   auto run = [] {
     torch::manual_seed(5);
     auto cfg = darts7_cell(2);
     search::ItnasStrategy itnas(cfg, search::OptimConfig{}, search::ItnasConfig{});
     search::WeightTrainer weights(supernet::Supernet(cfg), search::WeightOptions{});
-    auto before = itnas.parameter_list();
-    std::vector<torch::Tensor> copies;
-    for (const auto& t : before) copies.push_back(t.detach().clone());
     itnas.begin_epoch({0, 10, 0.025});
     itnas.step(weights, {dnas::testing::random_batch(4), dnas::testing::random_batch(4), {}}, {0, 10, 0.025});
-    for (size_t i = 0; i < copies.size(); ++i)
-      EXPECT_FALSE(torch::equal(copies[i], before[i].detach())) << "parameter " << i << " did not move";
+    const auto p = itnas.parameter_list();
     return genotype::to_string(itnas.derive()) + " " +
-           std::to_string(torch::cat({before[1].reshape(-1), before[2]}).sum().item<double>());
+           std::to_string(torch::cat({p[0].reshape(-1), p[1].reshape(-1), p[2]}).sum().item<double>());
   };
   EXPECT_EQ(run(), run());
+}
+
+// One sampled forward: Gumbel noise on the 8 outer edges only, drawn once per cell type from the
+// generator (the next numbers are then those after one [8, 7] draw), and the 6 inner edges given by
+// the transition recursion from the sample (or from softmax(theta) with derive_from = probs).
+TEST(ItnasStrategy, GumbelNoiseIsDrawnOnOuterEdgesOnlyAndInnerEdgesFollowTheTransition) {
+  for (const std::string derive_from : {"sample", "probs"}) {
+    torch::manual_seed(6);
+    search::ItnasConfig ic;
+    ic.derive_from = derive_from;
+    search::ItnasStrategy itnas(darts7_cell(), search::OptimConfig{}, ic);
+    randomize(itnas, 1.0);
+    itnas.begin_epoch({1, 3, 0.025});
+    const double tau = 10.0 - 9.9 / 2;  // linear from 10 to 0.1 over 3 epochs; not 1, so a missing 1/tau shows
+    ASSERT_NEAR(itnas.tau(), tau, 1e-12);
+    const auto groups = edge_groups(4);
+    const auto outer = torch::tensor(std::vector<int64_t>(groups.outer.begin(), groups.outer.end()));
+    for (int c = 0; c < 2; ++c) {
+      const auto& p = itnas.parameters()[static_cast<size_t>(c)];
+      torch::manual_seed(11);
+      const auto w = itnas.cell_weights(c, /*sample=*/true).detach();  // [14, 7]
+      const auto next = torch::rand({4});
+      torch::manual_seed(11);
+      const auto gumbel = -torch::empty({8, 7}).exponential_().log();  // Gumbel(0, 1) per outer (edge, op)
+      const auto expected_next = torch::rand({4});
+      const auto theta = p.theta.detach();
+      const auto sample = torch::softmax((torch::log_softmax(theta, -1) + gumbel) / tau, -1);  // [8, 7]
+      const auto passed = derive_from == "probs" ? torch::softmax(theta, -1) : sample;
+      const auto expected = transition_by_hand(4, sample, passed, p.z.detach(), p.a.detach());
+      EXPECT_TRUE(torch::allclose(w, expected, 1e-5, 1e-6)) << derive_from << " cell " << c << "\n" << w - expected;
+      EXPECT_TRUE(torch::equal(next, expected_next)) << derive_from << " cell " << c << ": other noise was drawn";
+      // The noise is real: the outer rows are not the noise-free softmax (so the checks above can fail).
+      EXPECT_GT((w.index({outer}) - torch::softmax(theta, -1)).abs().max().item<double>(), 1e-2);
+    }
+  }
+}
+
+// A step: the architecture step's forward uses the next two draws of the generator (normal, then
+// reduce) and gets the gradients of plain autograd through them; the weight step then draws a fresh
+// sample (the two draws after those) at the updated parameters.
+TEST(ItnasStrategy, TheWeightStepDrawsAFreshSampleAfterTheArchitectureStep) {
+  torch::manual_seed(5);
+  auto cfg = darts7_cell(2);  // edges e0..e3 outer (4 rows), e4 inner
+  const search::OptimConfig optim;
+  search::ItnasStrategy itnas(cfg, optim, search::ItnasConfig{});
+  randomize(itnas, 1.0);
+  search::WeightTrainer weights(supernet::Supernet(cfg), search::WeightOptions{});
+  const search::StepBatches b{dnas::testing::random_batch(8), dnas::testing::random_batch(8), {}};
+  const search::EpochInfo info{9, 10, 0.025};
+  itnas.begin_epoch(info);  // tau = 0.1: nearly one-hot samples, so two samples give clearly different losses
+  const double tau = itnas.tau();
+  const auto params = itnas.parameter_list();  // theta, z, a of normal, then of reduce
+  ASSERT_EQ(params.size(), 6u);
+  const auto start = dnas::testing::snapshot(params);
+  const auto w0 = dnas::testing::snapshot(weights.net->parameters());
+
+  torch::manual_seed(21);
+  std::vector<torch::Tensor> gumbel;  // architecture step (normal, reduce), then weight step (normal, reduce)
+  for (int i = 0; i < 4; ++i) gumbel.push_back(-torch::empty({4, 7}).exponential_().log());
+  auto mix_of = [&](const std::vector<torch::Tensor>& p, const torch::Tensor& g_normal, const torch::Tensor& g_reduce) {
+    auto cell = [&](size_t c, const torch::Tensor& g) {
+      const auto sample = torch::softmax((torch::log_softmax(p[3 * c], -1) + g) / tau, -1);
+      return supernet::soft_mix(transition_by_hand(2, sample, sample, p[3 * c + 1], p[3 * c + 2]));
+    };
+    return supernet::ArchMix{cell(0, g_normal), cell(1, g_reduce)};
+  };
+  const auto leaves = dnas::testing::leaf_copies(params);
+  const auto val_loss =
+      torch::cross_entropy_loss(weights.net->forward(b.val.x, mix_of(leaves, gumbel[0], gumbel[1])), b.val.y);
+  const auto expected = dnas::testing::grads_of(val_loss, leaves);
+
+  torch::manual_seed(21);
+  const auto r = itnas.step(weights, b, info);
+  EXPECT_NEAR(r.val.loss(), val_loss.item<double>(), 1e-5);
+  for (size_t i = 0; i < params.size(); ++i) {
+    EXPECT_LT(dnas::testing::max_relative_difference({params[i].grad()}, {expected[i]}), 1e-4) << "parameter " << i;
+    EXPECT_TRUE(torch::allclose(params[i].detach(), dnas::testing::adam_first_step(start[i], expected[i], optim), 0.0,
+                                1e-3 * optim.arch_lr))
+        << "parameter " << i;
+  }
+  // The weight step's forward ran at w0 with the updated parameters: recompute it there.
+  {
+    torch::NoGradGuard no_grad;
+    auto w = weights.net->parameters();
+    for (size_t i = 0; i < w.size(); ++i) w[i].copy_(w0[i]);
+  }
+  torch::NoGradGuard no_grad;
+  const auto now = dnas::testing::snapshot(params);
+  auto train_loss = [&](const torch::Tensor& g_normal, const torch::Tensor& g_reduce) {
+    return torch::cross_entropy_loss(weights.net->forward(b.train.x, mix_of(now, g_normal, g_reduce)), b.train.y)
+        .item<double>();
+  };
+  const double fresh = train_loss(gumbel[2], gumbel[3]), reused = train_loss(gumbel[0], gumbel[1]);
+  EXPECT_NEAR(r.train.loss(), fresh, 1e-5);
+  EXPECT_GT(std::abs(fresh - reused), 1e-3) << "the two samples must differ for the check above to mean anything";
 }
 
 TEST(ItnasConfig, TiepWithoutTransitionIsRejectedWithTheKey) {

@@ -66,12 +66,27 @@ TEST(RandomWs, StepRunsOnlyTheSampledOpsAndFinishPicksTheBestCandidate) {
   rc.candidates = 6;
   RandomWsStrategy ws(cfg, 1, rc);
   EXPECT_TRUE(ws.trains_supernet());
+  const auto train = dnas::testing::random_batch(4), val = dnas::testing::random_batch(4);
+  // The step's architectures are the next two draws of torch's generator: recompute them, and the
+  // first SGD step of the weights under them, by hand.
+  torch::manual_seed(9);
+  const auto normal = random_architecture(2, cfg.normal_ops), reduce = random_architecture(2, cfg.reduce_ops);
+  const auto params = net->parameters();
+  const auto w0 = dnas::testing::snapshot(params);
+  const auto loss = torch::cross_entropy_loss(net->forward(train.x, architecture_mix(normal, reduce)), train.y);
+  const auto w1 = dnas::testing::first_sgd_step(
+      w0, dnas::testing::grads_of(loss, params, /*zeros_for_unused=*/false), WeightOptions{});
   const int64_t before = net->evaluations();
-  const auto w0 = net->parameters()[0].detach().clone();
-  const auto r = ws.step(weights, {dnas::testing::random_batch(4), dnas::testing::random_batch(4), {}}, {0, 1, 0.025});
+  torch::manual_seed(9);
+  const auto r = ws.step(weights, {train, val, {}}, {0, 1, 0.025});
   EXPECT_EQ(net->evaluations() - before, 4 * cfg.layers);  // one sampled op per selected edge
   EXPECT_EQ(r.train.count, 4);
-  EXPECT_FALSE(torch::equal(w0, net->parameters()[0]));  // the weights trained
+  EXPECT_NEAR(r.train.loss(), loss.item<double>(), 1e-6);
+  // The weights took that step (unsampled ops' weights have no gradient and stay put).
+  EXPECT_LT(dnas::testing::max_relative_difference(params, w1), 1e-5);
+  int64_t unused = 0;
+  for (size_t i = 0; i < params.size(); ++i) unused += torch::equal(params[i].detach(), w0[i]) ? 1 : 0;
+  EXPECT_GT(unused, 0);
   // The scorer sees every candidate once; the result is the one it scored lowest.
   std::vector<std::pair<double, std::string>> scored;
   ws.finish([&](const supernet::ArchMix& mix) {

@@ -1,5 +1,6 @@
 // Stretchable Cells (METHODS.md 6): merged edge scales, code enumeration, the regulariser and
-// the derivation with its orphan rule, on the spec's hand examples.
+// the derivation with its orphan rule, on the spec's hand examples; a step's alpha and beta
+// gradients against plain autograd of the spec's loss terms.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -118,11 +119,16 @@ TEST(ScRegularizer, ZeroForAValidTopologyAndTheSpecValueForAnOrphan) {
   const double r = t.regularizer(logits).item<double>();
   EXPECT_NEAR(r, (1 - 0.15 / 0.3) * (1 - 0.1 / 0.2), 1e-6);
   EXPECT_NEAR(10 * r, 2.5, 1e-5);
-  // The gradient flows to the selected maxima.
+  // The gradient flows to the selected maxima only: with p = softmax(b0), d(p_m / p_t)/db0_k =
+  // (p_m / p_t)(delta_km - delta_kt), so dr/db0 = -(1 - 0.1/0.2) * 0.5 * (e_m - e_t) with m = code 1
+  // (the best code containing state 2) and t = code 14 (the overall maximum); other terms are 0.
   auto b0 = logits[0].clone().requires_grad_();
   logits[0] = b0;
   auto g = torch::autograd::grad({t.regularizer(logits)}, {b0})[0];
-  EXPECT_GT(g.abs().sum().item<double>(), 0.0);
+  auto expected = torch::zeros({15}, torch::kDouble);
+  expected[0] = -0.25;
+  expected[13] = 0.25;
+  EXPECT_TRUE(torch::allclose(g.to(torch::kDouble), expected, 0.0, 1e-6)) << g;
 }
 
 TEST(ScDerive, OrphanIsDroppedWithItsOutgoingEdgesOrRepaired) {
@@ -186,24 +192,91 @@ TEST(ScStrategy, MilenasScSplitsThreeWaysOnlyForItsImagenetSearch) {
   EXPECT_EQ(search::make_strategy(c, net)->validation_splits(), 2);
 }
 
-TEST(ScStrategy, StepsMoveAlphaAndBetaAndMilenasScUsesAThirdSplit) {
-  for (const char* base : {"darts", "milenas"}) {
-    torch::manual_seed(4);
-    auto cfg = dnas::testing::tiny_supernet_config("darts7");
-    search::ScConfig sc_cfg;
-    sc_cfg.val_split = std::string(base) == "milenas" ? "separate" : "shared";
-    search::ScStrategy sc(base, cfg, search::OptimConfig{}, sc_cfg, 1.0);
-    EXPECT_EQ(sc.validation_splits(), std::string(base) == "milenas" ? 2 : 1);
-    search::WeightTrainer weights(supernet::Supernet(cfg), search::WeightOptions{});
-    auto alpha = sc.arch().alpha_normal.detach().clone();
-    auto beta = sc.betas()[0][0].detach().clone();
-    sc.step(weights, {dnas::testing::random_batch(4), dnas::testing::random_batch(4), dnas::testing::random_batch(4)},
-            {0, 10, 0.025});
-    EXPECT_FALSE(torch::equal(alpha, sc.arch().alpha_normal.detach())) << base;
-    EXPECT_FALSE(torch::equal(beta, sc.betas()[0][0].detach())) << base;
-    auto g = sc.derive();
-    EXPECT_NO_THROW(genotype::parse_genotype(genotype::to_string(g), "sc")) << base;
-  }
+// The architecture gradients of one step, against plain autograd on the same supernet at the same
+// w (METHODS.md 6): DARTS-SC g_a = dL_val(B_val)/da, g_b = dL_val(B_val or B_val_beta)/db + lambda dr/db;
+// MiLeNAS-SC g_a = dL_tr/da + lambda' dL_val(B_val)/da, g_b = dL_tr/db + lambda' dL_val(B_val or
+// B_val_beta)/db + lambda dr/db. The betas are set so that r > 0: every term changes the result.
+TEST(ScStrategy, StepGradientsAreTheSpecsLossTermsByPlainAutograd) {
+  const double kLambda = 3.0;       // sc.lambda (not the default 10, so a hard-coded weight shows)
+  const double kLambdaPrime = 0.7;  // MiLeNAS lambda' (not 1, so a missing factor shows)
+  for (const char* base : {"darts", "milenas"})
+    for (const char* split : {"shared", "separate"}) {
+      const bool milenas = std::string(base) == "milenas", separate = std::string(split) == "separate";
+      torch::manual_seed(4);
+      auto cfg = dnas::testing::tiny_supernet_config("darts7");  // 2 steps: choosers of 3, 3 and 1 codes
+      search::ScConfig sc_cfg;
+      sc_cfg.val_split = split;
+      sc_cfg.lambda = kLambda;
+      const search::OptimConfig optim;
+      search::ScStrategy sc(base, cfg, optim, sc_cfg, kLambdaPrime);
+      ASSERT_EQ(sc.validation_splits(), separate ? 2 : 1);
+      ASSERT_EQ(sc.topology().logit_sizes(), (std::vector<int64_t>{3, 3, 1}));
+      {
+        // States 0 and 1 both prefer code 2 = {3}: node 2 gets no argmax input, so r > 0.
+        torch::NoGradGuard no_grad;
+        sc.betas()[0][0].copy_(logits_of({0.2, 0.5, 0.3}));
+        sc.betas()[0][1].copy_(logits_of({0.25, 0.45, 0.3}));
+        sc.betas()[1][0].copy_(logits_of({0.1, 0.6, 0.3}));
+        sc.betas()[1][1].copy_(logits_of({0.3, 0.4, 0.3}));
+      }
+      // r = (1 - 0.3/0.5)(1 - 0.3/0.45) + (1 - 0.3/0.6)(1 - 0.3/0.4) (Eq. 14-15 by hand).
+      ASSERT_NEAR(sc.regularizer().item<double>(), 0.4 / 3 + 0.125, 1e-6);
+      search::WeightTrainer weights(supernet::Supernet(cfg), search::WeightOptions{});
+      const search::StepBatches b{dnas::testing::random_batch(4), dnas::testing::random_batch(4),
+                                  dnas::testing::random_batch(4)};
+
+      // By hand, before the step (the weight step comes after the architecture step).
+      std::vector<torch::Tensor> params = sc.arch().list();  // alpha_normal, alpha_reduce, then the betas
+      for (const auto& cell : sc.betas()) params.insert(params.end(), cell.begin(), cell.end());
+      const auto start = dnas::testing::snapshot(params);
+      const auto leaves = dnas::testing::leaf_copies(params);
+      const size_t per_cell = 3;
+      auto betas_of = [&](size_t c) {
+        return std::vector<torch::Tensor>(leaves.begin() + 2 + static_cast<long>(c * per_cell),
+                                          leaves.begin() + 2 + static_cast<long>((c + 1) * per_cell));
+      };
+      auto mix = [&] {
+        auto cell = [&](size_t c) {
+          supernet::CellMix m = supernet::soft_mix(torch::softmax(leaves[c], -1));
+          m.edge_scale = sc.topology().edge_scales(betas_of(c));  // [E]; hand-checked above
+          return m;
+        };
+        return supernet::ArchMix{cell(0), cell(1)};
+      };
+      auto grads_on = [&](const search::TensorBatch& batch) {
+        const auto loss = torch::cross_entropy_loss(weights.net->forward(batch.x, mix()), batch.y);
+        return dnas::testing::grads_of(loss, leaves);
+      };
+      const auto g_tr = grads_on(b.train), g_val = grads_on(b.val), g_val_beta = grads_on(b.val_beta);
+      const auto g_r = dnas::testing::grads_of(
+          sc.topology().regularizer(betas_of(0)) + sc.topology().regularizer(betas_of(1)), leaves);
+      const double val_weight = milenas ? kLambdaPrime : 1.0;
+      std::vector<torch::Tensor> expected;
+      for (size_t i = 0; i < leaves.size(); ++i) {
+        const bool alpha = i < 2;
+        auto g = val_weight * (alpha || !separate ? g_val[i] : g_val_beta[i]);
+        if (milenas) g = g + g_tr[i];
+        if (!alpha) g = g + kLambda * g_r[i];
+        expected.push_back(g);
+      }
+
+      sc.step(weights, b, {0, 10, 0.025});
+      std::vector<torch::Tensor> got, moved_to, adam;
+      for (size_t i = 0; i < params.size(); ++i) {
+        got.push_back(params[i].grad());
+        moved_to.push_back(params[i].detach());
+        adam.push_back(dnas::testing::adam_first_step(start[i], expected[i], optim));
+      }
+      const std::string what = std::string(base) + " " + split;
+      const std::vector<torch::Tensor> got_beta(got.begin() + 2, got.end());
+      const std::vector<torch::Tensor> expected_beta(expected.begin() + 2, expected.end());
+      EXPECT_LT(dnas::testing::max_relative_difference({got[0], got[1]}, {expected[0], expected[1]}), 1e-5) << what;
+      EXPECT_LT(dnas::testing::max_relative_difference(got_beta, expected_beta), 1e-5) << what;
+      // Both Adam optimizers stepped with exactly these gradients.
+      for (size_t i = 0; i < params.size(); ++i)
+        EXPECT_TRUE(torch::allclose(moved_to[i], adam[i], 0.0, 1e-3 * optim.arch_lr)) << what << " parameter " << i;
+      EXPECT_NO_THROW(genotype::parse_genotype(genotype::to_string(sc.derive()), "sc")) << what;
+    }
 }
 
 TEST(ScDerive, SixNodeCellsWithAnyInDegreeBuildAnEvaluationNetwork) {
