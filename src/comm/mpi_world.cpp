@@ -12,6 +12,7 @@
 #include <exception>
 #include <string>
 
+#include "dnas/core/build_info.h"
 #include "dnas/core/error.h"
 #include "dnas/core/signals.h"
 #include "mpi_check.h"
@@ -50,13 +51,7 @@ MpiWorld& MpiWorld::get() {
   return world;
 }
 
-std::string host_name() {
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return host;
-}
-
-MpiWorld::MpiWorld() : host_(host_name()) {
+MpiWorld::MpiWorld() : host_(core::host_name()) {
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized) {

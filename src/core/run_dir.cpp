@@ -9,20 +9,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "dnas/core/build_info.h"
 #include "dnas/core/error.h"
 #include "dnas/core/run_start.h"
 #include "dnas/core/text_file.h"
 
 namespace dnas::core {
-namespace {
-
-std::string host_name() {
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return host;
-}
-
-}  // namespace
 
 RunDirLock::RunDirLock(const std::string& dir, const std::string& what) {
   std::error_code ec;
