@@ -98,3 +98,18 @@ def load_summary(path):
         row.update(group=name, protocol=protocol[i])
         rows.append(row)
     return title, rows
+
+
+def search_curve(path):
+    """Per-epoch search curve of one experiment file: validation accuracy % and, when the method
+    keeps a discrete architecture (NASP's discrete_<cell> tensors), how many edges of both cells
+    changed their op or were dropped or added since the previous epoch (None otherwise)."""
+    with h5py.File(path, "r") as f:
+        val_acc = 100.0 * f["search/metrics/val_acc"][:]
+        changes = None
+        if "search/arch/discrete_normal" in f:
+            changes = np.zeros(len(val_acc), dtype=int)
+            for cell in ("normal", "reduce"):
+                chosen = f[f"search/arch/discrete_{cell}"][:] != 0  # [epochs, E, O]
+                changes[1:] += (chosen[1:] != chosen[:-1]).any(axis=2).sum(axis=1)
+    return val_acc, changes
