@@ -67,10 +67,4 @@ std::vector<std::string> op_set(const std::string& set_name, CellType cell) {
                                                        ", or list ops separated by spaces");
 }
 
-bool op_starts_with_relu(const std::string& name, int stride) {
-  if (name == "skip_connect") return stride != 1;  // FactorizedReduce starts with ReLU
-  return name.rfind("sep_conv", 0) == 0 || name.rfind("dil_conv", 0) == 0 ||
-         name.rfind("conv_", 0) == 0;
-}
-
 }  // namespace dnas::ops

@@ -11,7 +11,4 @@ constexpr int num_edges(int steps) { return steps * (steps + 3) / 2; }
 // Index of edge (j -> s): 2(s-2) + (s-2)(s-3)/2 + j.
 constexpr int edge_index(int s, int j) { return 2 * (s - 2) + (s - 2) * (s - 3) / 2 + j; }
 
-// Index of the first edge entering state s.
-constexpr int first_edge_of(int s) { return edge_index(s, 0); }
-
 }  // namespace dnas::genotype

@@ -23,7 +23,4 @@ std::vector<std::string> op_set(const std::string& set_name, CellType cell);
 // Names of all op sets, for --help and error hints.
 const std::vector<std::string>& op_set_names();
 
-// True when the op begins with a ReLU on its input (so a shared ReLU can feed it).
-bool op_starts_with_relu(const std::string& name, int stride);
-
 }  // namespace dnas::ops
