@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from . import layout as L  # noqa: E402
+
 SOFTMAX_FREE = {"nasp"}  # methods whose alphas are used as they are (box [0, 1], no softmax)
 
 
@@ -18,18 +20,19 @@ def _softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def arch_weights(path, cell="normal", group="search"):
+def arch_weights(path, cell="normal", group=L.SEARCH_GROUP):
     """[epochs, edges, ops] weights of a results/experiment file and the op names: softmax of the
     alphas (raw alphas for NASP)."""
     with h5py.File(path, "r") as f:
+        L.check_format_version(f, path)
         s = f[group]
-        name = f"arch/alpha_{cell}"
+        name = f"{L.SEARCH_ARCH}/{L.SEARCH_ARCH_ALPHA_PREFIX}{cell}"
         if name not in s:
             raise KeyError(f"{path}: no {group}/{name} (this method keeps no per-edge alphas)")
         alpha = s[name][:].astype(np.float64)
-        method = s.attrs["method"]
+        method = s.attrs[L.SEARCH_METHOD]
         method = method.decode() if isinstance(method, bytes) else str(method)
-        ops_key = f"ops_{cell}"
+        ops_key = {"normal": L.SEARCH_OPS_NORMAL, "reduce": L.SEARCH_OPS_REDUCE}[cell]
         ops = [o.decode() for o in s[ops_key][:]] if ops_key in s else [f"op{k}" for k in range(alpha.shape[-1])]
     return (alpha if method in SOFTMAX_FREE else _softmax(alpha)), ops
 
@@ -72,10 +75,12 @@ def plot_search_curves(paths, out_png, metric="val_acc"):
     curves = {}
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for p in paths:
+        name = f"{L.SEARCH_GROUP}/{L.SEARCH_METRICS}/{metric}"
         with h5py.File(p, "r") as f:
-            if f"search/metrics/{metric}" not in f:
+            L.check_format_version(f, p)
+            if name not in f:
                 continue
-            y = f[f"search/metrics/{metric}"][:]
+            y = f[name][:]
         curves[str(p)] = y
         ax.plot(np.arange(1, len(y) + 1), y, label=p.stem if hasattr(p, "stem") else str(p))
     _save(fig, ax, out_png, "epoch", metric, bool(curves))

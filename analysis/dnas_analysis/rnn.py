@@ -6,6 +6,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from . import layout as L
+
 
 def _text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
@@ -18,18 +20,20 @@ def load_rnn_runs(paths):
         p = Path(p)
         path = p / "results.h5" if p.is_dir() else p
         with h5py.File(path, "r") as f:
-            if _text(f.attrs.get("kind", "")) != "rnn":
+            L.check_format_version(f, path)
+            if _text(f.attrs.get(L.PROVENANCE_KIND, "")) != L.PROVENANCE_KIND_RNN:
                 raise ValueError(f"{path}: not a `dnas rnn` results file")
-            if _text(f.attrs["status"]) != "finished":
+            if _text(f.attrs[L.PROVENANCE_STATUS]) != L.PROVENANCE_STATUS_FINISHED:
                 continue
             run = {"path": path, "method": "retrain only", "search_seconds": 0.0, "search_valid_ppl": np.nan}
-            if "search" in f:
-                s = f["search"]
-                run.update(method=_text(s.attrs["method"]), search_seconds=float(s.attrs["seconds"]),
-                           search_valid_ppl=float(s["valid_ppl"][-1]))
-            if "retrain" in f and "test_ppl" in f["retrain"].attrs:
-                r = f["retrain"].attrs
-                run.update(valid_ppl=float(r["best_valid_ppl"]), test_ppl=float(r["test_ppl"]), params=int(r["params"]))
+            if L.RNN_SEARCH_GROUP in f:
+                s = f[L.RNN_SEARCH_GROUP]
+                run.update(method=_text(s.attrs[L.RNN_METHOD]), search_seconds=float(s.attrs[L.RNN_SECONDS]),
+                           search_valid_ppl=float(s[L.RNN_VALID_PPL][-1]))
+            if L.RNN_RETRAIN_GROUP in f and L.RNN_TEST_PPL in f[L.RNN_RETRAIN_GROUP].attrs:
+                r = f[L.RNN_RETRAIN_GROUP].attrs
+                run.update(valid_ppl=float(r[L.RNN_BEST_VALID_PPL]), test_ppl=float(r[L.RNN_TEST_PPL]),
+                           params=int(r[L.RNN_PARAMS]))
             runs.append(run)
     return runs
 

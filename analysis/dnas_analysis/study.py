@@ -5,6 +5,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from . import layout as L
+
 
 def _text(value):
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -60,18 +62,21 @@ def load_experiments(study_dir):
     ids = current_ids(study_dir)
     for path in sorted(Path(study_dir).glob("*.h5")):
         with h5py.File(path, "r") as f:
-            if _text(f.attrs.get("kind", "")) != "experiment":
+            L.check_format_version(f, path)
+            if _text(f.attrs.get(L.PROVENANCE_KIND, "")) != L.PROVENANCE_KIND_EXPERIMENT:
                 continue
-            if ids is not None and _text(f.attrs.get("id", "")) not in ids:
+            if ids is not None and _text(f.attrs.get(L.EXPERIMENT_ID, "")) not in ids:
                 continue
             a = f.attrs
+            grid_prefix = L.EXPERIMENT_GRID_PREFIX
             out.append(Experiment(
-                path=path, method=_text(a["method"]), status=_text(a["status"]),
-                grid={k[5:]: _text(v) for k, v in a.items() if k.startswith("grid.")},
-                test_acc=f["test_acc"][:] if "test_acc" in f else np.zeros(0),
-                parameters=float(a.get("parameters", 0)), multiply_adds=float(a.get("multiply_adds", 0)),
-                gpu_days=float(a.get("search_gpu_days", 0)), genotype=_text(a.get("genotype", "")),
-                protocol=_text(a.get("protocol", ""))))
+                path=path, method=_text(a[L.EXPERIMENT_METHOD]), status=_text(a[L.PROVENANCE_STATUS]),
+                grid={k[len(grid_prefix):]: _text(v) for k, v in a.items() if k.startswith(grid_prefix)},
+                test_acc=f[L.EXPERIMENT_TEST_ACC][:] if L.EXPERIMENT_TEST_ACC in f else np.zeros(0),
+                parameters=float(a.get(L.EXPERIMENT_PARAMETERS, 0)),
+                multiply_adds=float(a.get(L.EXPERIMENT_MULTIPLY_ADDS, 0)),
+                gpu_days=float(a.get(L.EXPERIMENT_SEARCH_GPU_DAYS, 0)), genotype=_text(a.get(L.EXPERIMENT_GENOTYPE, "")),
+                protocol=_text(a.get(L.EXPERIMENT_PROTOCOL, ""))))
     if not out:
         raise FileNotFoundError(f"no experiment files (*.h5 of kind 'experiment') in {study_dir}")
     if ids is not None:
@@ -82,15 +87,16 @@ def load_experiments(study_dir):
 def load_summary(path):
     """The rows of summary.h5 (`dnas report`/`dnas sweep`) as dicts, one per table row."""
     with h5py.File(path, "r") as f:
-        if "table" not in f:
-            raise ValueError(f"{path}: no /table group; is this a summary.h5 written by `dnas report`?")
-        t = f["table"]
-        names = [_text(g) for g in t["group"][:]]
+        L.check_format_version(f, path)
+        if L.SUMMARY_TABLE not in f:
+            raise ValueError(f"{path}: no {L.SUMMARY_TABLE} group; is this a summary.h5 written by `dnas report`?")
+        t = f[L.SUMMARY_TABLE]
+        names = [_text(g) for g in t[L.SUMMARY_GROUP_COLUMN][:]]
         texts = {k for k in t.keys() if t[k].dtype.kind in "SOU"}  # group, protocol, *_verdict
         columns = {k: t[k][:] for k in t.keys() if k not in texts}
-        words = {k: [_text(x) for x in t[k][:]] for k in texts if k != "group"}
-        protocol = words.pop("protocol", [""] * len(names))
-        title = _text(t.attrs.get("title", ""))
+        words = {k: [_text(x) for x in t[k][:]] for k in texts if k != L.SUMMARY_GROUP_COLUMN}
+        protocol = words.pop(L.SUMMARY_PROTOCOL, [""] * len(names))
+        title = _text(t.attrs.get(L.SUMMARY_TITLE, ""))
     rows = []
     for i, name in enumerate(names):
         row = {k: float(v[i]) for k, v in columns.items()}
@@ -104,12 +110,14 @@ def search_curve(path):
     """Per-epoch search curve of one experiment file: validation accuracy % and, when the method
     keeps a discrete architecture (NASP's discrete_<cell> tensors), how many edges of both cells
     changed their op or were dropped or added since the previous epoch (None otherwise)."""
+    arch = f"{L.SEARCH_GROUP}/{L.SEARCH_ARCH}/{L.SEARCH_ARCH_DISCRETE_PREFIX}"
     with h5py.File(path, "r") as f:
-        val_acc = 100.0 * f["search/metrics/val_acc"][:]
+        L.check_format_version(f, path)
+        val_acc = 100.0 * f[f"{L.SEARCH_GROUP}/{L.SEARCH_METRICS}/{L.SEARCH_METRIC_VAL_ACC}"][:]
         changes = None
-        if "search/arch/discrete_normal" in f:
+        if f"{arch}normal" in f:
             changes = np.zeros(len(val_acc), dtype=int)
             for cell in ("normal", "reduce"):
-                chosen = f[f"search/arch/discrete_{cell}"][:] != 0  # [epochs, E, O]
+                chosen = f[f"{arch}{cell}"][:] != 0  # [epochs, E, O]
                 changes[1:] += (chosen[1:] != chosen[:-1]).any(axis=2).sum(axis=1)
     return val_acc, changes

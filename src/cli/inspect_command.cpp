@@ -10,6 +10,7 @@
 #include "dnas/eval/network_cost.h"
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/search/search_config.h"
+#include "dnas/search/strategy_factory.h"
 #include "dnas/train/genotype_source.h"
 #include "subcommands.h"
 
@@ -74,15 +75,7 @@ int inspect_supernet(const InspectOptions& o) {
   auto cmd = parse_search_command({"--config", o.config});
   const auto& c = cmd.config;
   auto info = data::dataset_info(c.data.dataset);
-  supernet::SupernetConfig net;
-  net.in_channels = info.channels;
-  net.classes = info.classes;
-  net.channels = c.supernet.channels;
-  net.layers = c.supernet.layers;
-  net.steps = c.supernet.steps;
-  net.stem_multiplier = c.supernet.stem_multiplier;
-  net.normal_ops = search::normal_op_names(c);
-  net.reduce_ops = search::reduce_op_names(c);
+  const auto net = search::supernet_config(c, info, torch::kCPU);
   auto cost = eval::supernet_cost(net, info.height, info.width);
   std::cout << fmt::format("supernet of {} ({}): C={}, L={}, {} nodes, {} edges per cell, input {}x{}x{}\n", o.config,
                            c.run.method, net.channels, net.layers, net.steps, genotype::num_edges(net.steps),

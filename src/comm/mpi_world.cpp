@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +13,7 @@
 
 #include "dnas/core/build_info.h"
 #include "dnas/core/error.h"
+#include "dnas/core/file_lock.h"
 #include "dnas/core/signals.h"
 #include "mpi_check.h"
 
@@ -122,19 +122,18 @@ namespace {
 
 // fetch-and-add on an 8-byte counter file, under an exclusive flock.
 int64_t file_fetch_add(const std::string& path, int64_t increment) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) fail(std::string("cannot open the experiment counter (") + std::strerror(errno) + ")", path,
-                   "the study's out_dir must be on a file system every rank shares");
+  core::FileLock lock(path,
+                      {"cannot open the experiment counter", "the study's out_dir must be on a file system every rank shares",
+                       "cannot update the experiment counter", core::kFlockHint},
+                      core::FileLock::IfMissing::Fail);
+  lock.lock();
   int64_t before = 0;
-  const bool ok = ::flock(fd, LOCK_EX) == 0 && ::pread(fd, &before, sizeof before, 0) == sizeof before &&
-                  [&] {
-                    const int64_t after = before + increment;
-                    return ::pwrite(fd, &after, sizeof after, 0) == sizeof after && ::fsync(fd) == 0;
-                  }();
+  const bool ok = ::pread(lock.fd(), &before, sizeof before, 0) == sizeof before && [&] {
+    const int64_t after = before + increment;
+    return ::pwrite(lock.fd(), &after, sizeof after, 0) == sizeof after && ::fsync(lock.fd()) == 0;
+  }();
   const int err = errno;
-  ::close(fd);  // releases the lock
-  if (!ok) fail(std::string("cannot update the experiment counter (") + std::strerror(err) + ")", path,
-                "the file system must support flock (on Lustre: mount with -o flock)");
+  if (!ok) fail(std::string("cannot update the experiment counter (") + std::strerror(err) + ")", path, core::kFlockHint);
   return before;
 }
 

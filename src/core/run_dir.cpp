@@ -1,11 +1,7 @@
 #include "dnas/core/run_dir.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -16,33 +12,31 @@
 
 namespace dnas::core {
 
-RunDirLock::RunDirLock(const std::string& dir, const std::string& what) {
+namespace {
+
+// dir/.dnas.lock, once `dir` exists.
+std::string lock_file_in(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) fail("cannot create the directory (" + ec.message() + ")", dir, "check the path and its permissions");
-  const std::string path = (std::filesystem::path(dir) / ".dnas.lock").string();
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail(std::string("cannot open the lock file (") + std::strerror(errno) + ")", path, "check that the directory is writable");
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    std::string holder;
-    std::getline(std::ifstream(path), holder);
-    ::close(fd_);
-    fd_ = -1;
-    if (err == EWOULDBLOCK)
-      fail("another " + what + " is running in this directory (" + (holder.empty() ? "holder unknown" : holder) + ")",
-           dir, "wait for it to end, or give this run another out_dir");
-    fail(std::string("cannot lock the directory (") + std::strerror(err) + ")", path,
-         "the file system must support flock (on Lustre: mount with -o flock)");
-  }
-  const std::string me = "host " + host_name() + " pid " + std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd_, 0) == 0 && ::write(fd_, me.data(), me.size()) < 0) {
-    // the record of the holder is informative only
-  }
+  return (std::filesystem::path(dir) / ".dnas.lock").string();
 }
 
-RunDirLock::~RunDirLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+}  // namespace
+
+RunDirLock::RunDirLock(const std::string& dir, const std::string& what)
+    : lock_(lock_file_in(dir),
+            {"cannot open the lock file", "check that the directory is writable", "cannot lock the directory", kFlockHint}) {
+  if (!lock_.try_lock()) {
+    std::string holder;
+    std::getline(std::ifstream(lock_.path()), holder);
+    fail("another " + what + " is running in this directory (" + (holder.empty() ? "holder unknown" : holder) + ")",
+         dir, "wait for it to end, or give this run another out_dir");
+  }
+  const std::string me = "host " + host_name() + " pid " + std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_.fd(), 0) == 0 && ::write(lock_.fd(), me.data(), me.size()) < 0) {
+    // the record of the holder is informative only
+  }
 }
 
 void refuse_to_overwrite(const std::string& dir, const std::vector<std::string>& files, const std::string& command) {

@@ -21,6 +21,7 @@
 #include "dnas/ops/op_names.h"
 #include "dnas/search/eoinas.h"
 #include "dnas/search/strategy_factory.h"
+#include "dnas/loop/threads.h"
 #include "dnas/search/search_loop.h"
 
 namespace dnas::search {
@@ -154,7 +155,7 @@ std::vector<BenchRow> run_bench(const BenchOptions& o) {
         close(fds[0]);
         int code = 0;
         try {
-          configure_threads(o.threads);
+          loop::configure_threads(o.threads);
           ops::set_depthwise_mode(o.depthwise == "direct"  ? ops::DepthwiseMode::Direct
                                   : o.depthwise == "torch" ? ops::DepthwiseMode::Torch
                                                            : ops::DepthwiseMode::Auto);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "dnas/genotype/cell_topology.h"
+#include "dnas/loop/threads.h"
 #include "dnas/search/search_loop.h"
 #include "dnas/search/weight_trainer.h"
 
@@ -20,7 +21,7 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 }  // namespace
 
 std::vector<DataParallelRow> run_data_parallel_bench(const BenchOptions& o, comm::ProcessGroup& group) {
-  configure_threads(o.threads);
+  loop::configure_threads(o.threads);
   std::vector<DataParallelRow> rows;
   for (const auto& name : o.shapes) {
     const auto s = bench_shape(name);

@@ -43,6 +43,20 @@ ScConfig resolved_sc(const SearchConfig& config) {
   return sc;
 }
 
+supernet::SupernetConfig supernet_config(const SearchConfig& c, const data::DatasetInfo& info, torch::Device device) {
+  supernet::SupernetConfig n;
+  n.device = device;
+  n.in_channels = info.channels;
+  n.classes = info.classes;
+  n.channels = c.supernet.channels;
+  n.layers = c.supernet.layers;
+  n.steps = c.supernet.steps;
+  n.stem_multiplier = c.supernet.stem_multiplier;
+  n.normal_ops = normal_op_names(c);
+  n.reduce_ops = reduce_op_names(c);
+  return n;
+}
+
 std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
                                               const supernet::SupernetConfig& net) {
   const auto& m = config.run.method;

@@ -9,14 +9,6 @@
 
 namespace dnas::search {
 
-BatchStats batch_stats(const torch::Tensor& logits, const torch::Tensor& labels, double mean_loss) {
-  BatchStats s;
-  s.count = labels.size(0);
-  s.loss_sum = mean_loss * s.count;
-  s.correct = logits.detach().argmax(1).eq(labels).sum().item<int64_t>();
-  return s;
-}
-
 WeightTrainer::WeightTrainer(supernet::Supernet network, const WeightOptions& options,
                              std::shared_ptr<comm::ProcessGroup> group)
     : net(std::move(network)),

@@ -213,6 +213,11 @@ torch::Tensor H5File::read_tensor(const std::string& name) const {
   return out;
 }
 
+std::vector<double> H5File::read_doubles(const std::string& name) const {
+  const auto t = read_tensor(name).to(torch::kFloat64).contiguous();
+  return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
+}
+
 void H5File::write_strings(const std::string& name, const std::vector<std::string>& values) {
   size_t width = 1;
   for (const auto& v : values) width = std::max(width, v.size());

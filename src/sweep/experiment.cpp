@@ -1,18 +1,15 @@
 #include "dnas/sweep/experiment.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "dnas/comm/mpi_world.h"
 #include "dnas/core/error.h"
+#include "dnas/core/file_lock.h"
 #include "dnas/core/signals.h"
 #include "dnas/search/search_loop.h"
 #include "dnas/search/search_results.h"
@@ -33,38 +30,26 @@ bool leader_decides(comm::ProcessGroup& group, bool answer) {
   return group.sum({group.leader() && answer ? 1.0 : 0.0})[0] > 0;
 }
 
-// An exclusive lock on a file (flock), held by the group's leader while it runs a search;
-// another item needing the same search waits (polling, so that a stop request ends the wait),
-// then reuses the finished record.
-class FileLock {
- public:
-  FileLock(const std::string& path, bool take) {
-    if (!take) return;
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail("cannot open the lock file", path, "check that the study's out_dir is writable");
-    for (bool told = false; ::flock(fd_, LOCK_EX | LOCK_NB) != 0;) {
-      if (errno != EWOULDBLOCK && errno != EINTR)
-        fail(std::string("cannot lock (") + std::strerror(errno) + ")", path,
-             "the study's out_dir must be on a file system with flock (on Lustre: mount with -o flock)");
-      if (!told) spdlog::info("sweep: waiting for {} (another group is running that search)", path);
-      told = true;
-      if (core::stop_requested()) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-    held_ = true;
-  }
-  ~FileLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
-  }
-  // False when the wait ended on a stop request.
-  bool held() const { return held_; }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
+// How the study's lock files report failures.
+core::FileLockText study_lock_text() {
+  return {"cannot open the lock file", "check that the study's out_dir is writable", "cannot lock",
+          "the study's out_dir must be on a file system with flock (on Lustre: mount with -o flock)"};
+}
 
- private:
-  int fd_ = -1;
-  bool held_ = false;
-};
+constexpr std::chrono::milliseconds kLockPollInterval{500};  // between attempts on a held search lock
+
+// Takes the lock of a search held by the group's leader while it runs that search: another item
+// needing the same search waits (polling, so that a stop request ends the wait), then reuses the
+// finished record. False when the wait ended on a stop request.
+bool lock_unless_stopped(core::FileLock& lock) {
+  for (bool told = false; !lock.try_lock();) {
+    if (!told) spdlog::info("sweep: waiting for {} (another group is running that search)", lock.path());
+    told = true;
+    if (core::stop_requested()) return false;
+    std::this_thread::sleep_for(kLockPollInterval);
+  }
+  return true;
+}
 
 // The item's phase in progress, for the failure record.
 struct Phase {
@@ -82,10 +67,15 @@ search::SearchResult obtain_search(const Experiment& e, int seed_slot, const std
   if (!group.leader()) sc.run.out_dir = legacy ? (fs::path(out_dir) / e.id / "search").string() : search_dir(e, out_dir);
   if (group.leader()) fs::create_directories(fs::path(sc.run.out_dir).parent_path());
   const auto t0 = Clock::now();
-  FileLock lock(sc.run.out_dir + ".lock", group.leader());
+  std::optional<core::FileLock> lock;  // the leader's only
+  bool held = false;
+  if (group.leader()) {
+    lock.emplace(sc.run.out_dir + ".lock", study_lock_text());
+    held = lock_unless_stopped(*lock);
+  }
   const double leader_wait = group.leader() ? std::chrono::duration<double>(Clock::now() - t0).count() : 0.0;
   waited = group.size() == 1 ? leader_wait : group.sum({leader_wait})[0];
-  if (leader_decides(group, group.leader() && !lock.held())) throw core::Interrupted{};
+  if (leader_decides(group, group.leader() && !held)) throw core::Interrupted{};
   if (group.leader() && !legacy) adopt_earlier_search_name(sc.run.out_dir, sc.run.method, sc.run.config_text);
   const auto results = (fs::path(sc.run.out_dir) / "results.h5").string();
   if (leader_decides(group, group.leader() && results_status(results) == "failed"))

@@ -1,34 +1,34 @@
 #include "dnas/sweep/experiment_record.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "dnas/core/error.h"
+#include "dnas/core/file_lock.h"
 #include "dnas/core/hash.h"
 #include "dnas/core/settings_diff.h"
 #include "dnas/search/search_results.h"
 #include "dnas/store/h5_file.h"
 #include "dnas/store/provenance.h"
+#include "dnas/store/results_layout.h"
 #include "dnas/train/train_results.h"
 
 namespace dnas::sweep {
 namespace {
 
 namespace fs = std::filesystem;
+namespace names = store::layout::experiment;
+namespace root = store::layout::provenance;
 
 struct Outcome {
   std::optional<search::SearchResult> search;
   std::vector<std::pair<uint64_t, train::TrainResult>> trains;
   int64_t layers = 0, channels = 0;  // of the retrained network, as run
-  std::string status = "finished", error;
+  std::string status = root::kStatusFinished, error;
 };
 
 // The evaluation protocol in one line, so a table row says how its numbers were produced.
@@ -52,42 +52,42 @@ void write_experiment(const Experiment& e, const std::string& path, const Outcom
   store::write_atomically(path, [&](store::H5File& f) {
     std::string config = e.search ? e.search->run.config_text : std::string();
     config += (config.empty() ? "" : "\n") + e.train.run.config_text;
-    store::write_provenance(f, {"experiment", o.status, o.error, config});
-    f.set_attribute("/", "id", e.id);
-    for (const auto& [key, value] : e.grid) f.set_attribute("/", "grid." + key, value);
-    f.set_attribute("/", "devices", static_cast<int64_t>(devices));
-    f.set_attribute("/", "protocol", protocol(e, o));
-    f.set_attribute("/", "dataset", e.search ? e.search->data.dataset : e.train.data.dataset);
-    f.set_attribute("/", "method", e.search ? e.search->run.method : "published " + e.train.model.genotype);
+    store::write_provenance(f, {root::kKindExperiment, o.status, o.error, config});
+    f.set_attribute("/", names::kId, e.id);
+    for (const auto& [key, value] : e.grid) f.set_attribute("/", names::kGridPrefix + key, value);
+    f.set_attribute("/", names::kDevices, static_cast<int64_t>(devices));
+    f.set_attribute("/", names::kProtocol, protocol(e, o));
+    f.set_attribute("/", names::kDataset, e.search ? e.search->data.dataset : e.train.data.dataset);
+    f.set_attribute("/", names::kMethod, e.search ? e.search->run.method : "published " + e.train.model.genotype);
     double search_seconds = 0.0, train_seconds = 0.0;
     if (o.search) {
       search_seconds = o.search->seconds;
-      search::write_search_results(f, "/search", *o.search, e.search->run.method);
-      f.set_attribute("/", "search_seed", static_cast<int64_t>(e.search->run.seed));
-      f.set_attribute("/", "layers", e.search->supernet.layers);
-      f.set_attribute("/", "genotype", genotype::to_string(o.search->genotype));
-      f.set_attribute("/", "genotype_hash", genotype::genotype_hash(o.search->genotype));
+      search::write_search_results(f, store::layout::search::kGroup, *o.search, e.search->run.method);
+      f.set_attribute("/", names::kSearchSeed, static_cast<int64_t>(e.search->run.seed));
+      f.set_attribute("/", names::kLayers, e.search->supernet.layers);
+      f.set_attribute("/", names::kGenotype, genotype::to_string(o.search->genotype));
+      f.set_attribute("/", names::kGenotypeHash, genotype::genotype_hash(o.search->genotype));
     } else {
-      f.set_attribute("/", "genotype", e.train.model.genotype);
+      f.set_attribute("/", names::kGenotype, e.train.model.genotype);
     }
     std::vector<double> test_acc;
     for (const auto& [seed, r] : o.trains) {
-      train::write_train_results(f, "/train/seed" + std::to_string(seed), r);
+      train::write_train_results(f, store::layout::train::kSeedGroupPrefix + std::to_string(seed), r);
       train_seconds += r.seconds;
       test_acc.push_back(r.test_acc);
     }
     if (!o.trains.empty()) {
       const auto& r = o.trains.front().second;
-      f.write_tensor("/test_acc", torch::tensor(test_acc, torch::kFloat64));
-      f.set_attribute("/", "parameters", r.cost.parameters);
-      f.set_attribute("/", "multiply_adds", r.cost.multiply_adds);
-      f.set_attribute("/", "skip_connections_normal", static_cast<int64_t>(genotype::count_op(r.genotype.normal, "skip_connect")));
-      f.set_attribute("/", "skip_connections_reduce", static_cast<int64_t>(genotype::count_op(r.genotype.reduce, "skip_connect")));
-      if (!o.search) f.set_attribute("/", "genotype_hash", genotype::genotype_hash(r.genotype));
+      f.write_tensor(names::kTestAcc, torch::tensor(test_acc, torch::kFloat64));
+      f.set_attribute("/", names::kParameters, r.cost.parameters);
+      f.set_attribute("/", names::kMultiplyAdds, r.cost.multiply_adds);
+      f.set_attribute("/", names::kSkipConnectionsNormal, static_cast<int64_t>(genotype::count_op(r.genotype.normal, "skip_connect")));
+      f.set_attribute("/", names::kSkipConnectionsReduce, static_cast<int64_t>(genotype::count_op(r.genotype.reduce, "skip_connect")));
+      if (!o.search) f.set_attribute("/", names::kGenotypeHash, genotype::genotype_hash(r.genotype));
     }
-    f.set_attribute("/", "search_seconds", search_seconds);
-    f.set_attribute("/", "search_gpu_days", search_seconds * devices / 86400.0);
-    f.set_attribute("/", "train_seconds", train_seconds);
+    f.set_attribute("/", names::kSearchSeconds, search_seconds);
+    f.set_attribute("/", names::kSearchGpuDays, search_seconds * devices / 86400.0);
+    f.set_attribute("/", names::kTrainSeconds, train_seconds);
   });
 }
 
@@ -106,30 +106,15 @@ std::string search_identity(const std::string& config_text) {
 
 std::string stored_error(const std::string& results_file) {
   store::H5File f(results_file, store::H5File::Mode::Read);
-  return f.has_attribute("/", "error") ? f.string_attribute("/", "error") : std::string("(no message)");
+  store::check_format_version(f);
+  return f.has_attribute("/", root::kError) ? f.string_attribute("/", root::kError) : std::string("(no message)");
 }
 
-// An exclusive flock held for a scope: items of one experiment that end together assemble its
-// record one after the other.
-class ScopedFlock {
- public:
-  explicit ScopedFlock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail("cannot open the lock file", path, "check that the study's out_dir is writable");
-    while (::flock(fd_, LOCK_EX) != 0)
-      if (errno != EINTR) {
-        ::close(fd_);
-        fail(std::string("cannot lock (") + std::strerror(errno) + ")", path,
-             "the study's out_dir must be on a file system with flock (on Lustre: mount with -o flock)");
-      }
-  }
-  ~ScopedFlock() { ::close(fd_); }
-  ScopedFlock(const ScopedFlock&) = delete;
-  ScopedFlock& operator=(const ScopedFlock&) = delete;
-
- private:
-  int fd_ = -1;
-};
+// How the study's lock files report failures.
+core::FileLockText study_lock_text() {
+  return {"cannot open the lock file", "check that the study's out_dir is writable", "cannot lock",
+          "the study's out_dir must be on a file system with flock (on Lustre: mount with -o flock)"};
+}
 
 }  // namespace
 
@@ -148,10 +133,12 @@ void adopt_earlier_search_name(const std::string& wanted, const std::string& met
     const auto name = entry.path().filename().string();
     if (!entry.is_directory() || name.rfind(method + "_", 0) != 0) continue;
     std::string stored;
-    for (const auto& [file, key] : {std::pair<const char*, const char*>{"results.h5", "config"}, {"checkpoint.h5", "text.config"}}) {
+    for (const auto& [file, key] :
+         {std::pair<const char*, const char*>{"results.h5", root::kConfig}, {"checkpoint.h5", "text.config"}}) {
       if (!fs::exists(entry.path() / file)) continue;
       try {
         store::H5File f((entry.path() / file).string(), store::H5File::Mode::Read);
+        if (std::string(file) == "results.h5") store::check_format_version(f);  // a newer dnas's: skipped
         if (f.has_attribute("/", key)) stored = f.string_attribute("/", key);
       } catch (const Error&) {
       }
@@ -170,22 +157,31 @@ std::string seed_dir(const Experiment& e, const std::string& out_dir, uint64_t s
 
 std::string results_status(const std::string& results_file) {
   if (!fs::exists(results_file)) return "";
-  try {
-    store::H5File f(results_file, store::H5File::Mode::Read);
-    return f.has_attribute("/", "status") ? f.string_attribute("/", "status") : std::string();
-  } catch (const Error& e) {
+  auto damaged = [&](const Error& e) {
     spdlog::warn("sweep: {} is damaged ({}); its phase runs again", results_file, e.what());
-    return "";
+    return std::string();
+  };
+  std::optional<store::H5File> f;
+  try {
+    f.emplace(results_file, store::H5File::Mode::Read);
+  } catch (const Error& e) {
+    return damaged(e);
+  }
+  store::check_format_version(*f);  // outside the try: a newer dnas's file is refused, never rerun
+  try {
+    return f->has_attribute("/", root::kStatus) ? f->string_attribute("/", root::kStatus) : std::string();
+  } catch (const Error& e) {
+    return damaged(e);
   }
 }
 
 bool finished_phase(const std::string& dir, const std::string& config_text) {
   const auto file = (fs::path(dir) / "results.h5").string();
-  if (results_status(file) != "finished") return false;
+  if (results_status(file) != root::kStatusFinished) return false;  // checks the format version
   try {
     store::H5File f(file, store::H5File::Mode::Read);
-    return f.has_attribute("/", "config") &&
-           core::first_setting_difference(f.string_attribute("/", "config"), config_text).empty();
+    return f.has_attribute("/", root::kConfig) &&
+           core::first_setting_difference(f.string_attribute("/", root::kConfig), config_text).empty();
   } catch (const Error&) {
     return false;
   }
@@ -193,31 +189,34 @@ bool finished_phase(const std::string& dir, const std::string& config_text) {
 
 void record_phase_failure(const std::string& dir, const std::string& kind, const std::string& error) {
   const auto file = (fs::path(dir) / "results.h5").string();
-  if (results_status(file) == "failed") return;
+  if (results_status(file) == root::kStatusFailed) return;
   fs::create_directories(dir);
-  store::write_atomically(file, [&](store::H5File& f) { store::write_provenance(f, {kind, "failed", error, ""}); });
+  store::write_atomically(file,
+                          [&](store::H5File& f) { store::write_provenance(f, {kind, root::kStatusFailed, error, ""}); });
 }
 
 std::string assemble_record(const Experiment& e, const std::string& out_dir, int devices) {
   const auto path = experiment_file(out_dir, e.id);
   fs::create_directories(fs::path(out_dir) / e.id);
-  ScopedFlock lock((fs::path(out_dir) / e.id / ".record.lock").string());
-  if (results_status(path) == "finished") return "";  // another item of the experiment wrote it
+  // Items of one experiment that end together assemble its record one after the other.
+  core::FileLock lock((fs::path(out_dir) / e.id / ".record.lock").string(), study_lock_text());
+  lock.lock();
+  if (results_status(path) == root::kStatusFinished) return "";  // another item of the experiment wrote it
   Outcome o;
   bool pending = false;
   auto note_failure = [&](const std::string& phase, const std::string& file) {
-    if (o.status == "failed") return;
-    o.status = "failed";
+    if (o.status == root::kStatusFailed) return;
+    o.status = root::kStatusFailed;
     o.error = phase + ": " + stored_error(file);
   };
   if (e.search) {
     const auto file = (fs::path(search_dir(e, out_dir)) / "results.h5").string();
     const auto status = results_status(file);
-    if (status == "failed") {
+    if (status == root::kStatusFailed) {
       note_failure("search", file);
-    } else if (status == "finished") {
+    } else if (status == root::kStatusFinished) {
       store::H5File f(file, store::H5File::Mode::Read);
-      o.search = search::read_search_results(f, "/search");
+      o.search = search::read_search_results(f, store::layout::search::kGroup);
     } else {
       pending = true;
     }
@@ -225,16 +224,16 @@ std::string assemble_record(const Experiment& e, const std::string& out_dir, int
   for (uint64_t seed : e.eval_seeds) {
     const auto file = (fs::path(seed_dir(e, out_dir, seed)) / "results.h5").string();
     const auto status = results_status(file);
-    if (status == "failed") {
+    if (status == root::kStatusFailed) {
       note_failure("retrain seed " + std::to_string(seed), file);
-    } else if (status == "finished") {
+    } else if (status == root::kStatusFinished) {
       store::H5File f(file, store::H5File::Mode::Read);
-      o.trains.emplace_back(seed, train::read_train_results(f, "/train"));
+      o.trains.emplace_back(seed, train::read_train_results(f, store::layout::train::kGroup));
     } else {
       pending = true;
     }
   }
-  if (pending && o.status != "failed") return "";
+  if (pending && o.status != root::kStatusFailed) return "";
   o.layers = e.eval_layers_from_search && e.search ? e.search->supernet.layers : e.train.model.layers;
   if (!o.trains.empty()) o.channels = o.trains.back().second.channels;
   write_experiment(e, path, o, devices);
@@ -244,12 +243,12 @@ std::string assemble_record(const Experiment& e, const std::string& out_dir, int
 void retry_failed_phases(const std::string& out_dir, const std::vector<Experiment>& experiments) {
   auto retry = [](const std::string& dir, const std::string& what) {
     const fs::path file = fs::path(dir) / "results.h5";
-    if (results_status(file.string()) != "failed") return;
+    if (results_status(file.string()) != root::kStatusFailed) return;
     spdlog::info("sweep: {} failed in an earlier sweep and runs again ({} kept as results.failed.h5)", what, dir);
     fs::rename(file, fs::path(dir) / "results.failed.h5");
   };
   for (const auto& e : experiments) {
-    if (results_status(experiment_file(out_dir, e.id)) == "finished") continue;
+    if (results_status(experiment_file(out_dir, e.id)) == root::kStatusFinished) continue;
     if (e.search) retry(search_dir(e, out_dir), "the search of " + e.id);
     for (uint64_t seed : e.eval_seeds) retry(seed_dir(e, out_dir, seed), e.id + "'s retrain with seed " + std::to_string(seed));
   }

@@ -12,11 +12,15 @@
 #include "dnas/core/error.h"
 #include "dnas/store/h5_file.h"
 #include "dnas/store/provenance.h"
+#include "dnas/store/results_layout.h"
 
 namespace dnas::sweep {
 namespace {
 
 namespace fs = std::filesystem;
+namespace root = store::layout::provenance;
+namespace record = store::layout::experiment;
+namespace table = store::layout::summary;
 
 double mean(const std::vector<double>& v) {
   double s = 0;
@@ -53,29 +57,31 @@ std::vector<ExperimentSummary> load_experiments(const std::string& dir, const st
   std::vector<ExperimentSummary> out;
   for (const auto& path : files) {
     store::H5File f(path.string(), store::H5File::Mode::Read);
-    if (!f.has_attribute("/", "kind") || f.string_attribute("/", "kind") != "experiment") continue;
+    store::check_format_version(f);
+    if (!f.has_attribute("/", root::kKind) || f.string_attribute("/", root::kKind) != root::kKindExperiment) continue;
     ExperimentSummary e;
     e.file = path.string();
-    e.id = f.string_attribute("/", "id");
+    e.id = f.string_attribute("/", record::kId);
     if (!current_ids.empty() && !position.count(e.id)) {
       if (left_out) left_out->push_back(path.filename().string());
       continue;
     }
-    e.status = f.string_attribute("/", "status");
-    e.error = f.string_attribute("/", "error");
-    e.method = f.string_attribute("/", "method");
+    e.status = f.string_attribute("/", root::kStatus);
+    e.error = f.string_attribute("/", root::kError);
+    e.method = f.string_attribute("/", record::kMethod);
+    const std::string grid_prefix = record::kGridPrefix;
     for (const auto& key : f.attribute_names("/"))
-      if (key.rfind("grid.", 0) == 0) e.grid[key.substr(5)] = f.string_attribute("/", key);
-    if (f.exists("test_acc")) {
-      auto acc = f.read_tensor("test_acc").to(torch::kFloat64).contiguous();
+      if (key.rfind(grid_prefix, 0) == 0) e.grid[key.substr(grid_prefix.size())] = f.string_attribute("/", key);
+    if (f.exists(record::kTestAcc)) {
+      auto acc = f.read_tensor(record::kTestAcc).to(torch::kFloat64).contiguous();
       e.test_acc.assign(acc.data_ptr<double>(), acc.data_ptr<double>() + acc.numel());
     }
-    if (f.has_attribute("/", "protocol")) e.protocol = f.string_attribute("/", "protocol");
-    e.parameters = number_or(f, "parameters", 0);
-    e.multiply_adds = number_or(f, "multiply_adds", 0);
-    e.search_gpu_days = number_or(f, "search_gpu_days", 0);
-    e.skips_normal = number_or(f, "skip_connections_normal", 0);
-    e.skips_reduce = number_or(f, "skip_connections_reduce", 0);
+    if (f.has_attribute("/", record::kProtocol)) e.protocol = f.string_attribute("/", record::kProtocol);
+    e.parameters = number_or(f, record::kParameters, 0);
+    e.multiply_adds = number_or(f, record::kMultiplyAdds, 0);
+    e.search_gpu_days = number_or(f, record::kSearchGpuDays, 0);
+    e.skips_normal = number_or(f, record::kSkipConnectionsNormal, 0);
+    e.skips_reduce = number_or(f, record::kSkipConnectionsReduce, 0);
     out.push_back(std::move(e));
   }
   if (!position.empty())
@@ -293,40 +299,42 @@ std::string format_report(const std::vector<ReportRow>& rows, const std::string&
 
 void write_report(const std::string& path, const std::vector<ReportRow>& rows, const std::string& title) {
   store::write_atomically(path, [&](store::H5File& f) {
-    store::write_provenance(f, {"report", "finished", "", title});
+    store::write_provenance(f, {root::kKindReport, root::kStatusFinished, "", title});
     std::vector<std::string> groups, protocols;
     std::map<std::string, std::vector<double>> cols;
     std::map<std::string, std::vector<std::string>> verdicts;
     for (const auto& r : rows) {
       groups.push_back(r.group);
-      cols["error_mean"].push_back(r.error_mean);
-      cols["error_std_search_seeds"].push_back(r.error_std_search);
-      cols["error_std_eval_seeds"].push_back(r.error_std_eval);
-      cols["best_error"].push_back(r.best_error);
-      cols["params_m"].push_back(r.params_m);
-      cols["madds_m"].push_back(r.madds_m);
-      cols["search_gpu_days"].push_back(r.gpu_days);
-      cols["skips_normal"].push_back(r.skips_normal);
-      cols["skips_reduce"].push_back(r.skips_reduce);
-      cols["finished"].push_back(r.finished);
-      cols["runs"].push_back(r.runs);
-      cols["vs_random"].push_back(r.vs_random);
-      cols["search_seeds"].push_back(r.search_seeds);
-      cols["eval_seeds"].push_back(r.eval_seeds);
-      for (const auto& [name, c] : {std::pair{"vs_random", &r.vs_random_test}, {"vs_baseline", &r.vs_baseline_test}}) {
-        cols[std::string(name) + "_diff"].push_back(c->diff);
-        cols[std::string(name) + "_ci_low"].push_back(c->ci_low);
-        cols[std::string(name) + "_ci_high"].push_back(c->ci_high);
-        cols[std::string(name) + "_p"].push_back(c->p);
+      cols[table::kErrorMean].push_back(r.error_mean);
+      cols[table::kErrorStdSearchSeeds].push_back(r.error_std_search);
+      cols[table::kErrorStdEvalSeeds].push_back(r.error_std_eval);
+      cols[table::kBestError].push_back(r.best_error);
+      cols[table::kParamsM].push_back(r.params_m);
+      cols[table::kMaddsM].push_back(r.madds_m);
+      cols[table::kSearchGpuDays].push_back(r.gpu_days);
+      cols[table::kSkipsNormal].push_back(r.skips_normal);
+      cols[table::kSkipsReduce].push_back(r.skips_reduce);
+      cols[table::kFinished].push_back(r.finished);
+      cols[table::kRuns].push_back(r.runs);
+      cols[table::kVsRandom].push_back(r.vs_random);
+      cols[table::kSearchSeeds].push_back(r.search_seeds);
+      cols[table::kEvalSeeds].push_back(r.eval_seeds);
+      for (const auto& [name, c] :
+           {std::pair{table::kVsRandom, &r.vs_random_test}, {table::kVsBaseline, &r.vs_baseline_test}}) {
+        cols[std::string(name) + table::kDiffSuffix].push_back(c->diff);
+        cols[std::string(name) + table::kCiLowSuffix].push_back(c->ci_low);
+        cols[std::string(name) + table::kCiHighSuffix].push_back(c->ci_high);
+        cols[std::string(name) + table::kPSuffix].push_back(c->p);
         verdicts[name].push_back(std::isnan(c->diff) ? "" : c->verdict);
       }
       protocols.push_back(r.protocol);
     }
-    f.write_strings("/table/group", groups);
-    f.write_strings("/table/protocol", protocols);
-    for (const auto& [name, v] : verdicts) f.write_strings("/table/" + name + "_verdict", v);
-    for (const auto& [name, v] : cols) f.write_tensor("/table/" + name, torch::tensor(v, torch::kFloat64));
-    f.set_attribute("/table", "title", title);
+    const std::string dir = std::string(table::kTable) + "/";
+    f.write_strings(dir + table::kGroupColumn, groups);
+    f.write_strings(dir + table::kProtocol, protocols);
+    for (const auto& [name, v] : verdicts) f.write_strings(dir + name + table::kVerdictSuffix, v);
+    for (const auto& [name, v] : cols) f.write_tensor(dir + name, torch::tensor(v, torch::kFloat64));
+    f.set_attribute(table::kTable, table::kTitle, title);
   });
 }
 

@@ -5,16 +5,20 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
 
 #include "dnas/core/error.h"
 #include "dnas/core/settings_diff.h"
 #include "dnas/core/text_file.h"
 #include "dnas/store/h5_file.h"
+#include "dnas/store/provenance.h"
+#include "dnas/store/results_layout.h"
 
 namespace dnas::sweep {
 
 namespace fs = std::filesystem;
+namespace root = store::layout::provenance;
 
 std::string manifest_file(const std::string& out_dir) { return (fs::path(out_dir) / "experiments.txt").string(); }
 
@@ -42,17 +46,27 @@ void check_finished_records(const std::string& out_dir, const std::vector<Experi
   for (const auto& e : experiments) {
     const auto path = experiment_file(out_dir, e.id);
     if (!fs::exists(path)) continue;
-    std::string status, stored;
-    try {
-      store::H5File f(path, store::H5File::Mode::Read);
-      if (!f.has_attribute("/", "status") || !f.has_attribute("/", "config")) continue;
-      status = f.string_attribute("/", "status");
-      stored = f.string_attribute("/", "config");
-    } catch (const Error& err) {
+    auto damaged = [&](const Error& err) {
       spdlog::warn("sweep: {} is damaged ({}); the experiment runs again", path, err.what());
+    };
+    std::optional<store::H5File> f;
+    try {
+      f.emplace(path, store::H5File::Mode::Read);
+    } catch (const Error& err) {
+      damaged(err);
       continue;
     }
-    if (status != "finished") continue;
+    store::check_format_version(*f);  // outside the try: a newer dnas's record is refused, never rerun
+    std::string status, stored;
+    try {
+      if (!f->has_attribute("/", root::kStatus) || !f->has_attribute("/", root::kConfig)) continue;
+      status = f->string_attribute("/", root::kStatus);
+      stored = f->string_attribute("/", root::kConfig);
+    } catch (const Error& err) {
+      damaged(err);
+      continue;
+    }
+    if (status != root::kStatusFinished) continue;
     std::string current = e.search ? e.search->run.config_text : std::string();
     current += (current.empty() ? "" : "\n") + e.train.run.config_text;
     const auto diff = core::first_setting_difference(stored, current);

@@ -6,6 +6,8 @@
 #include "dnas/core/error.h"
 #include "dnas/genotype/published.h"
 #include "dnas/store/h5_file.h"
+#include "dnas/store/provenance.h"
+#include "dnas/store/results_layout.h"
 
 namespace dnas::train {
 namespace {
@@ -21,9 +23,11 @@ ResolvedGenotype epoch_genotype(const std::string& value, const std::string& key
              "' has no results.h5",
          key, "point model.genotype at the search's run.out_dir, or set model.genotype_epoch = 0");
   const store::H5File f(file.string(), store::H5File::Mode::Read);
-  if (!f.exists("search/genotypes"))
-    fail("no per-epoch genotypes (search/genotypes)", file.string(), "this is not the results file of a search");
-  const auto genotypes = f.read_strings("search/genotypes");
+  store::check_format_version(f);
+  const std::string name = std::string(store::layout::search::kGroup) + "/" + store::layout::search::kGenotypes;
+  if (!f.exists(name))
+    fail("no per-epoch genotypes (" + name + ")", file.string(), "this is not the results file of a search");
+  const auto genotypes = f.read_strings(name);
   if (epoch > static_cast<int64_t>(genotypes.size()))
     fail("the search has " + std::to_string(genotypes.size()) + " epochs, model.genotype_epoch asks for epoch " +
              std::to_string(epoch),

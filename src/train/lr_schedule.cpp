@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "dnas/loop/schedule.h"
+
 namespace dnas::train {
 
 double learning_rate(const TrainOptim& o, int64_t epoch) {
@@ -12,7 +14,7 @@ double learning_rate(const TrainOptim& o, int64_t epoch) {
     if (epoch < o.warmup_epochs) lr *= (e + 1.0) / static_cast<double>(o.warmup_epochs);
     return lr;
   }
-  return o.lr_min + 0.5 * (o.lr - o.lr_min) * (1.0 + std::cos(M_PI * e / n));
+  return loop::cosine_lr(o.lr, o.lr_min, epoch, o.epochs);
 }
 
 }  // namespace dnas::train

@@ -8,45 +8,38 @@
 #include <filesystem>
 #include <optional>
 
-#include "dnas/comm/device.h"
 #include "dnas/core/error.h"
 #include "dnas/core/progress.h"
-#include "dnas/core/run_start.h"
-#include "dnas/core/signals.h"
 #include "dnas/core/text_file.h"
 #include "dnas/data/augment.h"
 #include "dnas/data/batch_stream.h"
 #include "dnas/data/dataset.h"
 #include "dnas/data/split.h"
 #include "dnas/eval/drop_path.h"
-#include "dnas/search/search_loop.h"
-#include "dnas/search/weight_trainer.h"
+#include "dnas/loop/epoch_loop.h"
+#include "dnas/loop/run_start.h"
 #include "dnas/train/genotype_source.h"
 #include "dnas/train/losses.h"
 #include "dnas/train/lr_schedule.h"
 #include "dnas/store/h5_file.h"
 #include "dnas/store/provenance.h"
+#include "dnas/store/results_layout.h"
 #include "dnas/train/train_checkpoint.h"
 #include "dnas/train/train_results.h"
 
 namespace dnas::train {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// Sums batch statistics over the data-parallel group.
-search::BatchStats group_total(comm::ProcessGroup& group, const search::BatchStats& s) {
-  if (group.size() == 1) return s;
-  auto t = group.sum({s.loss_sum, static_cast<double>(s.correct), static_cast<double>(s.count)});
-  return {t[0], static_cast<int64_t>(t[1]), static_cast<int64_t>(t[2])};
-}
+using loop::Clock;
+using loop::group_total;
+using loop::seconds_since;
 
 // Loss/accuracy of `net` (eval mode) over a whole stream, each rank taking its shard.
-search::BatchStats evaluate(eval::EvalNetwork& net, data::BatchStream& stream, const data::AugmentOptions& aug,
+loop::BatchStats evaluate(eval::EvalNetwork& net, data::BatchStream& stream, const data::AugmentOptions& aug,
                             comm::ProcessGroup& group) {
   torch::NoGradGuard no_grad;
   net->eval();
-  search::BatchStats total;
+  loop::BatchStats total;
   stream.start_epoch(0);
   data::Batch b;
   while (stream.next(b)) {
@@ -54,11 +47,49 @@ search::BatchStats evaluate(eval::EvalNetwork& net, data::BatchStream& stream, c
     const auto device = net->parameters().front().device();
     auto logits = net->forward(data::augment_batch(b.images, aug, false, b.key, b.first_index).to(device)).logits;
     auto labels = b.labels.to(device);
-    total.add(search::batch_stats(logits, labels, torch::cross_entropy_loss(logits, labels).item<double>()));
+    total.add(loop::batch_stats(logits, labels, torch::cross_entropy_loss(logits, labels).item<double>()));
   }
   net->train();
   return group_total(group, total);
 }
+
+// The retrain's batch streams: the training split (each rank of the group takes its shard; a
+// group drops the final short batch so that every shard of every step has the same size), the
+// held-out validation split when data.val_portion > 0, and the test set.
+struct RetrainStreams {
+  RetrainStreams(const TrainConfig& c, const data::Dataset& dataset, comm::ProcessGroup& group)
+      : parts(train_splits(c, dataset.train.size())),
+        n_test(c.data.test_limit > 0 ? std::min(c.data.test_limit, dataset.test.size()) : dataset.test.size()),
+        train(dataset.train, parts[0], c.data.batch_size, c.run.seed, /*shuffle=*/true, /*drop_last=*/group.size() > 1),
+        test(dataset.test, torch::arange(n_test), c.data.batch_size, c.run.seed + 2, false) {
+    if (parts.size() > 1) val.emplace(dataset.train, parts[1], c.data.batch_size, c.run.seed + 1, false);
+    train.set_shard(group.rank(), group.size());
+    test.set_shard(group.rank(), group.size());
+    if (val) val->set_shard(group.rank(), group.size());
+    aug.crop_padding = c.data.crop_padding;
+    aug.flip = c.data.flip;
+    aug.cutout = c.data.cutout;
+    aug.mean = dataset.info.mean;
+    aug.std = dataset.info.std;
+  }
+
+  static std::vector<torch::Tensor> train_splits(const TrainConfig& c, int64_t images) {
+    data::SplitOptions split;
+    split.fractions = c.data.val_portion > 0 ? std::vector<double>{1.0 - c.data.val_portion, c.data.val_portion}
+                                              : std::vector<double>{1.0};
+    split.shuffle = c.data.val_portion > 0;
+    split.seed = c.run.seed;
+    split.limit = c.data.limit;
+    return data::split_indices(images, split);
+  }
+
+  std::vector<torch::Tensor> parts;
+  int64_t n_test;
+  data::BatchStream train;
+  std::optional<data::BatchStream> val;
+  data::BatchStream test;
+  data::AugmentOptions aug;
+};
 
 std::string metrics_csv(const std::vector<TrainEpoch>& epochs) {
   std::string s = "epoch,lr,drop_path,train_loss,train_acc,val_loss,val_acc,seconds\n";
@@ -94,30 +125,17 @@ std::string format_train_table(const TrainResult& r) {
 TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGroup> group_ptr) {
   validate(c);
   auto& group = *group_ptr;
-  if (c.data.batch_size % group.size() != 0)
-    fail(fmt::format("data.batch_size {} is not divisible by the {} ranks of the data-parallel group",
-                     c.data.batch_size, group.size()),
-         "data.batch_size", "use a multiple of study.ranks_per_experiment (the batch is the global one)");
   const bool leader = group.leader();
-  const auto dir_lock = leader ? core::start_run_in(c.run.out_dir, "train", c.run.resume, c.run.overwrite,
-                                                   c.run.write_config_file ? c.run.config_text : "")
-                               : nullptr;  // held by the leader for the whole run
-  const auto start = Clock::now();
-  const int threads = search::configure_threads(c.run.threads);
-  const torch::Device device = comm::select_device(c.run.device, "run.device");
-  torch::manual_seed(c.run.seed);
+  const auto run = loop::start_run(c.run, "train", c.data.batch_size, group);
+  const auto start = run.start;
+  const int threads = run.threads;
+  const torch::Device device = run.device;
   auto resolved = resolve_genotype(c.model.genotype, "model.genotype", c.model.genotype_epoch);
 
   const std::string root = c.data.root.empty() ? data::default_data_root(c.data.dataset) : c.data.root;
   auto dataset = data::load_dataset(c.data.dataset, root);
-  data::SplitOptions split;
-  split.fractions = c.data.val_portion > 0 ? std::vector<double>{1.0 - c.data.val_portion, c.data.val_portion}
-                                            : std::vector<double>{1.0};
-  split.shuffle = c.data.val_portion > 0;
-  split.seed = c.run.seed;
-  split.limit = c.data.limit;
-  auto parts = data::split_indices(dataset.train.size(), split);
-  const int64_t n_test = c.data.test_limit > 0 ? std::min(c.data.test_limit, dataset.test.size()) : dataset.test.size();
+  RetrainStreams d(c, dataset, group);
+  const auto& aug = d.aug;
 
   eval::EvalNetworkConfig net_cfg;
   net_cfg.in_channels = dataset.info.channels;
@@ -140,22 +158,6 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
                                                .momentum(c.optim.momentum)
                                                .weight_decay(c.optim.weight_decay));
 
-  // Groups drop the final short batch so that every shard of every step has the same size.
-  data::BatchStream train_stream(dataset.train, parts[0], c.data.batch_size, c.run.seed, /*shuffle=*/true,
-                                 /*drop_last=*/group.size() > 1);
-  std::optional<data::BatchStream> val_stream;
-  if (parts.size() > 1) val_stream.emplace(dataset.train, parts[1], c.data.batch_size, c.run.seed + 1, false);
-  data::BatchStream test_stream(dataset.test, torch::arange(n_test), c.data.batch_size, c.run.seed + 2, false);
-  train_stream.set_shard(group.rank(), group.size());
-  test_stream.set_shard(group.rank(), group.size());
-  if (val_stream) val_stream->set_shard(group.rank(), group.size());
-  data::AugmentOptions aug;
-  aug.crop_padding = c.data.crop_padding;
-  aug.flip = c.data.flip;
-  aug.cutout = c.data.cutout;
-  aug.mean = dataset.info.mean;
-  aug.std = dataset.info.std;
-
   TrainResult result;
   result.genotype = resolved.genotype;
   result.genotype_origin = resolved.origin;
@@ -169,7 +171,7 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
     state = load_train_checkpoint(checkpoint_path, c, resolved.genotype, *net, sgd);
     spdlog::info("train: resumed from {} at epoch {} step {}", checkpoint_path, state.epoch + 1, state.step);
   }
-  auto elapsed = [&] { return state.seconds_before + std::chrono::duration<double>(Clock::now() - start).count(); };
+  auto elapsed = [&] { return state.seconds_before + seconds_since(start); };
   auto save = [&] {
     state.seconds = elapsed();
     if (leader) save_train_checkpoint(checkpoint_path, c, resolved.genotype, *net, sgd, state);
@@ -181,115 +183,83 @@ TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGrou
     if (status != "finished") snapshot.epochs = state.history;
     snapshot.seconds = elapsed();
     store::write_atomically((std::filesystem::path(c.run.out_dir) / "results.h5").string(), [&](store::H5File& f) {
-      store::write_provenance(f, {"train", status, error, c.run.config_text});
-      write_train_results(f, "/train", snapshot);
+      store::write_provenance(f, {store::layout::provenance::kKindTrain, status, error, c.run.config_text});
+      write_train_results(f, store::layout::train::kGroup, snapshot);
     });
   };
   spdlog::info("train: {} on {} ({} train / {} val / {} test images), {} threads on {}, C={} L={}, {:.3f}M params, "
                "{:.1f}M multiply-adds, seed {}",
-               resolved.origin, c.data.dataset, parts[0].size(0), parts.size() > 1 ? parts[1].size(0) : 0, n_test,
-               threads, device.str(), net_cfg.channels, c.model.layers, result.cost.parameters / 1e6,
+               resolved.origin, c.data.dataset, d.parts[0].size(0), d.parts.size() > 1 ? d.parts[1].size(0) : 0,
+               d.n_test, threads, device.str(), net_cfg.channels, c.model.layers, result.cost.parameters / 1e6,
                result.cost.multiply_adds / 1e6, c.run.seed);
 
-  const int64_t per_epoch = c.optim.steps_per_epoch > 0
-                                ? std::min(c.optim.steps_per_epoch, train_stream.batches_per_epoch())
-                                : train_stream.batches_per_epoch();
-  int64_t steps_this_run = 0;
-  net->train();
-  try {
-    for (; state.epoch < c.optim.epochs; ++state.epoch) {
-      const auto epoch_start = Clock::now();
-      const double seconds_at_start = state.epoch_seconds_before;
-      TrainEpoch rec;
-      rec.epoch = state.epoch;
-      rec.lr = learning_rate(c.optim, state.epoch);
-      rec.drop_path = eval::drop_path_rate(c.model.drop_path, state.epoch, c.optim.epochs);
-      for (auto& param_group : sgd.param_groups())
-        static_cast<torch::optim::SGDOptions&>(param_group.options()).lr(rec.lr);
-      net->set_drop_path_prob(rec.drop_path);
-      train_stream.seek(state.epoch, state.step);
-      core::Progress progress(fmt::format("epoch {}/{}", state.epoch + 1, c.optim.epochs), per_epoch,
-                              c.run.log_period_s, c.run.progress);
-      data::Batch b;
-      for (; state.step < per_epoch && train_stream.next(b); ++state.step) {
-        if (group.any(core::stop_requested() ||
-                      (c.run.stop_after_steps > 0 && steps_this_run >= c.run.stop_after_steps))) {
-          state.epoch_seconds_before = seconds_at_start + std::chrono::duration<double>(Clock::now() - epoch_start).count();
-          save();
-          spdlog::warn("train: stop requested; checkpoint written at epoch {} step {} ({})", state.epoch + 1,
-                       state.step, checkpoint_path);
-          write_results("interrupted", "");
-          throw core::Interrupted{};
-        }
-        // Augmented on the CPU (the same images for a seed on every device), then moved.
-        auto x = data::augment_batch(b.images, aug, /*train=*/true, b.key, b.first_index).to(device);
-        auto y = b.labels.to(device);
-        auto out = net->forward(x);
-        auto loss = smoothed_cross_entropy(out.logits, y, c.optim.label_smoothing);
-        if (out.aux_logits.defined() && c.model.aux_weight > 0)
-          loss = loss + c.model.aux_weight * smoothed_cross_entropy(out.aux_logits, y, c.optim.label_smoothing);
-        sgd.zero_grad();
-        loss.backward();
-        if (group.size() > 1) {
-          std::vector<torch::Tensor> grads;
-          for (const auto& p : net->parameters()) grads.push_back(p.grad());
-          group.average(grads);
-        }
-        if (c.optim.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), c.optim.grad_clip);
-        sgd.step();
-        auto step_stats = group_total(group, search::batch_stats(out.logits, y, loss.item<double>()));
-        const double loss_value = step_stats.loss();
-        if (!std::isfinite(loss_value))
-          fail_on_every_rank(fmt::format("training loss is not finite at epoch {} step {}", state.epoch + 1, state.step),
-                             c.run.out_dir, "lower train.lr or check the data");
-        state.partial.add(step_stats);
-        ++steps_this_run;
-        progress.update(state.step + 1, fmt::format("loss {:.3f} acc {:.1f}%", state.partial.loss(),
-                                                    100 * state.partial.accuracy()));
-      }
-      progress.finish();
-      rec.train_loss = state.partial.loss();
-      rec.train_acc = state.partial.accuracy();
-      if (group.size() > 1) {
-        group.broadcast(net->buffers(), 0);  // BN running statistics saw only each rank's shards
-        comm::check_identical(group, net->parameters(), fmt::format("weights after epoch {}", state.epoch + 1));
-      }
-      if (val_stream) {
-        auto v = evaluate(net, *val_stream, aug, group);
-        rec.val_loss = v.loss();
-        rec.val_acc = v.accuracy();
-        if (c.optim.select == "best_val" && (state.history.empty() || rec.val_acc > state.best_val_acc)) {
-          state.best_val_acc = rec.val_acc;
-          state.best_epoch = state.epoch;
-          state.best_weights = store::module_state(*net);
-        }
-      }
-      rec.seconds = seconds_at_start + std::chrono::duration<double>(Clock::now() - epoch_start).count();
-      spdlog::info("epoch {}/{} lr {:.5f} drop-path {:.3f} | train loss {:.4f} acc {:.2f}%{} | {:.1f}s", state.epoch + 1,
-                   c.optim.epochs, rec.lr, rec.drop_path, rec.train_loss, 100 * rec.train_acc,
-                   val_stream ? fmt::format(" | val loss {:.4f} acc {:.2f}%", rec.val_loss, 100 * rec.val_acc) : "",
-                   rec.seconds);
-      state.history.push_back(rec);
-      state.step = 0;
-      state.partial = {};
-      state.epoch_seconds_before = 0.0;
-      ++state.epoch;  // the checkpoint resumes at the next epoch
-      save();
-      --state.epoch;
-      write_results("running", "");
+  // The epoch loop supplies the stop agreement, checkpoints, results status and epoch-end sync.
+  TrainEpoch rec;
+  auto epochs = loop::epoch_loop("train", c.optim.epochs, c.optim.steps_per_epoch, d.train, group, c.run,
+                                 checkpoint_path);
+  epochs.train_loss_error = {"training loss", c.run.out_dir, "lower train.lr or check the data"};
+  epochs.train_sum = &state.partial;
+  epochs.begin_epoch = [&](int64_t epoch) {
+    rec = TrainEpoch{};
+    rec.epoch = epoch;
+    rec.lr = learning_rate(c.optim, epoch);
+    rec.drop_path = eval::drop_path_rate(c.model.drop_path, epoch, c.optim.epochs);
+    for (auto& param_group : sgd.param_groups())
+      static_cast<torch::optim::SGDOptions&>(param_group.options()).lr(rec.lr);
+    net->set_drop_path_prob(rec.drop_path);
+  };
+  epochs.step = [&](const data::Batch& b) {
+    // Augmented on the CPU (the same images for a seed on every device), then moved.
+    auto x = data::augment_batch(b.images, aug, /*train=*/true, b.key, b.first_index).to(device);
+    auto y = b.labels.to(device);
+    auto out = net->forward(x);
+    auto loss = smoothed_cross_entropy(out.logits, y, c.optim.label_smoothing);
+    if (out.aux_logits.defined() && c.model.aux_weight > 0)
+      loss = loss + c.model.aux_weight * smoothed_cross_entropy(out.aux_logits, y, c.optim.label_smoothing);
+    sgd.zero_grad();
+    loss.backward();
+    if (group.size() > 1) {
+      std::vector<torch::Tensor> grads;
+      for (const auto& p : net->parameters()) grads.push_back(p.grad());
+      group.average(grads);
     }
-
-  } catch (const std::exception& e) {
-    write_results("failed", e.what());
-    throw;
-  }
+    if (c.optim.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), c.optim.grad_clip);
+    sgd.step();
+    return loop::StepStats{loop::batch_stats(out.logits, y, loss.item<double>()), std::nullopt};
+  };
+  epochs.buffers = [&] { return net->buffers(); };
+  epochs.replicas = [&] { return std::vector<loop::Replica>{{"weights", net->parameters()}}; };
+  epochs.end_epoch = [&](int64_t epoch, const std::function<double()>& epoch_seconds) {
+    rec.train_loss = state.partial.loss();
+    rec.train_acc = state.partial.accuracy();
+    if (d.val) {
+      auto v = evaluate(net, *d.val, aug, group);
+      rec.val_loss = v.loss();
+      rec.val_acc = v.accuracy();
+      if (c.optim.select == "best_val" && (state.history.empty() || rec.val_acc > state.best_val_acc)) {
+        state.best_val_acc = rec.val_acc;
+        state.best_epoch = epoch;
+        state.best_weights = store::module_state(*net);
+      }
+    }
+    rec.seconds = epoch_seconds();
+    spdlog::info("epoch {}/{} lr {:.5f} drop-path {:.3f} | train loss {:.4f} acc {:.2f}%{} | {:.1f}s", epoch + 1,
+                 c.optim.epochs, rec.lr, rec.drop_path, rec.train_loss, 100 * rec.train_acc,
+                 d.val ? fmt::format(" | val loss {:.4f} acc {:.2f}%", rec.val_loss, 100 * rec.val_acc) : "",
+                 rec.seconds);
+    state.history.push_back(rec);
+  };
+  epochs.save = save;
+  epochs.write_results = write_results;
+  net->train();
+  loop::recording_failure(write_results, [&] { loop::run_epochs(epochs, state); });
   result.epochs = state.history;
   result.selected_epoch = c.optim.epochs - 1;
   if (c.optim.select == "best_val" && !state.best_weights.empty()) {
     store::load_module_state(*net, state.best_weights, checkpoint_path);
     result.selected_epoch = state.best_epoch;
   }
-  auto test = evaluate(net, test_stream, aug, group);
+  auto test = evaluate(net, d.test, aug, group);
   result.test_loss = test.loss();
   result.test_acc = test.accuracy();
   result.seconds = elapsed();

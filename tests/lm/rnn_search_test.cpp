@@ -28,7 +28,7 @@ TEST_P(RnnSearchMethods, DeterministicAndRecordsEveryEpoch) {
   EXPECT_EQ(callbacks, 2);
   ASSERT_EQ(a.valid_ppl.size(), 2u);
   ASSERT_EQ(a.alphas.size(), 2u);
-  // DARTS searches none + 4 activations by default, NASP the 4 activations (METHODS.md 7).
+  // DARTS searches none + 4 activations by default, NASP the 4 activations (docs/methods.md 7).
   const int64_t ops = GetParam() == "nasp" ? 4 : 5;
   EXPECT_EQ(a.alphas[0].sizes(), (torch::IntArrayRef{36, ops}));
   EXPECT_EQ(a.ops.front() == "none", GetParam() != "nasp");
@@ -86,7 +86,9 @@ TEST_P(RnnSearchMethods, FirstArchitectureStepIsAdamsFirstStepOnEveryAlpha) {
   const double lr = 1e-3;
   cfg.search.arch_lr = lr;
   const auto moved = (run_rnn_search(markov(), cfg).alphas.at(0) - start).abs();
-  if (GetParam() == "nasp") EXPECT_TRUE(torch::equal(start, torch::full_like(start, 0.5)));  // NASP's init
+  if (GetParam() == "nasp") {
+    EXPECT_TRUE(torch::equal(start, torch::full_like(start, 0.5)));  // NASP's init
+  }
   EXPECT_NEAR(moved.max().item<double>(), lr, 1e-4 * lr);
   EXPECT_GT(moved.min().item<double>(), 0.0) << "an alpha got no gradient";
 }

@@ -1,4 +1,4 @@
-// EoiNAS (METHODS.md 4): the spec's oracles for the indicator, the pruning schedule and rules,
+// EoiNAS (docs/methods.md 4): the spec's oracles for the indicator, the pruning schedule and rules,
 // the temperature, the warm-up, the sampling law of the soft Gumbel draw, and a step's statistics
 // (Ce, Ca) and alpha update recomputed by hand from the same generator sequence.
 #include <gtest/gtest.h>
@@ -213,7 +213,7 @@ RecordedStep recorded_step(const torch::Tensor& labels) {
 
 }  // namespace
 
-// METHODS.md 4: Ce[e, k_e] += 1 for the w step's sample, Ca[e, k'_e] = 100 * acc for the alpha
+// docs/methods.md 4: Ce[e, k_e] += 1 for the w step's sample, Ca[e, k'_e] = 100 * acc for the alpha
 // step's sample k'_e, where acc is the top-1 accuracy of the alpha step's forward on B_val. The
 // labels are chosen so that exactly 3 of 8 predictions are right (acc 37.5 %, not 0 or 100).
 TEST(EoinasStrategy, AlphaStepRecordsTheBatchAccuracyForItsSampledOps) {

@@ -8,6 +8,7 @@
 #include "dnas/ops/depthwise_conv.h"
 #include "dnas/ops/op_names.h"
 #include "dnas/search/darts.h"
+#include "dnas/loop/schedule.h"
 #include "dnas/search/search_loop.h"
 #include "search/search_fixtures.h"
 
@@ -108,9 +109,9 @@ TEST(Darts, FiniteDifferenceEpsilonOracle) {
 }
 
 TEST(Darts, CosineScheduleOracle) {
-  EXPECT_NEAR(search::cosine_lr(0.025, 0.001, 0, 50), 0.025, 1e-12);
-  EXPECT_NEAR(search::cosine_lr(0.025, 0.001, 25, 50), 0.013, 1e-12);
+  EXPECT_NEAR(loop::cosine_lr(0.025, 0.001, 0, 50), 0.025, 1e-12);
+  EXPECT_NEAR(loop::cosine_lr(0.025, 0.001, 25, 50), 0.013, 1e-12);
   // The last epoch is above the floor by 0.024 * sin^2(pi / 100) (1 + cos(49 pi / 50) = 2 sin^2(pi / 100)).
-  EXPECT_NEAR(search::cosine_lr(0.025, 0.001, 49, 50), 0.001 + 0.024 * std::pow(std::sin(M_PI / 100), 2), 1e-15);
-  EXPECT_NEAR(search::cosine_lr(0.025, 0.001, 49, 50), 0.00102367925886, 1e-14);
+  EXPECT_NEAR(loop::cosine_lr(0.025, 0.001, 49, 50), 0.001 + 0.024 * std::pow(std::sin(M_PI / 100), 2), 1e-15);
+  EXPECT_NEAR(loop::cosine_lr(0.025, 0.001, 49, 50), 0.00102367925886, 1e-14);
 }

@@ -1,4 +1,4 @@
-// ITNAS (METHODS.md 5): the spec's oracles for edge groups, the transition recursion, TIEP and
+// ITNAS (docs/methods.md 5): the spec's oracles for edge groups, the transition recursion, TIEP and
 // the temperature, finite-difference gradients through the inner edges, and where a step draws
 // its Gumbel noise (outer edges only; a fresh sample for the weight step).
 #include <gtest/gtest.h>
@@ -31,7 +31,7 @@ torch::Tensor logits(std::vector<double> probs, std::vector<int64_t> shape) {
   return torch::tensor(probs, torch::kDouble).log().reshape(shape);
 }
 
-// Edge weights [E, O] by hand (METHODS.md 5, Eq. 9-11): outer edges carry `outer` (rows in
+// Edge weights [E, O] by hand (docs/methods.md 5, Eq. 9-11): outer edges carry `outer` (rows in
 // outer-edge order); every inner edge q = (j -> s), in canonical order, gets
 // sum_k softmax_k(a_{k->q}) * (w_k rowsoftmax(Z_{k->q})) over the edges k entering state j, where
 // outer predecessors pass `passed` and inner ones their own weights; pairs are numbered edge by

@@ -1,4 +1,4 @@
-// NASP (METHODS.md 7): the spec's oracles for the proximal operators, edge selection, the
+// NASP (docs/methods.md 7): the spec's oracles for the proximal operators, edge selection, the
 // complexity regulariser, which ops each step computes, and the box constraint.
 #include <gtest/gtest.h>
 #include <torch/torch.h>

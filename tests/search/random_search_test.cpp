@@ -52,7 +52,7 @@ TEST(RandomArchitecture, GenotypeListsTheSelectedEdges) {
 TEST(RandomStrategy, SeededGenotypeWithoutTraining) {
   const auto cfg = dnas::testing::tiny_supernet_config("darts7");
   RandomStrategy a(cfg, 3), b(cfg, 3), c(cfg, 4);
-  EXPECT_FALSE(a.trains_supernet());
+  EXPECT_FALSE(a.needs().trains_supernet);
   EXPECT_EQ(genotype::to_string(a.derive()), genotype::to_string(b.derive()));
   EXPECT_NE(genotype::to_string(a.derive()), genotype::to_string(c.derive()));
 }
@@ -65,7 +65,7 @@ TEST(RandomWs, StepRunsOnlyTheSampledOpsAndFinishPicksTheBestCandidate) {
   RandomConfig rc;
   rc.candidates = 6;
   RandomWsStrategy ws(cfg, 1, rc);
-  EXPECT_TRUE(ws.trains_supernet());
+  EXPECT_TRUE(ws.needs().trains_supernet);
   const auto train = dnas::testing::random_batch(4), val = dnas::testing::random_batch(4);
   // The step's architectures are the next two draws of torch's generator: recompute them, and the
   // first SGD step of the weights under them, by hand.

@@ -1,4 +1,4 @@
-// Stretchable Cells (METHODS.md 6): merged edge scales, code enumeration, the regulariser and
+// Stretchable Cells (docs/methods.md 6): merged edge scales, code enumeration, the regulariser and
 // the derivation with its orphan rule, on the spec's hand examples; a step's alpha and beta
 // gradients against plain autograd of the spec's loss terms.
 #include <gtest/gtest.h>
@@ -185,15 +185,15 @@ TEST(ScStrategy, MilenasScSplitsThreeWaysOnlyForItsImagenetSearch) {
       c.run.method = method;
       c.data.dataset = dataset;
       const int expected = std::string(method) == "milenas_sc" && std::string(dataset) == "imagenet" ? 2 : 1;
-      EXPECT_EQ(search::make_strategy(c, net)->validation_splits(), expected) << method << " " << dataset;
+      EXPECT_EQ(search::make_strategy(c, net)->needs().validation_splits, expected) << method << " " << dataset;
     }
   c.sc.val_split = "separate";
   c.data.dataset = "cifar10";
-  EXPECT_EQ(search::make_strategy(c, net)->validation_splits(), 2);
+  EXPECT_EQ(search::make_strategy(c, net)->needs().validation_splits, 2);
 }
 
 // The architecture gradients of one step, against plain autograd on the same supernet at the same
-// w (METHODS.md 6): DARTS-SC g_a = dL_val(B_val)/da, g_b = dL_val(B_val or B_val_beta)/db + lambda dr/db;
+// w (docs/methods.md 6): DARTS-SC g_a = dL_val(B_val)/da, g_b = dL_val(B_val or B_val_beta)/db + lambda dr/db;
 // MiLeNAS-SC g_a = dL_tr/da + lambda' dL_val(B_val)/da, g_b = dL_tr/db + lambda' dL_val(B_val or
 // B_val_beta)/db + lambda dr/db. The betas are set so that r > 0: every term changes the result.
 TEST(ScStrategy, StepGradientsAreTheSpecsLossTermsByPlainAutograd) {
@@ -209,7 +209,7 @@ TEST(ScStrategy, StepGradientsAreTheSpecsLossTermsByPlainAutograd) {
       sc_cfg.lambda = kLambda;
       const search::OptimConfig optim;
       search::ScStrategy sc(base, cfg, optim, sc_cfg, kLambdaPrime);
-      ASSERT_EQ(sc.validation_splits(), separate ? 2 : 1);
+      ASSERT_EQ(sc.needs().validation_splits, separate ? 2 : 1);
       ASSERT_EQ(sc.topology().logit_sizes(), (std::vector<int64_t>{3, 3, 1}));
       {
         // States 0 and 1 both prefer code 2 = {3}: node 2 gets no argmax input, so r > 0.

@@ -7,6 +7,7 @@
 
 #include "common/tiny_search.h"
 #include "dnas/genotype/genotype.h"
+#include "dnas/loop/schedule.h"
 #include "dnas/search/search_loop.h"
 
 using namespace dnas;
@@ -60,5 +61,5 @@ TEST(SearchLoop, LearningRateFollowsTheCosineSchedulePerEpoch) {
   c.optim.steps_per_epoch = 1;
   auto r = search::run_search(c);
   EXPECT_DOUBLE_EQ(r.epochs[0].lr, 0.025);
-  EXPECT_DOUBLE_EQ(r.epochs[1].lr, search::cosine_lr(0.025, 0.001, 1, 2));
+  EXPECT_DOUBLE_EQ(r.epochs[1].lr, loop::cosine_lr(0.025, 0.001, 1, 2));
 }

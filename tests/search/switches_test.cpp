@@ -1,4 +1,4 @@
-// The method switches of METHODS.md's table that change a computation: each against a hand
+// The method switches of docs/methods.md's table that change a computation: each against a hand
 // computation or a closed form.
 #include <gtest/gtest.h>
 #include <torch/torch.h>

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "dnas/core/file_lock.h"
+
 namespace dnas::core {
 
 // An exclusive lock on `dir` (flock on dir/.dnas.lock, which records "host pid" of the holder),
@@ -10,12 +12,9 @@ namespace dnas::core {
 class RunDirLock {
  public:
   RunDirLock(const std::string& dir, const std::string& what);
-  ~RunDirLock();
-  RunDirLock(const RunDirLock&) = delete;
-  RunDirLock& operator=(const RunDirLock&) = delete;
 
  private:
-  int fd_ = -1;
+  FileLock lock_;
 };
 
 // Refuses to start a fresh run in a directory that holds an earlier run's state (any of `files`,

@@ -1,5 +1,5 @@
 #pragma once
-// DARTS (METHODS.md 1.5): softmax over alpha on every edge, alternating an Adam step on alpha
+// DARTS (docs/methods.md 1.5): softmax over alpha on every edge, alternating an Adam step on alpha
 // (first order, or the unrolled second-order hypergradient) with an SGD step on w.
 #include <torch/optim/adam.h>
 

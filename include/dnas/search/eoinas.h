@@ -1,5 +1,5 @@
 #pragma once
-// EoiNAS (METHODS.md 4) on GDAS: Gumbel-softmax over the remaining ops of every edge, per-op
+// EoiNAS (docs/methods.md 4) on GDAS: Gumbel-softmax over the remaining ops of every edge, per-op
 // training counts and validation accuracies, the indicator I = beta + lambda * Ca / Ce, and
 // gradual operation pruning (one op per edge at the end of every prune_every-th epoch after the
 // warm-up) until one op is left. Pruned ops are never computed again.

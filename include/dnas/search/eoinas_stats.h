@@ -1,5 +1,5 @@
 #pragma once
-// EoiNAS bookkeeping for one cell type (METHODS.md 4): which ops each edge still has, the
+// EoiNAS bookkeeping for one cell type (docs/methods.md 4): which ops each edge still has, the
 // per-op training-iteration counts Ce and validation accuracies Ca, the operation-importance
 // indicator I = softmax(alpha) + lambda * Ca / Ce, and gradual operation pruning.
 #include <torch/types.h>

@@ -1,5 +1,5 @@
 #pragma once
-// GDAS (METHODS.md 3): one op per edge drawn by hard Gumbel-max with a straight-through
+// GDAS (docs/methods.md 3): one op per edge drawn by hard Gumbel-max with a straight-through
 // gradient; only the drawn op is computed. w step first, then an α step on a val batch.
 #include "dnas/search/darts.h"
 

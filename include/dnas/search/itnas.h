@@ -1,5 +1,5 @@
 #pragma once
-// ITNAS (METHODS.md 5): annealed Gumbel softmax on the outer edges, inner edges derived through
+// ITNAS (docs/methods.md 5): annealed Gumbel softmax on the outer edges, inner edges derived through
 // learnable transition matrices and attention over predecessors, TIEP derivation. First-order
 // alternating updates as in DARTS: an Adam step on (theta, Z, a) on a val batch, then a w step.
 #include <torch/optim/adam.h>

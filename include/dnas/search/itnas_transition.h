@@ -1,5 +1,5 @@
 #pragma once
-// ITNAS inter-layer transition (METHODS.md 5): outer edges (leaving a cell input) carry their own
+// ITNAS inter-layer transition (docs/methods.md 5): outer edges (leaving a cell input) carry their own
 // op weights; an inner edge (i -> s) derives its weights from the incoming edges p of state i as
 //   w_q = sum_p A_{p->q} * (w_p T_{p->q}),  T = rowsoftmax(Z_{p->q}),  A = softmax_p(a_{p->q}),
 // and TIEP derives the genotype node by node from one-hot kept predecessors.
@@ -33,7 +33,7 @@ EdgeGroups edge_groups(int steps);
 torch::Tensor transition_weights(const EdgeGroups& g, const torch::Tensor& outer, const torch::Tensor& source,
                                  const torch::Tensor& z, const torch::Tensor& a);
 
-// TIEP (METHODS.md 5, Algorithm 1): for each state in order, score its incoming edges (outer:
+// TIEP (docs/methods.md 5, Algorithm 1): for each state in order, score its incoming edges (outer:
 // softmax(theta); inner: renormalised attention over the kept predecessors times the rows of T
 // picked by their chosen ops), keep the two strongest (ties: smaller source first), fix their
 // ops to the argmax. Genes strongest first; concat = all intermediate states.

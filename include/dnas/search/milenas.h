@@ -1,5 +1,5 @@
 #pragma once
-// MiLeNAS (METHODS.md 2): mixed-level first-order update
+// MiLeNAS (docs/methods.md 2): mixed-level first-order update
 // g_alpha = dL_train(w, a; B_tr)/da + lambda * dL_val(w, a; B_val)/da, Adam step, then a
 // w step on B_tr as in DARTS. arch_grad_clip > 0 clips g_alpha's norm (the code, with w unclipped:
 // milenas.clip_arch_grads_like_code).

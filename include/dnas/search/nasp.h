@@ -1,5 +1,5 @@
 #pragma once
-// NASP (METHODS.md 7): continuous alphas in the box [0, 1], a discrete architecture (one op per
+// NASP (docs/methods.md 7): continuous alphas in the box [0, 1], a discrete architecture (one op per
 // edge, top-2 edges per node) in every forward pass, first-order proximal updates. The
 // architecture step computes every op (unselected ones without autograd, so only their mixing
 // weight gets a gradient); the weight step computes only the selected ops.

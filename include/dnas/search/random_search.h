@@ -28,7 +28,7 @@ supernet::ArchMix architecture_mix(const torch::Tensor& normal, const torch::Ten
 class RandomStrategy : public SearchStrategy {
  public:
   RandomStrategy(const supernet::SupernetConfig& net, uint64_t seed);
-  bool trains_supernet() const override { return false; }
+  StrategyNeeds needs() const override { return {1, /*trains_supernet=*/false}; }
   StepResult step(WeightTrainer&, const StepBatches&, const EpochInfo&) override { return {}; }
   supernet::ArchMix inference_mix() const override { return architecture_mix(arch_[0], arch_[1], net_.device); }
   genotype::Genotype derive() const override;
@@ -44,9 +44,9 @@ class RandomStrategy : public SearchStrategy {
 class RandomWsStrategy : public RandomStrategy {
  public:
   RandomWsStrategy(const supernet::SupernetConfig& net, uint64_t seed, const RandomConfig& cfg);
-  bool trains_supernet() const override { return true; }
   // A fresh random architecture from torch's default generator (checkpointed), weight step only.
   StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) override;
+  StrategyNeeds needs() const override { return {}; }  // trains the supernet
   void finish(const std::function<double(const supernet::ArchMix&)>& val_loss) override;
 
  private:

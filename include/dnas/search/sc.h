@@ -1,5 +1,5 @@
 #pragma once
-// Stretchable Cells (METHODS.md 6) on DARTS (`darts_sc`, first order, bi-level) and MiLeNAS
+// Stretchable Cells (docs/methods.md 6) on DARTS (`darts_sc`, first order, bi-level) and MiLeNAS
 // (`milenas_sc`, mixed level): op logits alpha per edge as in DARTS, plus topology logits beta
 // per state merged into one scale per edge, and lambda * r(beta) added to the beta loss.
 #include <torch/optim/adam.h>
@@ -18,7 +18,7 @@ class ScStrategy : public SearchStrategy {
              const ScConfig& sc, double milenas_lambda);
 
   StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) override;
-  int validation_splits() const override { return separate_ ? 2 : 1; }
+  StrategyNeeds needs() const override { return {separate_ ? 2 : 1, true}; }
   supernet::ArchMix inference_mix() const override { return mix(/*detach=*/true); }
   genotype::Genotype derive() const override;
   // alpha_<type> [E, O], edge_scale_<type> [E], beta_<type>_s<i> per chooser, regularizer.

@@ -1,5 +1,5 @@
 #pragma once
-// Stretchable Cells topology (METHODS.md 6): per state (output perspective) or per node (input
+// Stretchable Cells topology (docs/methods.md 6): per state (output perspective) or per node (input
 // perspective) a softmax over topology options, each option switching on a set of edges.
 // Merged into one scale per edge, so the supernet costs what DARTS costs:
 //   s(e) = scale_k * sum over options of chooser k that contain e of p_k(option).

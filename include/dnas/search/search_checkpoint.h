@@ -7,18 +7,15 @@
 
 #include "dnas/data/batch_stream.h"
 #include "dnas/search/search_config.h"
+#include "dnas/loop/epoch_loop.h"
 #include "dnas/search/search_loop.h"
 #include "dnas/search/strategy.h"
 #include "dnas/search/weight_trainer.h"
 
 namespace dnas::search {
 
-struct SearchProgress {
-  int64_t epoch = 0, step = 0;        // next step to run
+struct SearchProgress : loop::LoopPosition {
   BatchStats train, search_val;       // the current epoch's finished steps
-  double epoch_seconds_before = 0.0;  // time already spent in the current epoch
-  double seconds_before = 0.0;        // wall time of earlier invocations
-  double seconds = 0.0;               // total wall time when saved
   std::vector<EpochRecord> history;
   std::vector<std::vector<NamedTensor>> arch_history;  // [epoch] -> arch_tensors() at its end
 };

@@ -1,9 +1,11 @@
 #pragma once
-// Every setting of a search run, with METHODS.md defaults. The cli module fills it from an
+// Every setting of a search run, with docs/methods.md defaults. The cli module fills it from an
 // INI file plus command-line overrides (key names in comments: section.key).
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "dnas/loop/run_settings.h"
 
 namespace dnas::search {
 
@@ -43,14 +45,14 @@ struct OptimConfig {
   int64_t steps_per_epoch = 0;     // search.steps_per_epoch: cap on iterations (0 = full epoch)
   int64_t eval_batches = 0;        // search.eval_batches: cap on D_val batches in the per-epoch eval
   // search.derive_edges (darts_1st, darts_2nd): input = each node keeps its 2 strongest inputs
-  // (METHODS.md 1.6) | output = each state keeps its 2 strongest outputs (SC paper Table 5)
+  // (docs/methods.md 1.6) | output = each state keeps its 2 strongest outputs (SC paper Table 5)
   std::string derive_edges = "input";
 };
 
 struct GdasConfig {
   double tau_max = 10.0;         // gdas.tau_max: temperature at the first epoch
   double tau_min = 0.1;          // gdas.tau_min: temperature at the last epoch
-  std::string derive = "darts";  // gdas.derive: darts (METHODS.md 1.6) | autodl (top-2 (op,src) pairs)
+  std::string derive = "darts";  // gdas.derive: darts (docs/methods.md 1.6) | autodl (top-2 (op,src) pairs)
 };
 
 struct MilenasConfig {
@@ -110,19 +112,9 @@ struct ItnasConfig {
   bool tiep = true;                    // itnas.tiep: TIEP derivation (off: DARTS rule on the soft weights)
 };
 
-struct RunConfig {
+struct RunConfig : loop::RunSettings {
+  RunConfig() { out_dir = "runs/search"; }
   std::string method = "darts_1st";  // search.method
-  uint64_t seed = 0;                 // search.seed
-  int64_t threads = 0;               // run.threads: intra-op threads (0 = all cores)
-  std::string device = "cpu";        // run.device: cpu | cuda (GPU local_rank % count) | cuda:N
-  std::string out_dir = "runs/search";  // run.out_dir
-  double log_period_s = 10.0;        // run.log_period_s: progress line period in batch logs
-  bool progress = true;              // run.progress
-  bool resume = false;               // --resume: continue from out_dir/checkpoint.h5
-  bool overwrite = false;            // --overwrite: replace an earlier run's files in out_dir
-  bool write_config_file = false;    // write config_text to out_dir/config.ini when the run starts
-  int64_t stop_after_steps = 0;      // run.stop_after_steps: checkpoint and stop after this many steps (0 = never)
-  std::string config_text;           // the resolved settings as INI (set by the cli), kept in results.h5
 };
 
 struct SearchConfig {

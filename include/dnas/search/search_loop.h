@@ -29,9 +29,6 @@ struct SearchResult {
   double seconds = 0.0;
 };
 
-// Cosine schedule of METHODS.md 1.4: lr_min + (lr0 - lr_min)(1 + cos(pi e / E)) / 2.
-double cosine_lr(double lr0, double lr_min, int64_t epoch, int64_t epochs);
-
 // Runs (or resumes, with config.run.resume) a whole search; writes genotype.txt, metrics.csv and
 // checkpoint.h5 (every epoch and on a stop request) into config.run.out_dir. Throws
 // core::Interrupted after checkpointing when a stop was requested. With a group of several
@@ -42,8 +39,5 @@ SearchResult run_search(const SearchConfig& config,
 
 // Markdown table of the per-epoch metrics and the final genotype.
 std::string format_results_table(const SearchResult& result);
-
-// Sets the intra-op thread count (0 = all cores) and returns the count in use.
-int configure_threads(int64_t threads);
 
 }  // namespace dnas::search

@@ -27,12 +27,22 @@ struct EpochInfo {
 struct StepBatches {
   TensorBatch train;     // from D_train: the weight step (and MiLeNAS's training-loss term)
   TensorBatch val;       // from D_val: the architecture step
-  TensorBatch val_beta;  // from a third split D_val_beta, only when validation_splits() == 2
+  TensorBatch val_beta;  // from a third split D_val_beta, only when needs().validation_splits == 2
 };
 
 struct StepResult {
   BatchStats train;  // from the weight step's forward
   BatchStats val;    // from the architecture step's forward (count 0 when there was none)
+};
+
+// What a method needs from the search loop, declared once.
+struct StrategyNeeds {
+  // 2 for a method whose second parameter set learns on its own split (MiLeNAS-SC's beta): the
+  // loop then splits the data three ways into equal parts and fills batches.val_beta.
+  int validation_splits = 1;
+  // False for a method that needs no supernet training (the random-genotype baseline): the
+  // loop then runs no epochs.
+  bool trains_supernet = true;
 };
 
 class SearchStrategy {
@@ -45,12 +55,8 @@ class SearchStrategy {
   virtual void end_epoch(const EpochInfo& info) {}
   // One search iteration: architecture and weight updates in the method's order.
   virtual StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) = 0;
-  // 2 for methods whose second parameter set learns on its own split (MiLeNAS-SC's beta):
-  // the loop then splits the data three ways into equal parts and fills batches.val_beta.
-  virtual int validation_splits() const { return 1; }
-  // False for methods that need no supernet training (the random-genotype baseline): the
-  // search loop then runs no epochs.
-  virtual bool trains_supernet() const { return true; }
+  // What the method needs from the search loop (see StrategyNeeds).
+  virtual StrategyNeeds needs() const { return {}; }
   // Called once after the last epoch with a scorer: the mean D_val loss of the trained
   // supernet under a mix (random search with weight sharing picks its architecture here).
   virtual void finish(const std::function<double(const supernet::ArchMix&)>& val_loss) {}

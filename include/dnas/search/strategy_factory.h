@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "dnas/data/dataset.h"
 #include "dnas/search/search_config.h"
 #include "dnas/search/strategy.h"
 #include "dnas/supernet/supernet.h"
@@ -11,6 +12,10 @@ namespace dnas::search {
 
 bool is_known_method(const std::string& name);
 std::string known_methods_text();  // "darts_1st, darts_2nd, ..."
+
+// The supernet of a search's settings for a dataset's shape and classes.
+supernet::SupernetConfig supernet_config(const SearchConfig& config, const data::DatasetInfo& info,
+                                         torch::Device device);
 
 std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
                                               const supernet::SupernetConfig& net);

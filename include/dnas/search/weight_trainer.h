@@ -1,11 +1,12 @@
 #pragma once
-// The network weights w of the supernet and their SGD optimizer (METHODS.md 1.5), shared by
+// The network weights w of the supernet and their SGD optimizer (docs/methods.md 1.5), shared by
 // every search method.
 #include <torch/nn/module.h>
 #include <torch/optim/sgd.h>
 #include <torch/types.h>
 
 #include "dnas/comm/process_group.h"
+#include "dnas/loop/batch_stats.h"
 #include "dnas/supernet/cell_mix.h"
 #include "dnas/supernet/supernet.h"
 
@@ -16,18 +17,9 @@ struct TensorBatch {
   torch::Tensor y;  // [B] int64
 };
 
-// Loss and accuracy of one batch, summed so batches can be merged.
-struct BatchStats {
-  double loss_sum = 0.0;  // sum over samples of the cross-entropy
-  int64_t correct = 0;
-  int64_t count = 0;
-  void add(const BatchStats& o) { loss_sum += o.loss_sum; correct += o.correct; count += o.count; }
-  double loss() const { return count ? loss_sum / count : 0.0; }
-  double accuracy() const { return count ? static_cast<double>(correct) / count : 0.0; }
-};
-
-// Batch statistics from logits [B, K] and a mean loss value.
-BatchStats batch_stats(const torch::Tensor& logits, const torch::Tensor& labels, double mean_loss);
+// The batch statistics every method reports (defined with the epoch loop).
+using loop::BatchStats;
+using loop::batch_stats;
 
 struct WeightOptions {
   double lr = 0.025, momentum = 0.9, weight_decay = 3e-4, grad_clip = 5.0;  // clip 0 = off

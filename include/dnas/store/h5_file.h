@@ -33,6 +33,8 @@ class H5File {
   // A tensor as a dataset (contiguous CPU copy; 0-d tensors become scalar datasets).
   void write_tensor(const std::string& name, const torch::Tensor& t);
   torch::Tensor read_tensor(const std::string& name) const;
+  // A numeric dataset's values converted to double, in row-major order (a 1-D series as a vector).
+  std::vector<double> read_doubles(const std::string& name) const;
 
   // Fixed-length UTF-8 strings as a 1-D dataset (h5py reads bytes; .astype(str) decodes).
   void write_strings(const std::string& name, const std::vector<std::string>& values);

@@ -1,5 +1,5 @@
 #pragma once
-// Learning rate of epoch e (0-based) of E under the retrain schedules of METHODS.md 1.8.
+// Learning rate of epoch e (0-based) of E under the retrain schedules of docs/methods.md 1.8.
 #include <cstdint>
 
 #include "dnas/train/train_config.h"

@@ -9,19 +9,16 @@
 #include <vector>
 
 #include "dnas/genotype/genotype.h"
-#include "dnas/search/weight_trainer.h"
+#include "dnas/loop/batch_stats.h"
+#include "dnas/loop/epoch_loop.h"
 #include "dnas/store/module_state.h"
 #include "dnas/train/train_config.h"
 #include "dnas/train/trainer.h"
 
 namespace dnas::train {
 
-struct TrainProgress {
-  int64_t epoch = 0, step = 0;        // next step to run
-  search::BatchStats partial;         // statistics of the current epoch's finished steps
-  double epoch_seconds_before = 0.0;  // time already spent in the current epoch
-  double seconds_before = 0.0;        // wall time of earlier invocations
-  double seconds = 0.0;               // total wall time when saved
+struct TrainProgress : loop::LoopPosition {
+  loop::BatchStats partial;           // statistics of the current epoch's finished steps
   std::vector<TrainEpoch> history;
   double best_val_acc = 0.0;
   int64_t best_epoch = 0;

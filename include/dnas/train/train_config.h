@@ -1,8 +1,10 @@
 #pragma once
-// Every setting of a retrain run (METHODS.md 1.8), with the DARTS CIFAR protocol as defaults.
+// Every setting of a retrain run (docs/methods.md 1.8), with the DARTS CIFAR protocol as defaults.
 // The cli module fills it from an INI file plus overrides (keys in comments: section.key).
 #include <cstdint>
 #include <string>
+
+#include "dnas/loop/run_settings.h"
 
 namespace dnas::train {
 
@@ -46,18 +48,8 @@ struct TrainOptim {
   std::string select = "final";      // train.select: final | best_val (needs data.val_portion > 0)
 };
 
-struct TrainRun {
-  uint64_t seed = 0;                 // train.seed
-  int64_t threads = 0;               // run.threads (0 = all cores)
-  std::string device = "cpu";        // run.device: cpu | cuda (GPU local_rank % count) | cuda:N
-  std::string out_dir = "runs/train";  // run.out_dir: metrics.csv, result.txt, checkpoint.h5
-  double log_period_s = 10.0;        // run.log_period_s
-  bool progress = true;              // run.progress
-  bool resume = false;               // --resume: continue from out_dir/checkpoint.h5
-  bool overwrite = false;            // --overwrite: replace an earlier run's files in out_dir
-  bool write_config_file = false;    // write config_text to out_dir/config.ini when the run starts
-  int64_t stop_after_steps = 0;      // run.stop_after_steps: checkpoint and stop after this many steps (0 = never)
-  std::string config_text;           // the resolved settings as INI (set by the cli), kept in results.h5
+struct TrainRun : loop::RunSettings {
+  TrainRun() { out_dir = "runs/train"; }  // metrics.csv, result.txt, checkpoint.h5
 };
 
 struct TrainConfig {

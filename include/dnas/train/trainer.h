@@ -1,5 +1,5 @@
 #pragma once
-// The retrain driver (METHODS.md 1.8): a genotype's evaluation network trained from scratch,
+// The retrain driver (docs/methods.md 1.8): a genotype's evaluation network trained from scratch,
 // checkpointed every epoch and on stop requests, tested once at the end. The test set never
 // drives a decision: the final epoch is reported, or the best validation epoch when
 // train.select = best_val and a validation split is configured.
