@@ -1,4 +1,4 @@
-// Recursive-descent parser for the genotype text of METHODS.md 1.7.
+// Recursive-descent parser for the genotype text of docs/methods.md 1.7.
 #include <cctype>
 #include <cstdlib>
 #include <set>

@@ -9,7 +9,7 @@ namespace dnas::genotype {
 
 const std::vector<PublishedGenotype>& published_genotypes() {
   // Texts as in the DARTS repository's genotypes.py (NASNet, AmoebaNet, DARTS_V1/V2), the NASP
-  // code (12-op cell, METHODS.md 7 oracle 8) and the EoiNAS code (GNAS_2).
+  // code (12-op cell, docs/methods.md 7 oracle 8) and the EoiNAS code (GNAS_2).
   static const std::vector<PublishedGenotype> table = {
       {"NASNet",
        "Genotype(normal=[('sep_conv_5x5', 1), ('sep_conv_3x3', 0), ('sep_conv_5x5', 0), "
@@ -49,7 +49,7 @@ const std::vector<PublishedGenotype>& published_genotypes() {
        "('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], "
        "reduce_concat=[2, 3, 4, 5])",
        "Liu et al. 2019 (DARTS, second order)", 2.76, 3.3,
-       "error 2.76+-0.09; 3,349,342 params at C=36, L=20 without aux head (METHODS.md 1.9)"},
+       "error 2.76+-0.09; 3,349,342 params at C=36, L=20 without aux head (docs/methods.md 1.9)"},
       {"NASP_12",
        "Genotype(normal=[('conv_3x1_1x3', 0), ('conv 3x3', 1), ('dil_conv_3x3', 2), ('conv 3x3', "
        "1), "
@@ -60,7 +60,7 @@ const std::vector<PublishedGenotype>& published_genotypes() {
        "('skip_connect', 2), ('skip_connect', 3), ('skip_connect', 0), ('skip_connect', 1)], "
        "reduce_concat=range(2, 6))",
        "Yao et al. 2020 (NASP, 12-op space)", 2.5, 7.4,
-       "official code cell; 7,363,486 params at C=36, L=20 (METHODS.md 7 oracle 8)"},
+       "official code cell; 7,363,486 params at C=36, L=20 (docs/methods.md 7 oracle 8)"},
       {"GNAS_2",
        "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), "
        "('sep_conv_3x3', 1), ('skip_connect', 0), ('dil_conv_3x3', 2), ('skip_connect', 1), "
@@ -71,7 +71,7 @@ const std::vector<PublishedGenotype>& published_genotypes() {
        "reduce_concat=range(2, 6))",
        "Zhou et al. 2021 (EoiNAS, TNNLS)", 2.50, 3.4,
        "eval default of the official EoiNAS code; not confirmed to be the paper's cell; "
-       "3,525,598 params at C=36, L=20 by our count (METHODS.md 4)"},
+       "3,525,598 params at C=36, L=20 by our count (docs/methods.md 4)"},
   };
   return table;
 }

@@ -44,7 +44,7 @@ CandidateOpPtr sep_conv(int64_t c, int64_t k, int64_t s, bool affine) {
   return std::make_shared<ConvChainImpl>(std::move(layers));
 }
 
-// 1xk then kx1 conv, no BN between them (METHODS.md 1.2).
+// 1xk then kx1 conv, no BN between them (docs/methods.md 1.2).
 CandidateOpPtr conv_1xk_kx1(int64_t c, int64_t k, int64_t s, bool affine) {
   const int64_t p = (k - 1) / 2;
   return std::make_shared<ConvChainImpl>(std::vector<Layer>{

@@ -107,7 +107,7 @@ TEST(TrainOptions, IniOverridesResumeAndValidation) {
   EXPECT_TRUE(dnas::cli::parse_train_command({"--help"}).help);
 }
 
-// Every switch of METHODS.md's table that README lists, at its non-default value, reaches the
+// Every switch of docs/methods.md's table that README lists, at its non-default value, reaches the
 // config (and the INI text that names the run).
 TEST(Options, EveryDocumentedMethodSwitchParses) {
   auto cmd = parse_search_command(

@@ -244,7 +244,7 @@ void expect_constants(const std::string& name, const std::vector<double>& mean, 
 }
 
 TEST(DatasetInfo, NormalisationConstantsAreThePublishedOnes) {
-  // CIFAR-10: METHODS.md 1.4, the DARTS code's CIFAR_MEAN / CIFAR_STD: the training set's mean and
+  // CIFAR-10: docs/methods.md 1.4, the DARTS code's CIFAR_MEAN / CIFAR_STD: the training set's mean and
   // population std per channel (not the often-copied std 0.2023, 0.1994, 0.2010).
   expect_constants("cifar10", {0.49139968, 0.48215827, 0.44653124}, {0.24703233, 0.24348505, 0.26158768});
   // CIFAR-100, MNIST, Fashion-MNIST: the usual 4-digit training-set values.

@@ -85,7 +85,7 @@ TEST(NetworkCost, UnreachableParameterTargetNamesTheKey) {
 }
 
 TEST(EvalNetwork, SpecCountsForNaspAndAuxHead) {
-  // METHODS.md 1.9 and 7: DARTS_V2 aux head adds 476,426; NASP's 12-op cell has 7,363,486.
+  // docs/methods.md 1.9 and 7: DARTS_V2 aux head adds 476,426; NASP's 12-op cell has 7,363,486.
   EvalNetwork darts(genotype::published_genotype("DARTS_V2"), cifar(36, 20, 10));
   EXPECT_EQ(darts->parameter_count(true) - darts->parameter_count(false), 476426);
   EvalNetwork nasp(genotype::published_genotype("NASP_12"), cifar(36, 20, 10));

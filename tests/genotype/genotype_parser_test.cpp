@@ -8,7 +8,7 @@
 namespace dnas::genotype {
 namespace {
 
-// DARTS_V2 exactly as printed in METHODS.md 1.7.
+// DARTS_V2 exactly as printed in docs/methods.md 1.7.
 const std::string kDartsV2 =
     "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), "
     "('sep_conv_3x3', 1), "

@@ -27,7 +27,7 @@ GOLDEN = Path(__file__).with_name("golden_cpu.json")
 RECORD = os.environ.get("DNAS_RECORD_GOLDEN") == "1"
 # Wall-clock values, provenance and the settings text (which gains keys over time).
 NOT_COMPARED = re.compile(r"seconds|time|host|config|version|date|gpu_days|efficiency|command|provenance|threads"
-                          r"|ranks|devices|started|written|busy|wall|origin|corpus|root|out_dir"
+                          r"|ranks|devices|started|written|busy|wall|origin|corpus|root|out_dir|revision"
                           r"|(^|/)history$", re.I)  # a checkpoint's history table holds epoch times
 # name -> the settings of that run beyond SEARCH
 METHODS = {m: [f"--search.method={m}"] for m in ["darts_1st", "darts_2nd", "milenas", "gdas", "itnas", "eoinas",

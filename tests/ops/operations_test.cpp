@@ -12,7 +12,7 @@ int64_t params_of(const torch::nn::Module& m) {
   return n;
 }
 
-// Conv weights (METHODS.md 1.2 table) plus BN affine parameters (2 per BN channel).
+// Conv weights (docs/methods.md 1.2 table) plus BN affine parameters (2 per BN channel).
 int64_t expected_params(const std::string& op, int64_t c, int64_t stride, bool affine) {
   const int64_t bn = affine ? 2 * c : 0;
   if (op == "skip_connect") return stride == 1 ? 0 : 2 * (c * c / 2) + bn;  // FactorizedReduce

@@ -1,5 +1,5 @@
 #pragma once
-// Index splits of a training set for search (METHODS.md 1.4): by default D_train = first half,
+// Index splits of a training set for search (docs/methods.md 1.4): by default D_train = first half,
 // D_val = second half, in dataset order; shuffle=true permutes first, deterministically per seed.
 #include <torch/types.h>
 

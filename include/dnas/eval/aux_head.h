@@ -1,5 +1,5 @@
 #pragma once
-// Auxiliary classifier of METHODS.md 1.8, on the output of cell floor(2L/3) (training only).
+// Auxiliary classifier of docs/methods.md 1.8, on the output of cell floor(2L/3) (training only).
 // Module names follow the reference (`features.*`, `classifier`).
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>

@@ -1,5 +1,5 @@
 #pragma once
-// Drop-path of METHODS.md 1.8 (training only): each sample's path is kept with probability
+// Drop-path of docs/methods.md 1.8 (training only): each sample's path is kept with probability
 // 1 - p and rescaled by 1 / (1 - p), so its expectation is unchanged.
 #include <torch/types.h>
 

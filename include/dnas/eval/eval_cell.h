@@ -1,5 +1,5 @@
 #pragma once
-// A discrete cell built from a genotype (METHODS.md 1.8): node m is the sum of op(state[src])
+// A discrete cell built from a genotype (docs/methods.md 1.8): node m is the sum of op(state[src])
 // over its genes; ops on a cell input of a reduction cell have stride 2; the output
 // concatenates the `concat` states. Module names follow the reference DARTS `Cell`.
 #include <torch/nn/module.h>

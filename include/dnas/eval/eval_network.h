@@ -1,5 +1,5 @@
 #pragma once
-// The evaluation (retrain) networks of METHODS.md 1.8 built from a genotype: NetworkCIFAR
+// The evaluation (retrain) networks of docs/methods.md 1.8 built from a genotype: NetworkCIFAR
 // (3x3 stem) and NetworkImageNet (two stride-2 stems), L cells with reductions at L/3 and
 // 2L/3, optional auxiliary head on cell floor(2L/3), drop-path. Module names follow the
 // reference DARTS `model.py`, so state dicts line up with PyTorch checkpoints.

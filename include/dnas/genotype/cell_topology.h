@@ -1,5 +1,5 @@
 #pragma once
-// Edge indexing of a DARTS cell (METHODS.md 0). States 0,1 are the cell inputs, state 2+m
+// Edge indexing of a DARTS cell (docs/methods.md 0). States 0,1 are the cell inputs, state 2+m
 // is intermediate node m; edge (j -> s) exists for s >= 2, j < s, in canonical order
 // `for s in 2..n+1: for j in 0..s-1`.
 

@@ -1,5 +1,5 @@
 #pragma once
-// Discretisation of architecture weights into a cell genotype (DARTS rule, METHODS.md 1.6).
+// Discretisation of architecture weights into a cell genotype (DARTS rule, docs/methods.md 1.6).
 #include <torch/types.h>
 
 #include <string>
@@ -27,12 +27,12 @@ void strongest_ops(const torch::Tensor& weights, const std::vector<std::string>&
                    std::vector<double>& strength, std::vector<std::string>& op);
 
 // The Stretchable Cells paper's output-edge rule (its Table 5 "DARTS, output edges"): every
-// state with at least two posterior states (METHODS.md 6) keeps its two strongest outgoing
+// state with at least two posterior states (docs/methods.md 6) keeps its two strongest outgoing
 // edges, then the orphan rule below; nodes may end with any number of inputs.
 CellGenotype derive_output_edges(const std::vector<double>& edge_strength, const std::vector<std::string>& edge_op,
                                  int steps);
 
-// The orphan rule (METHODS.md 6): alive states when intermediates without an input from an
+// The orphan rule (docs/methods.md 6): alive states when intermediates without an input from an
 // alive state are removed until nothing changes (inputs 0 and 1 are always alive).
 std::vector<bool> surviving_states(const std::vector<bool>& edge_on, int steps);
 

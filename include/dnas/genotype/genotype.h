@@ -1,6 +1,6 @@
 #pragma once
 // Discrete cell architectures (genotypes) and their DARTS `genotypes.py` text form
-// (METHODS.md 1.7). State 0/1 are the cell inputs, state 2+m is intermediate node m.
+// (docs/methods.md 1.7). State 0/1 are the cell inputs, state 2+m is intermediate node m.
 #include <string>
 #include <vector>
 
@@ -57,7 +57,7 @@ std::string describe_cell(const CellGenotype& cell);
 void validate_cell(const CellGenotype& cell, const std::string& where);
 void validate_genotype(const Genotype& genotype, const std::string& where);
 
-// Parses the text form (full grammar of METHODS.md 1.7). `source` names where the text came
+// Parses the text form (full grammar of docs/methods.md 1.7). `source` names where the text came
 // from (config key, file) and appears in every error with the character position.
 Genotype parse_genotype(const std::string& text, const std::string& source = "genotype");
 

@@ -1,7 +1,7 @@
 #pragma once
 // Architecture of the recurrent cell during search: alphas [edges, ops] over every
 // (predecessor, activation) pair. DARTS mixes with softmax(alpha) per edge and derives one
-// edge per node; NASP (METHODS.md 7, RNN) forwards the discrete architecture: one op per
+// edge per node; NASP (docs/methods.md 7, RNN) forwards the discrete architecture: one op per
 // edge (argmax, ties to the lower op), then the top-1 incoming edge per node.
 #include <torch/types.h>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Settings of a recurrent-cell search and retrain on a word-level corpus (METHODS.md 7, RNN).
+// Settings of a recurrent-cell search and retrain on a word-level corpus (docs/methods.md 7, RNN).
 // Defaults are the PTB settings of the reference code; the INI keys are `section.field`.
 #include <cstdint>
 #include <string>
@@ -25,7 +25,7 @@ struct RnnSearchSettings {
   std::vector<std::string> ops;  // empty: the method's default (search_ops)
 };
 
-// The candidate activations of a search: `ops`, or by default (METHODS.md 7) tanh, relu,
+// The candidate activations of a search: `ops`, or by default (docs/methods.md 7) tanh, relu,
 // sigmoid, identity, with `none` in front for DARTS (NASP leaves it out).
 std::vector<std::string> search_ops(const RnnSearchSettings& s);
 

@@ -1,5 +1,5 @@
 #pragma once
-// Word-level language model around one recurrent cell of the DARTS/NASP space (METHODS.md 7):
+// Word-level language model around one recurrent cell of the DARTS/NASP space (docs/methods.md 7):
 // embedding -> cell unrolled over time -> decoder tied to the embedding. The cell either mixes
 // every (predecessor, activation) pair of every node with given weights (search) or follows a
 // genotype (one pair per node). Variational dropouts as in the reference: embedding rows,

@@ -20,7 +20,7 @@ CandidateOpPtr make_op(const std::string& name, int64_t channels, int64_t stride
 CandidateOpPtr make_relu_conv_bn(int64_t c_in, int64_t c_out, int64_t kernel, bool affine);
 CandidateOpPtr make_factorized_reduce(int64_t c_in, int64_t c_out, bool affine);
 
-// Weight count of op `name` at C channels, conv weights only (METHODS.md 1.2, for NASP).
+// Weight count of op `name` at C channels, conv weights only (docs/methods.md 1.2, for NASP).
 int64_t conv_weight_count(const std::string& name, int64_t channels);
 
 // Multiply-adds of op `name` at C channels on an h x w input with stride 1 or 2, counting

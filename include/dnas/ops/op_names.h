@@ -1,5 +1,5 @@
 #pragma once
-// Names of candidate operations and of the op sets of METHODS.md 1.1.
+// Names of candidate operations and of the op sets of docs/methods.md 1.1.
 // The order of a set fixes the column index of the architecture parameters.
 #include <string>
 #include <vector>

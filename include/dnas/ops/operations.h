@@ -1,5 +1,5 @@
 #pragma once
-// Candidate operations of METHODS.md 1.2. Every op maps [N, C, H, W] to [N, C, H/s, W/s].
+// Candidate operations of docs/methods.md 1.2. Every op maps [N, C, H, W] to [N, C, H/s, W/s].
 // Submodule names follow the reference DARTS module tree (e.g. "op.1.weight") so state
 // dicts line up with PyTorch checkpoints.
 #include <torch/nn/module.h>

@@ -1,5 +1,5 @@
 #pragma once
-// A search cell (METHODS.md 1.3): two preprocessed inputs, `steps` intermediate nodes, each
+// A search cell (docs/methods.md 1.3): two preprocessed inputs, `steps` intermediate nodes, each
 // the sum of MixedOps over all earlier states; output = concat of the intermediates.
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>

@@ -1,5 +1,5 @@
 #pragma once
-// The search network of METHODS.md 1.3: stem, L search cells (reductions at L/3 and 2L/3),
+// The search network of docs/methods.md 1.3: stem, L search cells (reductions at L/3 and 2L/3),
 // global average pool and a linear classifier. Architecture parameters are NOT part of it:
 // search methods own them and pass an ArchMix to every forward.
 #include <torch/nn/module.h>
