@@ -6,8 +6,8 @@
 #include "dnas/core/error.h"
 #include "dnas/comm/mpi_world.h"
 #include "dnas/comm/process_group.h"
-#include "dnas/search/bench.h"
-#include "dnas/search/bench_data_parallel.h"
+#include "dnas/bench/bench.h"
+#include "dnas/bench/bench_data_parallel.h"
 #include "settings_parser.h"
 #include "subcommands.h"
 
@@ -15,7 +15,7 @@ namespace po = boost::program_options;
 
 namespace dnas::cli {
 int bench_command(const std::vector<std::string>& args) {
-  search::BenchOptions o;
+  bench::BenchOptions o;
   std::string shapes = "small,paper", modes = "weight,darts_1st,darts_2nd";
   int64_t epoch_steps = 0;
   po::options_description d("dnas bench: search-step time and peak memory on synthetic data");
@@ -50,16 +50,16 @@ int bench_command(const std::vector<std::string>& args) {
   if (vm.count("data_parallel")) {
     auto& world = comm::MpiWorld::get();
     auto group = comm::split_world(world.size());
-    auto rows = search::run_data_parallel_bench(o, *group);
+    auto rows = bench::run_data_parallel_bench(o, *group);
     if (world.rank() == 0)
       std::cout << "dnas bench --data_parallel (" << world.size() << " ranks, backends "
-                << comm::available_backends() << ")\n\n" << search::format_data_parallel_table(rows);
+                << comm::available_backends() << ")\n\n" << bench::format_data_parallel_table(rows);
     return 0;
   }
   std::cout << "dnas bench (" << (threads ? std::to_string(threads) : std::string("all")) << " threads)\n";
-  auto rows = search::run_bench(o);
-  std::cout << "\n" << search::format_bench_table(rows, threads);
-  if (epoch_steps > 0) std::cout << "\n" << search::format_breakdown_table(rows, epoch_steps);
+  auto rows = bench::run_bench(o);
+  std::cout << "\n" << bench::format_bench_table(rows, threads);
+  if (epoch_steps > 0) std::cout << "\n" << bench::format_breakdown_table(rows, epoch_steps);
   return 0;
 }
 

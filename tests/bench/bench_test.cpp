@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "dnas/search/bench.h"
+#include "dnas/bench/bench.h"
 #include "dnas/search/weight_trainer.h"
 #include "search/search_fixtures.h"
 
@@ -33,8 +33,8 @@ TEST(Bench, WeightStepTimesSplitTheStepIntoForwardAndBackward) {
 }
 
 TEST(Bench, BreakdownScalesPerIterationPartsToAnEpoch) {
-  search::BenchRow r{"paper", "darts_1st", 1.0, 0.9, 100, 0.2, 0.3};
-  const auto table = search::format_breakdown_table({r}, 10);
+  bench::BenchRow r{"paper", "darts_1st", 1.0, 0.9, 100, 0.2, 0.3};
+  const auto table = bench::format_breakdown_table({r}, 10);
   // alpha update = 1.0 - 0.2 - 0.3 = 0.5 s per iteration -> 5 s per epoch of 10 iterations.
   EXPECT_NE(table.find("| paper | darts_1st | 5 | 2 | 3 | 10 | 1.000 |"), std::string::npos) << table;
 }

@@ -1,4 +1,4 @@
-#include "dnas/search/bench_data_parallel.h"
+#include "dnas/bench/bench_data_parallel.h"
 
 #include <torch/torch.h>
 
@@ -11,7 +11,10 @@
 #include "dnas/search/search_loop.h"
 #include "dnas/search/weight_trainer.h"
 
-namespace dnas::search {
+namespace dnas::bench {
+
+using namespace search;  // the methods and the weight trainer being timed
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -80,4 +83,4 @@ std::string format_data_parallel_table(const std::vector<DataParallelRow>& rows)
   return out.str();
 }
 
-}  // namespace dnas::search
+}  // namespace dnas::bench

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "dnas/comm/process_group.h"
-#include "dnas/search/bench.h"
+#include "dnas/bench/bench.h"
 
-namespace dnas::search {
+namespace dnas::bench {
 
 struct DataParallelRow {
   std::string shape;
@@ -23,4 +23,4 @@ std::vector<DataParallelRow> run_data_parallel_bench(const BenchOptions& options
 
 std::string format_data_parallel_table(const std::vector<DataParallelRow>& rows);
 
-}  // namespace dnas::search
+}  // namespace dnas::bench

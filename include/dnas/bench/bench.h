@@ -6,7 +6,7 @@
 
 #include "dnas/supernet/supernet.h"
 
-namespace dnas::search {
+namespace dnas::bench {
 
 struct BenchShape {
   std::string name;
@@ -52,4 +52,4 @@ std::string format_bench_table(const std::vector<BenchRow>& rows, int threads);
 // forward, weight backward, total.
 std::string format_breakdown_table(const std::vector<BenchRow>& rows, int64_t epoch_steps);
 
-}  // namespace dnas::search
+}  // namespace dnas::bench

@@ -1,4 +1,4 @@
-#include "dnas/search/bench.h"
+#include "dnas/bench/bench.h"
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -24,7 +24,10 @@
 #include "dnas/loop/threads.h"
 #include "dnas/search/search_loop.h"
 
-namespace dnas::search {
+namespace dnas::bench {
+
+using namespace search;  // the methods and the weight trainer being timed
+
 namespace {
 
 TensorBatch random_batch(const BenchShape& s) {
@@ -231,4 +234,4 @@ std::string format_bench_table(const std::vector<BenchRow>& rows, int threads) {
   return out.str();
 }
 
-}  // namespace dnas::search
+}  // namespace dnas::bench
