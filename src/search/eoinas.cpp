@@ -6,7 +6,7 @@
 
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/genotype/derive.h"
-#include "dnas/search/darts.h"
+#include "dnas/search/arch_parameters.h"
 #include "dnas/search/gdas.h"
 
 namespace dnas::search {

@@ -5,7 +5,7 @@
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/genotype/derive.h"
 #include "dnas/ops/op_factory.h"
-#include "dnas/search/darts.h"
+#include "dnas/search/arch_parameters.h"
 
 namespace dnas::search {
 namespace {

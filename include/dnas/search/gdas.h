@@ -1,7 +1,7 @@
 #pragma once
 // GDAS (docs/methods.md 3): one op per edge drawn by hard Gumbel-max with a straight-through
 // gradient; only the drawn op is computed. w step first, then an α step on a val batch.
-#include "dnas/search/darts.h"
+#include "dnas/search/arch_parameters.h"
 
 namespace dnas::search {
 

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "dnas/search/darts.h"
+#include "dnas/search/arch_parameters.h"
 #include "dnas/search/sc_topology.h"
 
 namespace dnas::search {
