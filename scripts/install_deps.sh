@@ -2,7 +2,7 @@
 # Installs every build/run/test dependency of dnas from Debian packages. Idempotent.
 set -euo pipefail
 pkgs=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git clang-format
   libtorch-dev libopenblas0-pthread
   libopenmpi-dev openmpi-bin
   libhdf5-dev hdf5-tools

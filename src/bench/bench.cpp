@@ -85,7 +85,7 @@ CaseTimes time_case(const BenchShape& s, const std::string& mode, const BenchOpt
     fail("unknown bench mode '" + mode + "'", "bench --modes",
          "use weight or a search method: " + known_methods_text());
   auto strategy = make_strategy(config, cfg);
-  const EpochInfo info{config.run.method == "eoinas" ? config.eoinas.warmup_epochs : 0, 50, 0.025};
+  const EpochInfo info{parse_method(config.run.method) == Method::Eoinas ? config.eoinas.warmup_epochs : 0, 50, 0.025};
   strategy->begin_epoch(info);
   if (auto* eoinas = dynamic_cast<EoinasStrategy*>(strategy.get()))
     for (int64_t k = 0; k < prunes; ++k) eoinas->prune();

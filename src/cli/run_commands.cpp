@@ -6,7 +6,9 @@
 #include "dnas/comm/process_group.h"
 #include "dnas/core/log.h"
 #include "dnas/core/text_file.h"
+#include "dnas/search/search_keys.h"
 #include "dnas/search/search_loop.h"
+#include "dnas/train/train_keys.h"
 #include "dnas/train/trainer.h"
 #include "subcommands.h"
 
@@ -30,7 +32,7 @@ int search_command(const std::vector<std::string>& args) {
     return 0;
   }
   auto group = world_group();
-  const std::string ini = to_ini(cmd.config);
+  const std::string ini = search::config_text(cmd.config);
   cmd.config.run.config_text = ini;
   cmd.config.run.write_config_file = true;  // OUT/config.ini from the start: `--config OUT/config.ini --resume`
   spdlog::info("dnas search, resolved config:\n{}", ini);
@@ -47,7 +49,7 @@ int train_command(const std::vector<std::string>& args) {
     return 0;
   }
   auto group = world_group();
-  const std::string ini = to_ini(cmd.config);
+  const std::string ini = train::config_text(cmd.config);
   cmd.config.run.config_text = ini;
   cmd.config.run.write_config_file = true;
   spdlog::info("dnas train, resolved config:\n{}", ini);

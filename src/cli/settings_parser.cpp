@@ -1,10 +1,10 @@
 #include "settings_parser.h"
 
-#include <cmath>
-#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 #include "dnas/core/error.h"
 
@@ -22,30 +22,40 @@ po::options_description command_flags(std::string& config_file) {
   return d;
 }
 
-// Every real-valued key must be finite (inf passes the range checks that NaN fails, `lr > 0`,
-// and would only surface as a non-finite loss much later), and no unsigned key may hold a
-// negative number wrapped around (`seed=-1`).
-void reject_out_of_range(const po::variables_map& vm, const std::string& config_file) {
-  for (const auto& [key, value] : vm) {
-    double v = 0.0;
-    if (const auto* d = boost::any_cast<double>(&value.value())) v = *d;
-    else if (const auto* f = boost::any_cast<float>(&value.value())) v = *f;
-    else if (const auto* u = boost::any_cast<uint64_t>(&value.value())) {
-      if (*u > static_cast<uint64_t>(INT64_MAX))
-        fail(key + " = " + std::to_string(*u) + " is out of range (a negative number wrapped around?)", key,
-             "give a value between 0 and 2^63 - 1");
-      continue;
-    } else continue;
-    if (!std::isfinite(v))
-      fail(key + " = " + std::to_string(v) + " is not a finite number",
-           config_file.empty() ? key : key + " (command line or " + config_file + ")", "give a finite value");
-  }
+template <class T>
+void add_typed(po::options_description& d, const core::ConfigKey& key, T* field) {
+  d.add_options()(key.name.c_str(), po::value(field)->default_value(*field, core::format_value(field)),
+                  core::help_text(key).c_str());
+}
+
+// A list is read as one space-separated string and split when the options are stored.
+void add_list(po::options_description& d, const core::ConfigKey& key, std::vector<std::string>* field) {
+  const auto text = core::format_value(field);
+  d.add_options()(key.name.c_str(),
+                  po::value<std::string>()->default_value(text)->notifier([&key](const std::string& v) {
+                    core::set_value(key, v, key.name);
+                  }),
+                  core::help_text(key).c_str());
 }
 
 }  // namespace
 
-SettingsFlags parse_settings(const std::vector<std::string>& args, const po::options_description& keys,
+po::options_description options_of(const core::KeyTable& table) {
+  po::options_description d("Settings (INI section.key; override with --section.key=value)");
+  for (const auto& key : table.keys())
+    std::visit(
+        [&](auto* field) {
+          using T = std::remove_pointer_t<decltype(field)>;
+          if constexpr (std::is_same_v<T, std::vector<std::string>>) add_list(d, key, field);
+          else add_typed(d, key, field);
+        },
+        key.field);
+  return d;
+}
+
+SettingsFlags parse_settings(const std::vector<std::string>& args, const core::KeyTable& table,
                              const std::string& command) {
+  const auto keys = options_of(table);
   std::string config_file;
   auto flags = command_flags(config_file);
   po::options_description all;
@@ -82,7 +92,7 @@ SettingsFlags parse_settings(const std::vector<std::string>& args, const po::opt
     fail(std::string("bad setting: ") + e.what(), config_file.empty() ? "command line" : config_file,
          help_hint + " with its type and default");
   }
-  reject_out_of_range(vm, config_file);
+  core::check_ranges(table, config_file.empty() ? "command line" : "command line or " + config_file);
   return out;
 }
 
@@ -94,10 +104,10 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-std::string settings_help(const std::string& usage_line, const po::options_description& keys) {
+std::string settings_help(const std::string& usage_line, const core::KeyTable& keys) {
   std::string file;
   std::ostringstream out;
-  out << usage_line << "\n\n" << command_flags(file) << "\n" << keys;
+  out << usage_line << "\n\n" << command_flags(file) << "\n" << options_of(keys);
   return out.str();
 }
 

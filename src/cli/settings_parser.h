@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "dnas/core/config_keys.h"
+
 namespace dnas::cli {
 
 struct SettingsFlags {
@@ -15,20 +17,27 @@ struct SettingsFlags {
   bool overwrite = false;
 };
 
-// Stores into the variables bound by `keys`; `command` names the subcommand in hints.
-SettingsFlags parse_settings(const std::vector<std::string>& args, const boost::program_options::options_description& keys,
-                             const std::string& command);
+// The table's keys as options bound to its fields, each defaulting to the field's current value.
+boost::program_options::options_description options_of(const core::KeyTable& keys);
 
-// A key bound to `v` whose default is v's current value.
-template <typename T>
-boost::program_options::typed_value<T>* with_default(T* v) {
-  return boost::program_options::value(v)->default_value(*v);
+// Stores into the fields bound by `keys` and checks their ranges; `command` names the subcommand
+// in hints.
+SettingsFlags parse_settings(const std::vector<std::string>& args, const core::KeyTable& keys, const std::string& command);
+
+// A run's settings (search or retrain: `keys_of(config)` is its key table) plus --resume/--overwrite.
+template <class Config, class KeysOf>
+SettingsFlags read_run_settings(Config& config, const std::vector<std::string>& args, KeysOf keys_of,
+                                const std::string& command) {
+  const auto flags = parse_settings(args, keys_of(config), command);
+  config.run.resume = flags.resume;
+  config.run.overwrite = flags.overwrite;
+  return flags;
 }
 
 // "a,b,,c" -> {"a", "b", "c"}
 std::vector<std::string> split_list(const std::string& s);
 
 // Usage text: the command flags, then every key with its default.
-std::string settings_help(const std::string& usage_line, const boost::program_options::options_description& keys);
+std::string settings_help(const std::string& usage_line, const core::KeyTable& keys);
 
 }  // namespace dnas::cli

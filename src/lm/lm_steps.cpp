@@ -4,8 +4,6 @@
 
 #include <cmath>
 
-#include "dnas/core/error.h"
-
 namespace dnas::lm {
 
 BatchLoss lm_loss(RnnLanguageModel& model, const TokenBatch& batch, const torch::Tensor& hidden, const CellPlan& plan,
@@ -40,18 +38,6 @@ void clipped_sgd_step(const std::vector<torch::Tensor>& params, double lr, doubl
   }
 }
 
-double clip_to_norm(std::vector<torch::Tensor>& grads, double max_norm) {
-  if (max_norm <= 0) return 1;
-  double norm2 = 0;
-  for (const auto& g : grads) norm2 += g.pow(2).sum().item<double>();
-  const double k = max_norm / (std::sqrt(norm2) + 1e-6);
-  if (k < 1) {
-    torch::NoGradGuard no_grad;
-    for (auto& g : grads) g = g * k;
-  }
-  return k;
-}
-
 double perplexity(RnnLanguageModel& model, const torch::Tensor& rows, const CellPlan& plan, int64_t bptt,
                   int64_t max_batches) {
   const bool was_training = model->is_training();
@@ -69,11 +55,6 @@ double perplexity(RnnLanguageModel& model, const torch::Tensor& rows, const Cell
   }
   model->train(was_training);
   return std::exp(nll / static_cast<double>(tokens));
-}
-
-void check_finite(double loss, const std::string& where) {
-  if (!std::isfinite(loss))
-    fail_on_every_rank("the loss became " + std::to_string(loss), where, "lower the learning rate or the gradient clip");
 }
 
 }  // namespace dnas::lm

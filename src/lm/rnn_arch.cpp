@@ -3,7 +3,7 @@
 #include <torch/torch.h>
 
 #include "dnas/lm/rnn_model.h"
-#include "dnas/search/nasp.h"
+#include "dnas/search/nasp_proximal.h"
 
 namespace dnas::lm {
 namespace {
@@ -18,17 +18,12 @@ RnnGenotype with_all_nodes(std::vector<std::pair<std::string, int>> genes) {
 }  // namespace
 
 torch::Tensor nasp_rnn_discrete(const torch::Tensor& alpha, int steps) {
-  auto a = search::prox_disc(alpha, /*keep_value=*/false);
-  const auto strength = (alpha * a).sum(-1).to(torch::kDouble).contiguous();  // the selected op's alpha
-  const auto s = strength.accessor<double, 1>();
-  auto keep = torch::zeros({alpha.size(0), 1}, alpha.options());
+  std::vector<std::vector<int64_t>> node_edges;  // node i = 1 .. steps has inputs j < i
   for (int i = 1; i <= steps; ++i) {
-    int best = 0;
-    for (int j = 1; j < i; ++j)
-      if (s[rnn_edge_index(i, j)] > s[rnn_edge_index(i, best)]) best = j;
-    keep[rnn_edge_index(i, best)] = 1;
+    node_edges.emplace_back();
+    for (int j = 0; j < i; ++j) node_edges.back().push_back(rnn_edge_index(i, j));
   }
-  return a * keep;
+  return search::keep_strongest_edges(search::prox_disc(alpha, /*keep_value=*/false), alpha, node_edges, 1);
 }
 
 RnnGenotype derive_rnn_genotype(const torch::Tensor& weights, const std::vector<std::string>& ops, int steps) {

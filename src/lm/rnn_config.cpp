@@ -16,6 +16,14 @@ void check_dropout(double p, const std::string& key) { require(p >= 0 && p < 1, 
 
 }  // namespace
 
+RnnSearchMethod parse_rnn_search_method(const std::string& value) {
+  if (value == "darts_1st") return RnnSearchMethod::Darts1st;
+  if (value == "darts_2nd") return RnnSearchMethod::Darts2nd;
+  if (value == "nasp") return RnnSearchMethod::Nasp;
+  fail("invalid value '" + abbreviated(value) + "' for search.method: not a recurrent search method", "search.method",
+       "choose one of: darts_1st, darts_2nd, nasp");
+}
+
 std::vector<std::string> search_ops(const RnnSearchSettings& s) {
   if (!s.ops.empty()) return s.ops;
   std::vector<std::string> ops = rnn_activations();
@@ -34,9 +42,7 @@ void validate(const RnnConfig& c) {
   check_dropout(c.model.dropout_i, "model.dropout_i");
   check_dropout(c.model.dropout_e, "model.dropout_e");
   const auto& s = c.search;
-  const std::vector<std::string> methods = {"darts_1st", "darts_2nd", "nasp"};
-  require(std::find(methods.begin(), methods.end(), s.method) != methods.end(), "search.method",
-          "'" + s.method + "' is not a recurrent search method (darts_1st, darts_2nd, nasp)");
+  const auto method = parse_rnn_search_method(s.method);
   require(s.epochs >= 0, "search.epochs", "must be >= 0");
   require(s.batch_size > 0, "search.batch_size", "must be positive");
   require(s.eval_batch_size > 0, "search.eval_batch_size", "must be positive");
@@ -49,7 +55,7 @@ void validate(const RnnConfig& c) {
     const auto& acts = rnn_activations();
     const bool known = op == "none" || std::find(acts.begin(), acts.end(), op) != acts.end();
     require(known, "search.ops", "has unknown op '" + op + "' (tanh relu sigmoid identity, and none for DARTS)");
-    require(!(op == "none" && s.method == "nasp"), "search.ops",
+    require(!(op == "none" && method == RnnSearchMethod::Nasp), "search.ops",
             "contains none, which NASP cannot select (a one-hot none edge would cut the node off)");
   }
   require(!(ops.size() == 1 && ops[0] == "none"), "search.ops", "has only none");

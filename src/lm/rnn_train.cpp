@@ -3,17 +3,14 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <sstream>
 #include <limits>
 #include <map>
 
-#include "dnas/core/log.h"
-#include "dnas/core/progress.h"
-#include "dnas/core/signals.h"
 #include "dnas/core/error.h"
+#include "dnas/core/log.h"
+#include "dnas/lm/bptt_loop.h"
 #include "dnas/lm/lm_steps.h"
 #include "dnas/lm/rnn_checkpoint.h"
 
@@ -79,6 +76,157 @@ std::vector<torch::Tensor> unnamed(RnnLanguageModel& m, const store::NamedTensor
   return out;
 }
 
+// A retrain on the shared loop (loop::run_epochs), which stops, checkpoints and checks the loss;
+// this class supplies the step, the epoch-end record (best weights, the switch to ASGD) and the
+// checkpoint's content.
+class RnnRetrain {
+ public:
+  RnnRetrain(const Corpus& corpus, const RnnGenotype& genotype, const RnnRetrainSettings& r)
+      : r_(r),
+        plan_(CellPlan::fixed(genotype)),
+        genotype_text_(format_rnn_genotype(genotype)),
+        model_(nullptr),
+        train_rows_(batchify(corpus.train, r.batch_size, "train")),
+        windows_(train_rows_, r.bptt, r.seed) {
+    torch::manual_seed(r.seed);
+    model_ = RnnLanguageModel(retrain_model_config(r, corpus.vocab_size(), static_cast<int>(genotype.recurrent.size())));
+    params_ = model_->parameters();
+    valid_rows_ = batchify(corpus.valid, r.eval_batch_size, "valid");
+    test_rows_ = batchify(corpus.test, r.test_batch_size, "test");
+    result_.genotype = genotype;
+    result_.params = parameter_count(model_);
+    result_.best_valid_ppl = std::numeric_limits<double>::infinity();
+    best_ = clone_all(params_);
+    hidden_ = model_->init_hidden(r.batch_size);
+  }
+
+  RnnTrainResult run(bool progress, const RnnTrainCallback& on_epoch) {
+    const auto start = loop::Clock::now();
+    RnnLoopState state;
+    if (r_.resume && !r_.checkpoint.empty() && std::filesystem::exists(r_.checkpoint)) {
+      state = restore(read_rnn_train_checkpoint(r_.checkpoint));
+      spdlog::info("rnn retrain: resumed from {} at epoch {} step {}", r_.checkpoint, state.position.epoch + 1,
+                   state.position.step);
+      if (on_epoch && state.position.epoch > 0) on_epoch(result_);  // results.h5 keeps the finished epochs
+    }
+    const auto elapsed = [&] { return state.position.seconds_before + loop::seconds_since(start); };
+    const auto solo = comm::solo_group();
+    auto epochs = bptt_epoch_loop("rnn retrain", r_.epochs, r_.steps_per_epoch, windows_, *solo, progress,
+                                  r_.checkpoint, r_.stop_after_steps);
+    epochs.train_loss_error = {"training loss", "dnas rnn retrain", "lower retrain.lr (or retrain.clip)"};
+    epochs.train_sum = &state.epoch_sum;
+    epochs.begin_epoch = [&](int64_t) { model_->train(); };
+    epochs.step = [&](const data::Batch&) { return step(); };
+    epochs.end_epoch = [&](int64_t epoch, const std::function<double()>&) {
+      record_epoch(epoch, state.epoch_sum, elapsed());
+    };
+    epochs.save = [&] {
+      state.position.seconds = elapsed();
+      if (!r_.checkpoint.empty()) write_rnn_train_checkpoint(r_.checkpoint, snapshot(state));
+    };
+    // dnas rnn writes results.h5 from on_epoch, and itself at a stop or failure.
+    epochs.write_results = [&](const std::string& status, const std::string&) {
+      if (status == "running" && on_epoch) on_epoch(result_);
+    };
+    loop::run_epochs(epochs, state.position);
+    copy_into(params_, best_);
+    result_.test_ppl = perplexity(model_, test_rows_, plan_, r_.bptt);
+    if (r_.epochs == 0) result_.best_valid_ppl = perplexity(model_, valid_rows_, plan_, r_.bptt, r_.eval_batches);
+    result_.seconds = elapsed();
+    result_.finished = true;
+    return result_;
+  }
+
+ private:
+  loop::StepStats step() {
+    const auto window = windows_.next();
+    const auto batch = token_batch(train_rows_, window.start, window.length);
+    model_->zero_grad();
+    auto loss = lm_loss(model_, batch, hidden_, plan_, r_.ar, r_.tar);
+    loss.loss.backward();
+    clipped_sgd_step(params_, r_.lr * static_cast<double>(window.length) / static_cast<double>(r_.bptt),
+                     r_.weight_decay, r_.clip);
+    if (asgd_.active()) asgd_.update(params_);
+    hidden_ = loss.hidden;
+    return {token_stats(loss.nll, batch.target.numel()), std::nullopt};
+  }
+
+  void record_epoch(int64_t epoch, const loop::BatchStats& epoch_sum, double seconds) {
+    result_.train_ppl.push_back(std::exp(epoch_sum.loss()));
+    // Evaluate (and keep) the averaged weights once ASGD runs.
+    std::vector<torch::Tensor> current;
+    if (asgd_.active()) {
+      current = clone_all(params_);
+      copy_into(params_, asgd_.average());
+    }
+    const double val = perplexity(model_, valid_rows_, plan_, r_.bptt, r_.eval_batches);
+    if (val < result_.best_valid_ppl) {
+      result_.best_valid_ppl = val;
+      best_ = clone_all(params_);
+    } else if (r_.asgd && !asgd_.active() && static_cast<int>(result_.valid_ppl.size()) > r_.nonmono &&
+               val > *std::min_element(result_.valid_ppl.begin(), result_.valid_ppl.end() - r_.nonmono)) {
+      spdlog::info("rnn retrain: validation stalled at epoch {}, switching to averaged SGD", epoch + 1);
+      asgd_.start(params_);
+      result_.asgd_epoch = static_cast<int>(epoch) + 1;
+    }
+    if (!current.empty()) copy_into(params_, current);
+    result_.valid_ppl.push_back(val);
+    spdlog::info("rnn retrain epoch {}/{}: train ppl {:.2f}, valid ppl {:.2f}", epoch + 1, r_.epochs,
+                 result_.train_ppl.back(), val);
+    result_.seconds = seconds;
+    windows_.restart();
+  }
+
+  RnnTrainCheckpoint snapshot(const RnnLoopState& state) {
+    RnnTrainCheckpoint c;
+    c.genotype = genotype_text_;
+    c.loop = state;
+    windows_.save(c.loop);
+    c.loop.torch_rng = store::cpu_generator_state();
+    c.asgd_epoch = result_.asgd_epoch;
+    c.asgd_count = asgd_.active() ? asgd_.count() : -1;
+    c.best_valid_ppl = result_.best_valid_ppl;
+    c.model = store::module_state(*model_);
+    c.best = named(model_, best_);
+    if (asgd_.active()) c.average = named(model_, asgd_.average());
+    c.hidden = hidden_;
+    c.train_ppl = result_.train_ppl;
+    c.valid_ppl = result_.valid_ppl;
+    return c;
+  }
+
+  RnnLoopState restore(const RnnTrainCheckpoint& c) {
+    const auto& where = r_.checkpoint;
+    if (c.genotype != genotype_text_)
+      fail("checkpoint of another genotype (" + c.genotype + ")", where, "resume the run that wrote it, or start a new out_dir");
+    store::load_module_state(*model_, c.model, where);
+    best_ = unnamed(model_, c.best, where);
+    if (c.asgd_count >= 0) asgd_.restore(unnamed(model_, c.average, where), c.asgd_count);
+    store::restore_cpu_generator_state(c.loop.torch_rng);
+    windows_.restore(c.loop);
+    hidden_ = c.hidden;
+    result_.train_ppl = c.train_ppl;
+    result_.valid_ppl = c.valid_ppl;
+    result_.best_valid_ppl = c.best_valid_ppl;
+    result_.asgd_epoch = c.asgd_epoch;
+    result_.seconds = c.loop.position.seconds_before;
+    return c.loop;
+  }
+
+  const RnnRetrainSettings& r_;
+  const CellPlan plan_;
+  const std::string genotype_text_;
+  RnnLanguageModel model_;
+  std::vector<torch::Tensor> params_;
+  torch::Tensor train_rows_;
+  BpttWindows windows_;  // over train_rows_
+  torch::Tensor valid_rows_, test_rows_;
+  std::vector<torch::Tensor> best_;  // the best-validation weights
+  IterateAverage asgd_;
+  torch::Tensor hidden_;
+  RnnTrainResult result_;
+};
+
 }  // namespace
 
 RnnModelConfig retrain_model_config(const RnnRetrainSettings& r, int64_t vocab, int steps) {
@@ -97,119 +245,8 @@ RnnModelConfig retrain_model_config(const RnnRetrainSettings& r, int64_t vocab, 
 
 RnnTrainResult train_rnn(const Corpus& corpus, const RnnGenotype& genotype, const RnnRetrainSettings& r, bool progress,
                          const RnnTrainCallback& on_epoch) {
-  const auto start = std::chrono::steady_clock::now();
-  torch::manual_seed(r.seed);
-  std::mt19937_64 rng(r.seed);
-  RnnLanguageModel model(retrain_model_config(r, corpus.vocab_size(), static_cast<int>(genotype.recurrent.size())));
-  const auto params = model->parameters();
-  const auto plan = CellPlan::fixed(genotype);
-  const auto train_rows = batchify(corpus.train, r.batch_size, "train");
-  const auto valid_rows = batchify(corpus.valid, r.eval_batch_size, "valid");
-  const auto test_rows = batchify(corpus.test, r.test_batch_size, "test");
-
-  RnnTrainResult result;
-  result.genotype = genotype;
-  result.params = parameter_count(model);
-  result.best_valid_ppl = std::numeric_limits<double>::infinity();
-  std::vector<torch::Tensor> best = clone_all(params);
-  IterateAverage asgd;
-  auto hidden = model->init_hidden(r.batch_size);
-  int first_epoch = 0;
-  double seconds_before = 0;
-  const auto text = format_rnn_genotype(genotype);
-  if (r.resume && !r.checkpoint.empty() && std::filesystem::exists(r.checkpoint)) {
-    const auto c = read_rnn_train_checkpoint(r.checkpoint);
-    if (c.genotype != text)
-      fail("checkpoint of another genotype (" + c.genotype + ")", r.checkpoint, "resume the run that wrote it, or start a new out_dir");
-    store::load_module_state(*model, c.model, r.checkpoint);
-    best = unnamed(model, c.best, r.checkpoint);
-    if (c.asgd_count >= 0) asgd.restore(unnamed(model, c.average, r.checkpoint), c.asgd_count);
-    store::restore_cpu_generator_state(c.torch_rng);
-    hidden = c.hidden;
-    std::istringstream state(c.sequence_rng);
-    state >> rng;
-    result.train_ppl = c.train_ppl;
-    result.valid_ppl = c.valid_ppl;
-    result.best_valid_ppl = c.best_valid_ppl;
-    result.asgd_epoch = c.asgd_epoch;
-    first_epoch = c.epochs_done;
-    seconds_before = c.seconds;
-    spdlog::info("rnn retrain: resumed from {} after epoch {}", r.checkpoint, first_epoch);
-  }
-  const auto save = [&](int epochs_done) {
-    RnnTrainCheckpoint c;
-    c.genotype = text;
-    c.epochs_done = epochs_done;
-    c.asgd_epoch = result.asgd_epoch;
-    c.asgd_count = asgd.active() ? asgd.count() : -1;
-    c.best_valid_ppl = result.best_valid_ppl;
-    c.seconds = result.seconds;
-    c.model = store::module_state(*model);
-    c.best = named(model, best);
-    if (asgd.active()) c.average = named(model, asgd.average());
-    c.torch_rng = store::cpu_generator_state();
-    c.hidden = hidden;
-    std::ostringstream state;
-    state << rng;
-    c.sequence_rng = state.str();
-    c.train_ppl = result.train_ppl;
-    c.valid_ppl = result.valid_ppl;
-    write_rnn_train_checkpoint(r.checkpoint, c);
-  };
-  for (int epoch = first_epoch; epoch < r.epochs; ++epoch) {
-    const int64_t rows = train_rows.size(0);
-    core::Progress bar("retrain epoch " + std::to_string(epoch + 1) + "/" + std::to_string(r.epochs),
-                       r.steps_per_epoch > 0 ? r.steps_per_epoch : rows / r.bptt, 10.0, progress);
-    double nll = 0;
-    int64_t tokens = 0, step = 0;
-    model->train();
-    for (int64_t i = 0; i < rows - 2 && (r.steps_per_epoch == 0 || step < r.steps_per_epoch); ++step) {
-      if (core::stop_requested()) throw core::Interrupted{};  // SIGTERM/SIGUSR1: results.h5 keeps finished epochs
-      const int64_t seq_len = sample_seq_len(rng, r.bptt);
-      const auto batch = token_batch(train_rows, i, seq_len);
-      model->zero_grad();
-      auto loss = lm_loss(model, batch, hidden, plan, r.ar, r.tar);
-      check_finite(loss.nll, "rnn retrain");
-      loss.loss.backward();
-      clipped_sgd_step(params, r.lr * static_cast<double>(seq_len) / static_cast<double>(r.bptt), r.weight_decay, r.clip);
-      if (asgd.active()) asgd.update(params);
-      hidden = loss.hidden;
-      nll += loss.nll * static_cast<double>(batch.target.numel());
-      tokens += batch.target.numel();
-      i += seq_len;
-      bar.update(step + 1, "ppl " + std::to_string(std::exp(nll / static_cast<double>(tokens))));
-    }
-    bar.finish();
-    result.train_ppl.push_back(std::exp(nll / static_cast<double>(std::max<int64_t>(tokens, 1))));
-    // Evaluate (and keep) the averaged weights once ASGD runs.
-    std::vector<torch::Tensor> current;
-    if (asgd.active()) {
-      current = clone_all(params);
-      copy_into(params, asgd.average());
-    }
-    const double val = perplexity(model, valid_rows, plan, r.bptt, r.eval_batches);
-    if (val < result.best_valid_ppl) {
-      result.best_valid_ppl = val;
-      best = clone_all(params);
-    } else if (r.asgd && !asgd.active() && static_cast<int>(result.valid_ppl.size()) > r.nonmono &&
-               val > *std::min_element(result.valid_ppl.begin(), result.valid_ppl.end() - r.nonmono)) {
-      spdlog::info("rnn retrain: validation stalled at epoch {}, switching to averaged SGD", epoch + 1);
-      asgd.start(params);
-      result.asgd_epoch = epoch + 1;
-    }
-    if (!current.empty()) copy_into(params, current);
-    result.valid_ppl.push_back(val);
-    spdlog::info("rnn retrain epoch {}/{}: train ppl {:.2f}, valid ppl {:.2f}", epoch + 1, r.epochs, result.train_ppl.back(), val);
-    result.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (!r.checkpoint.empty()) save(epoch + 1);
-    if (on_epoch) on_epoch(result);
-  }
-  copy_into(params, best);
-  result.test_ppl = perplexity(model, test_rows, plan, r.bptt);
-  if (r.epochs == 0) result.best_valid_ppl = perplexity(model, valid_rows, plan, r.bptt, r.eval_batches);
-  result.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  result.finished = true;
-  return result;
+  RnnRetrain retrain(corpus, genotype, r);
+  return retrain.run(progress, on_epoch);
 }
 
 }  // namespace dnas::lm

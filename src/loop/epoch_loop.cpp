@@ -50,14 +50,16 @@ void run_epochs(const EpochLoop& loop, LoopPosition& position) {
   for (; position.epoch < loop.epochs; ++position.epoch) {
     const int64_t epoch = position.epoch;
     const auto epoch_start = Clock::now();
-    loop.begin_epoch(epoch);
-    loop.stream->seek(epoch, position.step);
-    core::Progress progress(fmt::format("epoch {}/{}", epoch + 1, loop.epochs), loop.steps_per_epoch,
-                            loop.log_period_s, loop.progress);
+    if (loop.begin_epoch) loop.begin_epoch(epoch);
+    if (loop.stream) loop.stream->seek(epoch, position.step);
+    core::Progress progress(fmt::format("epoch {}/{}", epoch + 1, loop.epochs),
+                            loop.expected_steps > 0 ? loop.expected_steps : loop.steps_per_epoch, loop.log_period_s,
+                            loop.progress);
     data::Batch batch;
-    for (; position.step < loop.steps_per_epoch && loop.stream->next(batch); ++position.step) {
+    const auto next_step = [&] { return loop.stream ? loop.stream->next(batch) : loop.more_steps(); };
+    for (; position.step < loop.steps_per_epoch && next_step(); ++position.step) {
       if (group.any(core::stop_requested() || (loop.stop_after_steps > 0 && steps_this_run >= loop.stop_after_steps))) {
-        loop.stream->seek(epoch, position.step);  // the batch just taken is the first one to run
+        if (loop.stream) loop.stream->seek(epoch, position.step);  // the batch just taken is the first one to run
         position.epoch_seconds_before += seconds_since(epoch_start);
         loop.save();
         spdlog::warn("{}: stop requested; checkpoint written at epoch {} step {} ({})", loop.name, epoch + 1,
@@ -75,8 +77,9 @@ void run_epochs(const EpochLoop& loop, LoopPosition& position) {
       loop.train_sum->add(stats.train);
       if (stats.val) loop.val_sum->add(*stats.val);
       ++steps_this_run;
-      progress.update(position.step + 1, fmt::format("loss {:.3f} acc {:.1f}%", loop.train_sum->loss(),
-                                                     100 * loop.train_sum->accuracy()));
+      progress.update(position.step + 1, loop.describe ? loop.describe(*loop.train_sum)
+                                                       : fmt::format("loss {:.3f} acc {:.1f}%", loop.train_sum->loss(),
+                                                                     100 * loop.train_sum->accuracy()));
     }
     progress.finish();
     if (loop.after_steps) loop.after_steps();

@@ -4,6 +4,7 @@
 
 #include "dnas/genotype/cell_topology.h"
 #include "dnas/genotype/derive.h"
+#include "dnas/search/hypergradient.h"
 
 namespace dnas::search {
 namespace {
@@ -16,33 +17,12 @@ torch::Tensor cross_entropy(WeightTrainer& w, const TensorBatch& b, const supern
   return loss;
 }
 
-// p += scale * d for every tensor pair, without autograd.
-void axpy(const std::vector<torch::Tensor>& params, const std::vector<torch::Tensor>& d, double scale) {
-  torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < params.size(); ++i) params[i].add_(d[i], scale);
-}
-
-// d loss / d inputs, with zeros for inputs the graph does not reach (e.g. skipped ops).
-std::vector<torch::Tensor> grad_or_zero(const torch::Tensor& loss, const std::vector<torch::Tensor>& inputs) {
-  auto grads = torch::autograd::grad({loss}, inputs, {}, /*retain_graph=*/c10::nullopt,
-                                     /*create_graph=*/false, /*allow_unused=*/true);
-  for (size_t i = 0; i < grads.size(); ++i)
-    if (!grads[i].defined()) grads[i] = torch::zeros_like(inputs[i]);
-  return grads;
-}
-
 }  // namespace
-
-double finite_difference_epsilon(const std::vector<torch::Tensor>& v, double radius) {
-  double sq = 0.0;
-  for (const auto& t : v) sq += t.pow(2).sum().item<double>();
-  return radius / std::sqrt(sq);
-}
 
 DartsStrategy::DartsStrategy(int order, const supernet::SupernetConfig& net, const OptimConfig& optim)
     : order_(order),
       hessian_radius_(optim.hessian_radius),
-      output_edges_(optim.derive_edges == "output"),
+      output_edges_(parse_derive_edges(optim.derive_edges) == DeriveEdges::Output),
       net_(net),
       arch_(genotype::num_edges(net.steps), static_cast<int64_t>(net.normal_ops.size()),
             static_cast<int64_t>(net.reduce_ops.size()), optim, net.device) {}
@@ -57,54 +37,31 @@ supernet::ArchMix DartsStrategy::inference_mix() const { return mix(/*detach=*/t
 
 std::vector<torch::Tensor> DartsStrategy::first_order_gradient(WeightTrainer& w, const TensorBatch& val,
                                                                BatchStats* stats) {
-  return grad_or_zero(cross_entropy(w, val, mix(false), stats), arch_.list());
+  return gradients_or_zeros(cross_entropy(w, val, mix(false), stats), arch_.list());
 }
 
 std::vector<torch::Tensor> DartsStrategy::second_order_gradient(WeightTrainer& w,
                                                                 const TensorBatch& train,
                                                                 const TensorBatch& val,
                                                                 BatchStats* stats) {
-  const double xi = w.lr(), mu = w.options().momentum, wd = w.options().weight_decay;
-  auto params = w.net->parameters();
-  std::vector<torch::Tensor> saved;
-  for (const auto& p : params) saved.push_back(p.detach().clone());
-
-  // w' = w - xi (mu m + grad L_train(w) + wd w)
-  auto train_grads = grad_or_zero(cross_entropy(w, train, mix(true), nullptr), params);
-  w.average(train_grads);
-  auto momentum = w.momentum_buffers();
-  {
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < params.size(); ++i)
-      params[i].sub_(xi * (mu * momentum[i] + train_grads[i] + wd * saved[i]));
-  }
-  // g1 = dL_val(w', a)/da, v = dL_val(w', a)/dw'
-  std::vector<torch::Tensor> inputs = arch_.list();
-  inputs.insert(inputs.end(), params.begin(), params.end());
-  auto val_grads = grad_or_zero(cross_entropy(w, val, mix(false), stats), inputs);
-  w.average(val_grads);
-  std::vector<torch::Tensor> g1(val_grads.begin(), val_grads.begin() + 2);
-  std::vector<torch::Tensor> v(val_grads.begin() + 2, val_grads.end());
-
-  // (g+ - g-) / (2 eps) with g+- = dL_train(w +- eps v, a)/da
-  const double eps = finite_difference_epsilon(v, hessian_radius_);
-  {
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(saved[i]);
-  }
-  axpy(params, v, eps);
-  auto g_plus = grad_or_zero(cross_entropy(w, train, mix(false), nullptr), arch_.list());
-  axpy(params, v, -2.0 * eps);
-  auto g_minus = grad_or_zero(cross_entropy(w, train, mix(false), nullptr), arch_.list());
-  {
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(saved[i]);
-  }
-  std::vector<torch::Tensor> hessian_term;
-  for (size_t k = 0; k < g1.size(); ++k) hessian_term.push_back((g_plus[k] - g_minus[k]) / (2.0 * eps));
-  w.average(hessian_term);
-  for (size_t k = 0; k < g1.size(); ++k) g1[k] = g1[k] - xi * hessian_term[k];
-  return g1;
+  const double mu = w.options().momentum, wd = w.options().weight_decay;
+  UnrolledProblem problem;
+  problem.weights = w.net->parameters();
+  problem.arch = arch_.list();
+  problem.xi = w.lr();
+  problem.hessian_radius = hessian_radius_;
+  problem.form = FiniteDifferenceForm::Cnn;
+  problem.step_loss = [&] { return cross_entropy(w, train, mix(true), nullptr); };
+  problem.val_loss = [&] { return cross_entropy(w, val, mix(false), stats); };
+  problem.train_loss = [&] { return cross_entropy(w, train, mix(false), nullptr); };
+  // w' = w - xi (mu m + grad L_train(w) + wd w), with the momentum buffer m as in the reference
+  problem.virtual_step = [&](const std::vector<torch::Tensor>& g) {
+    const auto momentum = w.momentum_buffers();
+    const auto& params = problem.weights;
+    for (size_t i = 0; i < params.size(); ++i) params[i].sub_(problem.xi * (mu * momentum[i] + g[i] + wd * params[i]));
+  };
+  problem.average = [&](const std::vector<torch::Tensor>& grads) { w.average(grads); };
+  return unrolled_hypergradient(problem);
 }
 
 StepResult DartsStrategy::step(WeightTrainer& w, const StepBatches& b, const EpochInfo&) {

@@ -43,13 +43,20 @@ bool eoinas_prunes_after(int64_t epoch, const EoinasConfig& c) {
 
 EoinasStrategy::EoinasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim,
                                const EoinasConfig& eoinas)
-    : net_(net), optim_(optim), cfg_(eoinas), temperature_(eoinas.temp0) {
+    : net_(net),
+      optim_(optim),
+      cfg_(eoinas),
+      forward_(parse_eoinas_forward(eoinas.forward)),
+      acc_stat_(parse_eoinas_acc_stat(eoinas.acc_stat)),
+      temperature_(eoinas.temp0) {
   const int64_t edges = genotype::num_edges(net.steps);
+  const bool zeros = parse_eoinas_alpha_init(cfg_.alpha_init) == EoinasAlphaInit::Zeros;
+  const bool inf_when_unsampled = parse_eoinas_C_when_Ce0(cfg_.C_when_Ce0) == EoinasCWhenCe0::Inf;
   for (const auto* ops : {&net.normal_ops, &net.reduce_ops}) {
     const auto o = static_cast<int64_t>(ops->size());
-    auto alpha = cfg_.alpha_init == "zeros" ? torch::zeros({edges, o}) : 1e-3 * torch::randn({edges, o});
+    auto alpha = zeros ? torch::zeros({edges, o}) : 1e-3 * torch::randn({edges, o});
     alphas_.push_back(alpha.to(net.device).requires_grad_());
-    stats_.emplace_back(edges, *ops, cfg_.c_reference_window, cfg_.C_when_Ce0 == "inf");
+    stats_.emplace_back(edges, *ops, cfg_.c_reference_window, inf_when_unsampled);
   }
   reset_optimizer();
 }
@@ -83,7 +90,7 @@ EoinasStrategy::Sample EoinasStrategy::sample(bool detach) const {
   std::vector<supernet::CellMix> cells;
   for (size_t c = 0; c < 2; ++c) {
     auto logits = stats_[c].masked(detach ? alphas_[c].detach() : alphas_[c]);  // removed ops at -inf
-    if (cfg_.forward == "hard") {
+    if (forward_ == EoinasForward::Hard) {
       auto draw = gumbel_straight_through(logits, temperature_);
       cells.push_back({draw.hard, supernet::argmax_modes(draw.hard), {}, skip_dropout_});
       s.chosen.push_back(draw.index);
@@ -121,7 +128,7 @@ StepResult EoinasStrategy::step(WeightTrainer& w, const StepBatches& b, const Ep
   // Accuracy (percent) of the alpha-step forward over the whole (group) batch.
   auto totals = w.group().sum({static_cast<double>(result.val.correct), static_cast<double>(result.val.count)});
   const double acc = totals[1] > 0 ? 100.0 * totals[0] / totals[1] : 0.0;
-  for (size_t c = 0; c < 2; ++c) stats_[c].record_accuracy(val_sample.chosen[c], acc, cfg_.acc_stat == "mean");
+  for (size_t c = 0; c < 2; ++c) stats_[c].record_accuracy(val_sample.chosen[c], acc, acc_stat_ == EoinasAccStat::Mean);
   return result;
 }
 
@@ -130,7 +137,7 @@ supernet::ArchMix EoinasStrategy::inference_mix() const {
   std::vector<supernet::CellMix> cells;
   for (size_t c = 0; c < 2; ++c) {
     auto beta = stats_[c].beta(alphas_[c].detach());
-    if (cfg_.forward == "hard") {
+    if (forward_ == EoinasForward::Hard) {
       auto onehot = torch::zeros_like(beta).scatter_(1, beta.argmax(-1, true), 1.0);
       cells.push_back({onehot, supernet::argmax_modes(onehot), {}});
     } else {

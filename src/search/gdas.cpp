@@ -29,6 +29,7 @@ GdasStrategy::GdasStrategy(const supernet::SupernetConfig& net, const OptimConfi
                            const GdasConfig& gdas)
     : net_(net),
       gdas_(gdas),
+      derive_(parse_gdas_derive(gdas.derive)),
       arch_(genotype::num_edges(net.steps), static_cast<int64_t>(net.normal_ops.size()),
             static_cast<int64_t>(net.reduce_ops.size()), optim, net.device),
       tau_(gdas.tau_max) {}
@@ -100,7 +101,7 @@ genotype::CellGenotype derive_autodl(const torch::Tensor& weights, const std::ve
 genotype::Genotype GdasStrategy::derive() const {
   torch::NoGradGuard no_grad;
   auto pn = torch::softmax(arch_.alpha_normal, -1), pr = torch::softmax(arch_.alpha_reduce, -1);
-  if (gdas_.derive == "autodl")
+  if (derive_ == GdasDerive::Autodl)
     return {derive_autodl(pn, net_.normal_ops, net_.steps), derive_autodl(pr, net_.reduce_ops, net_.steps)};
   return {genotype::derive_darts(pn, net_.normal_ops, net_.steps),
           genotype::derive_darts(pr, net_.reduce_ops, net_.steps)};

@@ -25,7 +25,11 @@ double itnas_tau(int64_t epoch, int64_t epochs, double tau0, double tau_min) {
 }
 
 ItnasStrategy::ItnasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim, const ItnasConfig& itnas)
-    : net_(net), cfg_(itnas), groups_(edge_groups(static_cast<int>(net.steps))), tau_(itnas.tau0) {
+    : net_(net),
+      cfg_(itnas),
+      derive_from_(parse_itnas_derive_from(itnas.derive_from)),
+      groups_(edge_groups(static_cast<int>(net.steps))),
+      tau_(itnas.tau0) {
   for (const auto* ops : {&net.normal_ops, &net.reduce_ops}) {
     const auto o = static_cast<int64_t>(ops->size());
     ItnasCellParameters c;
@@ -67,7 +71,7 @@ torch::Tensor ItnasStrategy::cell_weights(int cell, bool sample) const {
   auto probs = torch::softmax(c.theta, -1);
   auto own = sample && cfg_.gumbel ? gumbel_softmax(c.theta, tau_) : probs;  // one sample per pass
   if (!cfg_.transition) return own;  // [E, O], every edge independent
-  const auto& source = cfg_.derive_from == "probs" ? probs : own;
+  const auto& source = derive_from_ == ItnasDeriveFrom::Probs ? probs : own;
   return transition_weights(groups_, own, source, c.z, c.a);
 }
 

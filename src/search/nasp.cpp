@@ -23,29 +23,13 @@ std::vector<supernet::OpMode> discrete_modes(const torch::Tensor& a, supernet::O
 
 }  // namespace
 
-torch::Tensor prox_box(const torch::Tensor& alpha) { return alpha.clamp(0.0, 1.0); }
-
-torch::Tensor prox_disc(const torch::Tensor& alpha, bool keep_value) {
-  auto index = alpha.argmax(-1, /*keepdim=*/true);  // first maximum: ties go to the lowest op
-  auto out = torch::zeros_like(alpha);
-  return out.scatter_(1, index, keep_value ? alpha.gather(1, index) : torch::ones_like(index, alpha.options()));
-}
-
 torch::Tensor keep_top2_edges(const torch::Tensor& discrete, const torch::Tensor& alpha, int steps) {
-  // [E]: the selected op's alpha, whatever its sign (the lazy variant does not box alpha)
-  const auto chosen = discrete.ne(0).to(torch::kInt32).argmax(-1, /*keepdim=*/true);
-  const auto selected = alpha.gather(1, chosen).squeeze(1).to(torch::kCPU, torch::kDouble).contiguous();
-  const auto strength = selected.accessor<double, 1>();
-  auto keep = torch::zeros({discrete.size(0)}, torch::kBool);
+  std::vector<std::vector<int64_t>> node_edges;  // node s = 2 .. steps + 1 has inputs j < s
   for (int s = 2; s < steps + 2; ++s) {
-    std::vector<int> order;
-    for (int j = 0; j < s; ++j) order.push_back(j);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-      return strength[genotype::edge_index(s, a)] > strength[genotype::edge_index(s, b)];
-    });
-    for (size_t k = 0; k < std::min<size_t>(2, order.size()); ++k) keep[genotype::edge_index(s, order[k])] = true;
+    node_edges.emplace_back();
+    for (int j = 0; j < s; ++j) node_edges.back().push_back(genotype::edge_index(s, j));
   }
-  return discrete * keep.unsqueeze(1).to(discrete.device(), discrete.scalar_type());
+  return keep_strongest_edges(discrete, alpha, node_edges, 2);
 }
 
 torch::Tensor nasp_complexity(const torch::Tensor& a, const std::vector<std::string>& ops) {
@@ -61,7 +45,12 @@ torch::Tensor nasp_complexity(const torch::Tensor& a, const std::vector<std::str
 }
 
 NaspStrategy::NaspStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim, const NaspConfig& nasp)
-    : net_(net), cfg_(nasp) {
+    : net_(net),
+      cfg_(nasp),
+      variant_(parse_nasp_variant(nasp.variant)),
+      derive_(parse_nasp_derive(nasp.derive)),
+      keeps_alpha_values_(variant_ == NaspVariant::Standard ||
+                          parse_nasp_discrete_value(nasp.discrete_value) == NaspDiscreteValue::Alpha) {
   const int64_t edges = genotype::num_edges(net.steps);
   for (const auto* ops : {&net.normal_ops, &net.reduce_ops})
     alphas_.push_back(torch::full({edges, static_cast<int64_t>(ops->size())}, 0.5, net.device).requires_grad_());
@@ -73,7 +62,7 @@ torch::Tensor NaspStrategy::discrete(int cell) const {
   auto alpha = alphas_[static_cast<size_t>(cell)].detach();
   if (cfg_.greedy > 0 && torch::rand({1}).item<double>() < cfg_.greedy)
     alpha = torch::rand_like(alpha);  // exploration: uniformly random ops
-  auto a = prox_disc(alpha, keeps_alpha_values());
+  auto a = prox_disc(alpha, keeps_alpha_values_);
   return cfg_.edge_top2 ? keep_top2_edges(a, alpha, static_cast<int>(net_.steps)) : a;
 }
 
@@ -98,21 +87,11 @@ NaspStrategy::ArchGradient NaspStrategy::architecture_gradient(supernet::Superne
   return {a, grads};
 }
 
-bool NaspStrategy::keeps_alpha_values() const {
-  return cfg_.variant == "standard" || cfg_.discrete_value == "alpha";
-}
-
 void NaspStrategy::arch_update(const std::vector<torch::Tensor>& grads) {
   optimizer_->zero_grad();
   for (size_t c = 0; c < 2; ++c) alphas_[c].mutable_grad() = grads[c];
   optimizer_->step();
-  torch::NoGradGuard no_grad;
-  for (size_t c = 0; c < 2; ++c) {
-    if (cfg_.variant == "nasp") alphas_[c].clamp_(0.0, 1.0);  // Alg. 1: prox onto the box C2
-    // Eq. 9: prox onto C = C1 (one non-zero per edge) and C2 (the box), i.e. clip then keep
-    // the largest entry at its value (Proposition 1).
-    if (cfg_.variant == "standard") alphas_[c].copy_(prox_disc(prox_box(alphas_[c]), true));
-  }
+  for (const auto& alpha : alphas_) proximal_step(alpha, variant_);
 }
 
 StepResult NaspStrategy::step(WeightTrainer& w, const StepBatches& b, const EpochInfo&) {
@@ -133,7 +112,7 @@ StepResult NaspStrategy::step(WeightTrainer& w, const StepBatches& b, const Epoc
 supernet::ArchMix NaspStrategy::inference_mix() const {
   std::vector<supernet::CellMix> cells;
   for (int c = 0; c < 2; ++c) {
-    auto d = prox_disc(alphas_[static_cast<size_t>(c)].detach(), keeps_alpha_values());
+    auto d = prox_disc(alphas_[static_cast<size_t>(c)].detach(), keeps_alpha_values_);
     if (cfg_.edge_top2) d = keep_top2_edges(d, alphas_[static_cast<size_t>(c)].detach(), static_cast<int>(net_.steps));
     cells.push_back({d, discrete_modes(d, supernet::OpMode::On, supernet::OpMode::Off), {}});
   }
@@ -146,7 +125,7 @@ genotype::Genotype NaspStrategy::derive() const {
   std::vector<genotype::CellGenotype> cells;
   for (size_t c = 0; c < 2; ++c) {
     auto alpha = alphas_[c].detach();
-    if (cfg_.derive == "softmax") {
+    if (derive_ == NaspDerive::Softmax) {
       cells.push_back(genotype::derive_darts(torch::softmax(alpha, -1), *ops[c], static_cast<int>(net_.steps)));
       continue;
     }

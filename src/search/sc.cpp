@@ -10,7 +10,7 @@ namespace {
 const char* kCellName[] = {"normal", "reduce"};
 
 ScTopologySettings topology_settings(const ScConfig& c) {
-  return {c.variant, c.perspective, c.allow_empty_code, c.orphan};
+  return {parse_sc_variant(c.variant), parse_sc_perspective(c.perspective), c.allow_empty_code, parse_sc_orphan(c.orphan)};
 }
 
 std::vector<torch::Tensor> grad_or_zero(const torch::Tensor& loss, const std::vector<torch::Tensor>& inputs) {
@@ -23,13 +23,13 @@ std::vector<torch::Tensor> grad_or_zero(const torch::Tensor& loss, const std::ve
 
 }  // namespace
 
-ScStrategy::ScStrategy(const std::string& base, const supernet::SupernetConfig& net, const OptimConfig& optim,
-                       const ScConfig& sc, double milenas_lambda)
+ScStrategy::ScStrategy(ScBase base, const supernet::SupernetConfig& net, const OptimConfig& optim, const ScConfig& sc,
+                       double milenas_lambda)
     : base_(base),
       net_(net),
       cfg_(sc),
       milenas_lambda_(milenas_lambda),
-      separate_(sc.val_split == "separate"),
+      separate_(parse_sc_val_split(sc.val_split) == ScValSplit::Separate),
       topology_(static_cast<int>(net.steps), topology_settings(sc)),
       arch_(genotype::num_edges(net.steps), static_cast<int64_t>(net.normal_ops.size()),
             static_cast<int64_t>(net.reduce_ops.size()), optim, net.device) {
@@ -81,8 +81,9 @@ std::vector<torch::Tensor> ScStrategy::gradients(WeightTrainer& w, const TensorB
 StepResult ScStrategy::step(WeightTrainer& w, const StepBatches& b, const EpochInfo&) {
   StepResult result;
   // g = dL_val (DARTS-SC) or dL_tr + lambda' dL_val (MiLeNAS-SC); beta may use its own split.
-  std::vector<torch::Tensor> g = base_ == "milenas" ? gradients(w, b.train, nullptr) : std::vector<torch::Tensor>{};
-  const double val_weight = base_ == "milenas" ? milenas_lambda_ : 1.0;
+  const bool milenas = base_ == ScBase::Milenas;
+  std::vector<torch::Tensor> g = milenas ? gradients(w, b.train, nullptr) : std::vector<torch::Tensor>{};
+  const double val_weight = milenas ? milenas_lambda_ : 1.0;
   auto add = [&](const std::vector<torch::Tensor>& extra, size_t from, size_t to) {
     if (g.empty()) g.resize(extra.size());
     for (size_t i = from; i < to; ++i) g[i] = g[i].defined() ? g[i] + val_weight * extra[i] : val_weight * extra[i];

@@ -48,7 +48,7 @@ ScTopology::ScTopology(int steps, const ScTopologySettings& s) : steps_(steps), 
 }
 
 void ScTopology::build(int steps, const ScTopologySettings& s) {
-  if (s.perspective == "input") {
+  if (s.perspective == ScPerspective::Input) {
     for (int j = 2; j < steps + 2; ++j) {
       std::vector<int> preds;
       for (int i = 0; i < j; ++i) preds.push_back(i);
@@ -62,7 +62,7 @@ void ScTopology::build(int steps, const ScTopologySettings& s) {
     const auto post = posterior(i, steps);
     const int d = static_cast<int>(post.size());
     Chooser k{i, {}, 1.0, {}};
-    if (s.variant == "fixed2") {
+    if (s.variant == ScVariant::Fixed2) {
       if (d < 2) continue;  // no output edges
       for (auto [a, b] : pairs_of(post)) k.options.push_back({genotype::edge_index(a, i), genotype::edge_index(b, i)});
       k.scale = (d * (d - 1) / 2.0) / (d - 1);
@@ -106,7 +106,7 @@ std::vector<bool> ScTopology::present_edges() const {
 
 torch::Tensor ScTopology::regularizer(const std::vector<torch::Tensor>& logits) const {
   auto r = torch::zeros({}, float_options(logits));
-  if (settings_.perspective == "input") return r;
+  if (settings_.perspective == ScPerspective::Input) return r;
   for (int j = 2; j < steps_ + 2; ++j) {
     auto term = torch::ones({}, float_options(logits));
     bool fed = false;
@@ -139,10 +139,10 @@ genotype::CellGenotype ScTopology::derive(const std::vector<torch::Tensor>& logi
     const auto chosen = torch::softmax(logits[k], 0).argmax().item<int64_t>();
     for (int e : choosers_[k].options[static_cast<size_t>(chosen)]) on[static_cast<size_t>(e)] = true;
   }
-  auto alive = settings_.orphan == "drop" ? genotype::surviving_states(on, n)
-                                          : std::vector<bool>(static_cast<size_t>(n + 2), true);
+  auto alive = settings_.orphan == ScOrphan::Drop ? genotype::surviving_states(on, n)
+                                                  : std::vector<bool>(static_cast<size_t>(n + 2), true);
   const bool none_left = std::none_of(alive.begin() + 2, alive.end(), [](bool b) { return b; });
-  if (settings_.orphan == "repair" || none_left) {
+  if (settings_.orphan == ScOrphan::Repair || none_left) {
     std::fill(alive.begin(), alive.end(), true);
     for (int j = 2; j < n + 2; ++j) {
       bool fed = false;

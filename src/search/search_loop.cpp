@@ -1,36 +1,28 @@
 #include "dnas/search/search_loop.h"
 
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include <chrono>
-#include <cmath>
 #include <filesystem>
-#include <optional>
+#include <memory>
 
-#include "dnas/core/error.h"
-#include "dnas/core/log.h"
 #include "dnas/core/progress.h"
 #include "dnas/core/text_file.h"
-#include "dnas/data/augment.h"
-#include "dnas/data/batch_stream.h"
-#include "dnas/data/dataset.h"
-#include "dnas/data/split.h"
 #include "dnas/loop/epoch_loop.h"
 #include "dnas/loop/run_start.h"
 #include "dnas/loop/schedule.h"
 #include "dnas/search/search_checkpoint.h"
 #include "dnas/search/search_results.h"
+#include "dnas/search/strategy_factory.h"
+#include "dnas/search/weight_trainer.h"
 #include "dnas/store/h5_file.h"
 #include "dnas/store/provenance.h"
 #include "dnas/store/results_layout.h"
-#include "dnas/search/strategy_factory.h"
-#include "dnas/search/weight_trainer.h"
+#include "search_data.h"
 
 namespace dnas::search {
 namespace {
 
-using loop::Clock;
-using loop::group_total;
 using loop::seconds_since;
 
 // Softmax rows of an [E, O] alpha as text, one edge per line.
@@ -44,32 +36,6 @@ std::string format_alpha(const torch::Tensor& alpha) {
   return out;
 }
 
-// Augmented on the CPU (the same images for a seed on every device), then moved.
-TensorBatch prepare(const data::Batch& b, const data::AugmentOptions& aug, bool train, torch::Device device) {
-  return {data::augment_batch(b.images, aug, train, b.key, b.first_index).to(device), b.labels.to(device)};
-}
-
-torch::Device net_device(supernet::Supernet& net) { return net->parameters().front().device(); }
-
-// Loss/accuracy of the supernet on up to `max_batches` batches of `stream` (eval mode), each
-// rank of the group evaluating its shard of every batch.
-BatchStats evaluate(supernet::Supernet& net, const supernet::ArchMix& mix, data::BatchStream& stream,
-                    const data::AugmentOptions& aug, int64_t max_batches, comm::ProcessGroup& group) {
-  torch::NoGradGuard no_grad;
-  net->eval();
-  BatchStats total;
-  stream.start_epoch(0);
-  data::Batch b;
-  for (int64_t i = 0; (max_batches == 0 || i < max_batches) && stream.next(b); ++i) {
-    if (b.labels.size(0) == 0) continue;  // a final batch smaller than the group
-    auto t = prepare(b, aug, /*train=*/false, net_device(net));
-    auto logits = net->forward(t.x, mix);
-    total.add(batch_stats(logits, t.y, torch::cross_entropy_loss(logits, t.y).item<double>()));
-  }
-  net->train();
-  return group_total(group, total);
-}
-
 void log_epoch(const EpochRecord& rec, int64_t epochs, const std::vector<NamedTensor>& arch) {
   spdlog::info("epoch {}/{} lr {:.5f} | train loss {:.4f} acc {:.2f}% | val loss {:.4f} acc {:.2f}% | {:.1f}s",
                rec.epoch + 1, epochs, rec.lr, rec.train_loss, 100 * rec.train_acc, rec.val_loss, 100 * rec.val_acc,
@@ -79,43 +45,6 @@ void log_epoch(const EpochRecord& rec, int64_t epochs, const std::vector<NamedTe
     if (t.dim() == 2 && (name.rfind("alpha_", 0) == 0 || name.rfind("edge_logits_", 0) == 0))
       spdlog::info("epoch {} softmax({}):{}", rec.epoch + 1, name, format_alpha(t));
 }
-
-// D_train / D_val (/ D_val_beta for a method with two validation splits) of the training set.
-std::vector<torch::Tensor> search_splits(const SearchConfig& c, int64_t images, int validation_splits) {
-  data::SplitOptions split;
-  split.fractions = {c.data.train_portion, 1.0 - c.data.train_portion};
-  if (validation_splits == 2) split.fractions = {1.0 / 3, 1.0 / 3, 1.0 / 3};
-  split.shuffle = c.data.split_shuffle;
-  split.seed = c.run.seed;
-  split.limit = c.data.limit;
-  return data::split_indices(images, split);
-}
-
-// The search's batch streams over its splits, each rank of the group taking its shard. A group
-// drops the final short batch of its search streams: every shard of every step is then the
-// same size, and averaging shard gradients equals the gradient of the whole batch.
-struct SearchData {
-  SearchData(const SearchConfig& c, const data::Dataset& dataset, int validation_splits, comm::ProcessGroup& group)
-      : parts(search_splits(c, dataset.train.size(), validation_splits)),
-        train(dataset.train, parts[0], c.data.batch_size, c.run.seed, true, group.size() > 1),
-        val(dataset.train, parts[1], c.data.batch_size, c.run.seed + 1, true, group.size() > 1),
-        eval(dataset.train, parts[1], c.data.batch_size, c.run.seed + 2, false) {
-    if (parts.size() == 3)
-      val_beta.emplace(dataset.train, parts[2], c.data.batch_size, c.run.seed + 3, true, group.size() > 1);
-    for (auto* s : {&train, &val, &eval}) s->set_shard(group.rank(), group.size());
-    if (val_beta) val_beta->set_shard(group.rank(), group.size());
-    aug.crop_padding = c.data.crop_padding;
-    aug.flip = c.data.flip;
-    aug.mean = dataset.info.mean;
-    aug.std = dataset.info.std;
-  }
-  SearchStreams streams() { return {&train, &val, val_beta ? &*val_beta : nullptr}; }
-
-  std::vector<torch::Tensor> parts;
-  data::BatchStream train, val, eval;
-  std::optional<data::BatchStream> val_beta;
-  data::AugmentOptions aug;
-};
 
 void write_outputs(const SearchConfig& c, const SearchResult& r) {
   const auto dir = std::filesystem::path(c.run.out_dir);
@@ -141,124 +70,162 @@ std::string format_results_table(const SearchResult& r) {
   return out;
 }
 
-SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGroup> group_ptr) {
-  validate(c);
-  auto& group = *group_ptr;
-  const bool leader = group.leader();
-  const auto run = loop::start_run(c.run, "search", c.data.batch_size, group);
-  const auto start = run.start;
-  const int threads = run.threads;
-  const torch::Device device = run.device;
+namespace {
 
-  const std::string root = c.data.root.empty() ? data::default_data_root(c.data.dataset) : c.data.root;
-  auto dataset = data::load_dataset(c.data.dataset, root);
-
-  const auto net_cfg = supernet_config(c, dataset.info, device);
-  supernet::Supernet net(net_cfg);
-  auto strategy = make_strategy(c, net_cfg);
-  // milenas.clip_arch_grads_like_code moves the clip from w to alpha (MilenasStrategy).
-  const bool clip_alpha = c.run.method == "milenas" && c.milenas.clip_arch_grads_like_code;
-  WeightTrainer weights(net, WeightOptions{c.optim.w_lr, c.optim.w_momentum, c.optim.w_weight_decay,
-                                           clip_alpha ? 0.0 : c.optim.w_grad_clip, c.optim.w_nesterov}, group_ptr);
-  SearchData d(c, dataset, strategy->needs().validation_splits, group);
-  const auto& aug = d.aug;
-
-  SearchResult result;
-  result.weight_parameters = supernet::count_parameters(*net);
-  result.normal_ops = net_cfg.normal_ops;
-  result.reduce_ops = net_cfg.reduce_ops;
-  if (leader) std::filesystem::create_directories(c.run.out_dir);
-  const std::string checkpoint_path = (std::filesystem::path(c.run.out_dir) / "checkpoint.h5").string();
-  const SearchStreams streams = d.streams();
-  SearchProgress state;
-  if (c.run.resume) {
-    state = load_search_checkpoint(checkpoint_path, c, weights, *strategy, streams);
-    spdlog::info("search: resumed from {} at epoch {} step {}", checkpoint_path, state.epoch + 1, state.step);
+// One search run: what it sets up (in the order that draws the same random numbers for a seed),
+// the epoch loop's hooks, the checkpoint and the results file.
+class SearchSession {
+ public:
+  SearchSession(const SearchConfig& c, std::shared_ptr<comm::ProcessGroup> group_ptr)
+      : c_(c),
+        group_ptr_(std::move(group_ptr)),
+        group_(*group_ptr_),
+        run_(loop::start_run(c.run, "search", c.data.batch_size, group_)),
+        dataset_(data::load_dataset(c.data.dataset,
+                                    c.data.root.empty() ? data::default_data_root(c.data.dataset) : c.data.root)),
+        net_cfg_(supernet_config(c, dataset_.info, run_.device)),
+        net_(net_cfg_),
+        strategy_(make_strategy(c, net_cfg_)),
+        weights_(net_, weight_options(c), group_ptr_),
+        d_(c, dataset_, strategy_->needs().validation_splits, group_),
+        checkpoint_path_((std::filesystem::path(c.run.out_dir) / "checkpoint.h5").string()) {
+    result_.weight_parameters = supernet::count_parameters(*net_);
+    result_.normal_ops = net_cfg_.normal_ops;
+    result_.reduce_ops = net_cfg_.reduce_ops;
+    if (group_.leader()) std::filesystem::create_directories(c.run.out_dir);
   }
-  auto elapsed = [&] { return state.seconds_before + seconds_since(start); };
+
+  SearchResult run() {
+    if (c_.run.resume) {
+      state_ = load_search_checkpoint(checkpoint_path_, c_, weights_, *strategy_, d_.streams());
+      spdlog::info("search: resumed from {} at epoch {} step {}", checkpoint_path_, state_.epoch + 1, state_.step);
+    }
+    spdlog::info("search: method {} on {} ({} train / {} val images), {} threads on {}, supernet L={} C={} "
+                 "steps={} ({} weights), seed {}{}",
+                 c_.run.method, c_.data.dataset, d_.parts[0].size(0), d_.parts[1].size(0), run_.threads,
+                 run_.device.str(), net_cfg_.layers, net_cfg_.channels, net_cfg_.steps, result_.weight_parameters,
+                 c_.run.seed, group_.size() > 1 ? fmt::format(", data-parallel over {} ranks", group_.size()) : "");
+    auto epochs = epoch_loop();
+    loop::recording_failure(epochs.write_results, [&] {
+      loop::run_epochs(epochs, state_);
+      strategy_->finish([&](const supernet::ArchMix& mix) {
+        return evaluate(net_, mix, d_.eval, d_.aug, c_.random.eval_batches, group_).loss();
+      });
+    });
+    result_.epochs = state_.history;
+    result_.arch_history = state_.arch_history;
+    result_.genotype = strategy_->derive();
+    result_.seconds = elapsed();
+    if (group_.leader()) write_outputs(c_, result_);
+    write_results("finished", "", result_.seconds);  // the file records what this call returns
+    spdlog::info("search finished in {}: {}", core::Progress::format_duration(result_.seconds),
+                 genotype::to_string(result_.genotype));
+    return result_;
+  }
+
+ private:
+  // milenas.clip_arch_grads_like_code moves the clip from w to alpha (MilenasStrategy).
+  static WeightOptions weight_options(const SearchConfig& c) {
+    const bool clip_alpha = parse_method(c.run.method) == Method::Milenas && c.milenas.clip_arch_grads_like_code;
+    return {c.optim.w_lr, c.optim.w_momentum, c.optim.w_weight_decay, clip_alpha ? 0.0 : c.optim.w_grad_clip,
+            c.optim.w_nesterov};
+  }
+
+  double elapsed() const { return state_.seconds_before + seconds_since(run_.start); }
+
   // Only the group's leader writes files; the other ranks hold identical state.
-  auto save = [&] {
-    state.seconds = elapsed();
-    if (leader) save_search_checkpoint(checkpoint_path, c, weights, *strategy, streams, state);
-  };
+  void save() {
+    state_.seconds = elapsed();
+    if (group_.leader()) save_search_checkpoint(checkpoint_path_, c_, weights_, *strategy_, d_.streams(), state_);
+  }
+
   // results.h5: rewritten (atomically) at every epoch end and when the run ends, however it ends.
-  auto write_results = [&](const std::string& status, const std::string& error, double seconds = -1) {
-    if (!leader) return;
-    SearchResult snapshot = result;
-    snapshot.epochs = state.history;
-    snapshot.arch_history = state.arch_history;
+  void write_results(const std::string& status, const std::string& error, double seconds = -1) {
+    if (!group_.leader()) return;
+    SearchResult snapshot = result_;
+    snapshot.epochs = state_.history;
+    snapshot.arch_history = state_.arch_history;
     try {
-      snapshot.genotype = strategy->derive();
+      snapshot.genotype = strategy_->derive();
     } catch (const std::exception&) {
       if (status != "failed") throw;  // a failed run (e.g. non-finite α) is recorded without its genotype
     }
     snapshot.seconds = seconds >= 0 ? seconds : elapsed();
-    store::write_atomically((std::filesystem::path(c.run.out_dir) / "results.h5").string(), [&](store::H5File& f) {
-      store::write_provenance(f, {store::layout::provenance::kKindSearch, status, error, c.run.config_text});
-      write_search_results(f, store::layout::search::kGroup, snapshot, c.run.method);
+    store::write_atomically((std::filesystem::path(c_.run.out_dir) / "results.h5").string(), [&](store::H5File& f) {
+      store::write_provenance(f, {store::layout::provenance::kKindSearch, status, error, c_.run.config_text});
+      write_search_results(f, store::layout::search::kGroup, snapshot, c_.run.method);
     });
-  };
-  spdlog::info("search: method {} on {} ({} train / {} val images), {} threads on {}, supernet L={} C={} "
-               "steps={} ({} weights), seed {}{}",
-               c.run.method, c.data.dataset, d.parts[0].size(0), d.parts[1].size(0), threads, device.str(),
-               net_cfg.layers, net_cfg.channels, net_cfg.steps, result.weight_parameters, c.run.seed,
-               group.size() > 1 ? fmt::format(", data-parallel over {} ranks", group.size()) : "");
+  }
 
-  // The epoch loop supplies the stop agreement, checkpoints, results status and epoch-end sync.
-  EpochInfo info;
-  auto epochs = loop::epoch_loop("search", strategy->needs().trains_supernet ? c.optim.epochs : 0,
-                                 c.optim.steps_per_epoch, d.train, group, c.run, checkpoint_path);
-  epochs.train_loss_error = {"training loss (weight step)", "search." + c.run.method,
-                             "lower search.w_lr (or search.w_grad_clip), or check the data"};
-  epochs.val_loss_error = {"validation loss (architecture step)", "search." + c.run.method,
-                           "lower search.arch_lr, or search.w_lr if the weights diverged first"};
-  epochs.train_sum = &state.train;
-  epochs.val_sum = &state.search_val;
-  epochs.begin_epoch = [&](int64_t epoch) {
-    info = EpochInfo{epoch, c.optim.epochs, loop::cosine_lr(c.optim.w_lr, c.optim.w_lr_min, epoch, c.optim.epochs)};
-    weights.set_lr(info.w_lr);
-    strategy->begin_epoch(info);
-  };
-  epochs.step = [&](const data::Batch& tb) {
-    StepBatches batches{prepare(tb, aug, true, device), prepare(d.val.next_endless(), aug, true, device), {}};
-    if (d.val_beta) batches.val_beta = prepare(d.val_beta->next_endless(), aug, true, device);
-    auto r = strategy->step(weights, batches, info);
-    return loop::StepStats{r.train, r.val};
-  };
-  epochs.after_steps = [&] { strategy->end_epoch(info); };
-  epochs.buffers = [&] { return net->buffers(); };
-  epochs.replicas = [&] {
-    std::vector<torch::Tensor> arch;
-    for (const auto& [name, t] : strategy->arch_tensors()) arch.push_back(t);
-    return std::vector<loop::Replica>{{"supernet weights", net->parameters()}, {"architecture parameters", arch}};
-  };
-  epochs.end_epoch = [&](int64_t epoch, const std::function<double()>& epoch_seconds) {
-    auto eval = evaluate(net, strategy->inference_mix(), d.eval, aug, c.optim.eval_batches, group);
-    EpochRecord rec{epoch, info.w_lr, state.train.loss(), state.train.accuracy(), state.search_val.accuracy(),
-                    eval.loss(), eval.accuracy(), epoch_seconds(), genotype::to_string(strategy->derive())};
-    log_epoch(rec, c.optim.epochs, strategy->arch_tensors());
-    state.history.push_back(std::move(rec));
+  // The steps and epoch ends of the search; the loop supplies the stop agreement, checkpoints,
+  // results status and epoch-end sync.
+  loop::EpochLoop epoch_loop() {
+    auto epochs = loop::epoch_loop("search", strategy_->needs().trains_supernet ? c_.optim.epochs : 0,
+                                   c_.optim.steps_per_epoch, d_.train, group_, c_.run, checkpoint_path_);
+    epochs.train_loss_error = {"training loss (weight step)", "search." + c_.run.method,
+                               "lower search.w_lr (or search.w_grad_clip), or check the data"};
+    epochs.val_loss_error = {"validation loss (architecture step)", "search." + c_.run.method,
+                             "lower search.arch_lr, or search.w_lr if the weights diverged first"};
+    epochs.train_sum = &state_.train;
+    epochs.val_sum = &state_.search_val;
+    epochs.begin_epoch = [this](int64_t epoch) {
+      const auto& o = c_.optim;
+      info_ = EpochInfo{epoch, o.epochs, loop::cosine_lr(o.w_lr, o.w_lr_min, epoch, o.epochs)};
+      weights_.set_lr(info_.w_lr);
+      strategy_->begin_epoch(info_);
+    };
+    epochs.step = [this](const data::Batch& tb) {
+      const auto device = run_.device;
+      StepBatches batches{prepare(tb, d_.aug, true, device), prepare(d_.val.next_endless(), d_.aug, true, device), {}};
+      if (d_.val_beta) batches.val_beta = prepare(d_.val_beta->next_endless(), d_.aug, true, device);
+      auto r = strategy_->step(weights_, batches, info_);
+      return loop::StepStats{r.train, r.val};
+    };
+    epochs.after_steps = [this] { strategy_->end_epoch(info_); };
+    epochs.buffers = [this] { return net_->buffers(); };
+    epochs.replicas = [this] {
+      std::vector<torch::Tensor> arch;
+      for (const auto& [name, t] : strategy_->arch_tensors()) arch.push_back(t);
+      return std::vector<loop::Replica>{{"supernet weights", net_->parameters()}, {"architecture parameters", arch}};
+    };
+    epochs.end_epoch = [this](int64_t epoch, const std::function<double()>& epoch_seconds) { end_epoch(epoch, epoch_seconds); };
+    epochs.save = [this] { save(); };
+    epochs.write_results = [this](const std::string& status, const std::string& error) { write_results(status, error); };
+    return epochs;
+  }
+
+  void end_epoch(int64_t epoch, const std::function<double()>& epoch_seconds) {
+    auto eval = evaluate(net_, strategy_->inference_mix(), d_.eval, d_.aug, c_.optim.eval_batches, group_);
+    EpochRecord rec{epoch, info_.w_lr, state_.train.loss(), state_.train.accuracy(), state_.search_val.accuracy(),
+                    eval.loss(), eval.accuracy(), epoch_seconds(), genotype::to_string(strategy_->derive())};
+    log_epoch(rec, c_.optim.epochs, strategy_->arch_tensors());
+    state_.history.push_back(std::move(rec));
     std::vector<NamedTensor> arch;
-    for (const auto& [name, t] : strategy->arch_tensors()) arch.emplace_back(name, t.detach().clone());
-    state.arch_history.push_back(std::move(arch));
-  };
-  epochs.save = save;
-  epochs.write_results = [&](const std::string& status, const std::string& error) { write_results(status, error); };
-  loop::recording_failure(epochs.write_results, [&] {
-    loop::run_epochs(epochs, state);
-    strategy->finish([&](const supernet::ArchMix& mix) {
-      return evaluate(net, mix, d.eval, aug, c.random.eval_batches, group).loss();
-    });
-  });
-  result.epochs = state.history;
-  result.arch_history = state.arch_history;
-  result.genotype = strategy->derive();
-  result.seconds = elapsed();
-  if (leader) write_outputs(c, result);
-  write_results("finished", "", result.seconds);  // the file records what this call returns
-  spdlog::info("search finished in {}: {}", core::Progress::format_duration(result.seconds),
-               genotype::to_string(result.genotype));
-  return result;
+    for (const auto& [name, t] : strategy_->arch_tensors()) arch.emplace_back(name, t.detach().clone());
+    state_.arch_history.push_back(std::move(arch));
+  }
+
+  const SearchConfig& c_;
+  std::shared_ptr<comm::ProcessGroup> group_ptr_;
+  comm::ProcessGroup& group_;
+  loop::RunStart run_;
+  data::Dataset dataset_;
+  supernet::SupernetConfig net_cfg_;
+  supernet::Supernet net_;
+  std::unique_ptr<SearchStrategy> strategy_;
+  WeightTrainer weights_;
+  SearchData d_;
+  std::string checkpoint_path_;
+  SearchResult result_;
+  SearchProgress state_;
+  EpochInfo info_;
+};
+
+}  // namespace
+
+SearchResult run_search(const SearchConfig& c, std::shared_ptr<comm::ProcessGroup> group) {
+  validate(c);
+  return SearchSession(c, std::move(group)).run();
 }
 
 }  // namespace dnas::search

@@ -1,7 +1,5 @@
 #include "dnas/search/strategy_factory.h"
 
-#include <vector>
-
 #include "dnas/core/error.h"
 #include "dnas/search/darts.h"
 #include "dnas/search/eoinas.h"
@@ -15,33 +13,19 @@
 namespace dnas::search {
 namespace {
 
-const std::vector<std::string>& method_names() {
-  static const std::vector<std::string> names = {"darts_1st", "darts_2nd", "milenas", "gdas", "eoinas", "itnas", "darts_sc", "milenas_sc", "nasp", "random", "random_ws"};
-  return names;
-}
-
-}  // namespace
-
-bool is_known_method(const std::string& name) {
-  for (const auto& n : method_names())
-    if (n == name) return true;
-  return false;
-}
-
-std::string known_methods_text() {
-  std::string s;
-  for (const auto& n : method_names()) s += (s.empty() ? "" : ", ") + n;
-  return s;
-}
-
-ScConfig resolved_sc(const SearchConfig& config) {
+// sc.val_split with `auto` resolved for the run's method and dataset.
+ScConfig resolved_sc(const SearchConfig& config, Method method) {
   ScConfig sc = config.sc;
   // The Stretchable Cells paper splits its data three ways (w, alpha, beta) only for the ImageNet
   // search of MiLeNAS-SC; on CIFAR it states no third split, so beta shares alpha's split.
-  if (sc.val_split == "auto")
-    sc.val_split = config.run.method == "milenas_sc" && config.data.dataset == "imagenet" ? "separate" : "shared";
+  if (parse_sc_val_split(sc.val_split) == ScValSplit::Auto) {
+    const bool separate = method == Method::MilenasSc && config.data.dataset == "imagenet";
+    sc.val_split = mode_name(separate ? ScValSplit::Separate : ScValSplit::Shared);
+  }
   return sc;
 }
+
+}  // namespace
 
 supernet::SupernetConfig supernet_config(const SearchConfig& c, const data::DatasetInfo& info, torch::Device device) {
   supernet::SupernetConfig n;
@@ -59,21 +43,25 @@ supernet::SupernetConfig supernet_config(const SearchConfig& c, const data::Data
 
 std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
                                               const supernet::SupernetConfig& net) {
-  const auto& m = config.run.method;
-  if (m == "darts_1st") return std::make_unique<DartsStrategy>(1, net, config.optim);
-  if (m == "darts_2nd") return std::make_unique<DartsStrategy>(2, net, config.optim);
-  if (m == "milenas")
-    return std::make_unique<MilenasStrategy>(net, config.optim, config.milenas.lambda,
-                                             config.milenas.clip_arch_grads_like_code ? config.optim.w_grad_clip : 0.0);
-  if (m == "gdas") return std::make_unique<GdasStrategy>(net, config.optim, config.gdas);
-  if (m == "darts_sc") return std::make_unique<ScStrategy>("darts", net, config.optim, resolved_sc(config), config.milenas.lambda);
-  if (m == "milenas_sc") return std::make_unique<ScStrategy>("milenas", net, config.optim, resolved_sc(config), config.milenas.lambda);
-  if (m == "nasp") return std::make_unique<NaspStrategy>(net, config.optim, config.nasp);
-  if (m == "eoinas") return std::make_unique<EoinasStrategy>(net, config.optim, config.eoinas);
-  if (m == "itnas") return std::make_unique<ItnasStrategy>(net, config.optim, config.itnas);
-  if (m == "random") return std::make_unique<RandomStrategy>(net, config.run.seed);
-  if (m == "random_ws") return std::make_unique<RandomWsStrategy>(net, config.run.seed, config.random);
-  fail("unknown search method '" + m + "'", "search.method", "choose one of: " + known_methods_text());
+  const Method method = parse_method(config.run.method);
+  switch (method) {
+    case Method::Darts1st: return std::make_unique<DartsStrategy>(1, net, config.optim);
+    case Method::Darts2nd: return std::make_unique<DartsStrategy>(2, net, config.optim);
+    case Method::Milenas:
+      return std::make_unique<MilenasStrategy>(net, config.optim, config.milenas.lambda,
+                                               config.milenas.clip_arch_grads_like_code ? config.optim.w_grad_clip : 0.0);
+    case Method::Gdas: return std::make_unique<GdasStrategy>(net, config.optim, config.gdas);
+    case Method::DartsSc:
+      return std::make_unique<ScStrategy>(ScBase::Darts, net, config.optim, resolved_sc(config, method), config.milenas.lambda);
+    case Method::MilenasSc:
+      return std::make_unique<ScStrategy>(ScBase::Milenas, net, config.optim, resolved_sc(config, method), config.milenas.lambda);
+    case Method::Nasp: return std::make_unique<NaspStrategy>(net, config.optim, config.nasp);
+    case Method::Eoinas: return std::make_unique<EoinasStrategy>(net, config.optim, config.eoinas);
+    case Method::Itnas: return std::make_unique<ItnasStrategy>(net, config.optim, config.itnas);
+    case Method::Random: return std::make_unique<RandomStrategy>(net, config.run.seed);
+    case Method::RandomWs: return std::make_unique<RandomWsStrategy>(net, config.run.seed, config.random);
+  }
+  fail("search method '" + config.run.method + "' has no strategy", "search.method", "report this as a bug");
 }
 
 }  // namespace dnas::search

@@ -103,18 +103,21 @@ void run_seed(const Experiment& e, int seed_slot, const std::optional<search::Se
   phase = {tc.run.out_dir, "train"};
   tc.run.resume = leader_decides(group, fs::exists(fs::path(tc.run.out_dir) / "checkpoint.h5"));
   tc.run.overwrite = !tc.run.resume;
-  if (searched) {  // the searched cell from memory: no rank reads a file the leader has just written
+  std::optional<train::ResolvedGenotype> cell;  // the searched cell, from memory
+  if (searched) {
     const int64_t epoch = tc.model.genotype_epoch, epochs = static_cast<int64_t>(searched->epochs.size());
     if (epoch > epochs)
       fail_on_every_rank("model.genotype_epoch = " + std::to_string(epoch) + " but the search has " +
                              std::to_string(epochs) + " epochs",
                          "retrain.model.genotype_epoch", "use an epoch from 1 to the search's epochs (0 = the final cell)");
-    tc.model.genotype = epoch > 0 ? searched->epochs[static_cast<size_t>(epoch - 1)].genotype
-                                  : genotype::to_string(searched->genotype);
+    cell = epoch > 0 ? train::ResolvedGenotype{genotype::parse_genotype(searched->epochs[static_cast<size_t>(epoch - 1)].genotype),
+                                               "the search's cell after epoch " + std::to_string(epoch)}
+                     : train::ResolvedGenotype{searched->genotype, "the search's final cell"};
+    tc.model.genotype = genotype::to_string(cell->genotype);  // recorded in the retrain's settings
     tc.model.genotype_epoch = 0;
   }
   if (e.eval_layers_from_search && e.search) tc.model.layers = e.search->supernet.layers;
-  train::run_training(tc, group_ptr);
+  train::run_training(tc, group_ptr, cell);
 }
 
 }  // namespace

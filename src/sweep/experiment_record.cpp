@@ -5,12 +5,12 @@
 
 #include <filesystem>
 #include <optional>
-#include <sstream>
 
 #include "dnas/core/error.h"
 #include "dnas/core/file_lock.h"
 #include "dnas/core/hash.h"
 #include "dnas/core/settings_diff.h"
+#include "dnas/search/search_keys.h"
 #include "dnas/search/search_results.h"
 #include "dnas/store/h5_file.h"
 #include "dnas/store/provenance.h"
@@ -91,19 +91,6 @@ void write_experiment(const Experiment& e, const std::string& path, const Outcom
   });
 }
 
-// A search config's text without the [run] keys that cannot change its results (threads,
-// out_dir, logging, test stops; the device stays): what names a shared search.
-std::string search_identity(const std::string& config_text) {
-  std::istringstream in(config_text);
-  std::string line, out, section;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line[0] == '[') section = line;
-    else if (section == "[run]" && line.rfind("device", 0) != 0) continue;
-    out += line + "\n";
-  }
-  return out;
-}
-
 std::string stored_error(const std::string& results_file) {
   store::H5File f(results_file, store::H5File::Mode::Read);
   store::check_format_version(f);
@@ -122,7 +109,7 @@ std::string search_dir(const Experiment& e, const std::string& out_dir) {
   const fs::path legacy = fs::path(out_dir) / e.id / "search";
   if (fs::exists(legacy / "checkpoint.h5")) return legacy.string();
   return (fs::path(out_dir) / "searches" /
-          (e.search->run.method + "_" + core::fnv1a_hex(search_identity(e.search->run.config_text))))
+          (e.search->run.method + "_" + core::fnv1a_hex(search::identity_text(*e.search))))
       .string();
 }
 

@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <optional>
 
 #include "dnas/core/error.h"
@@ -18,19 +18,18 @@
 #include "dnas/eval/drop_path.h"
 #include "dnas/loop/epoch_loop.h"
 #include "dnas/loop/run_start.h"
-#include "dnas/train/genotype_source.h"
-#include "dnas/train/losses.h"
-#include "dnas/train/lr_schedule.h"
 #include "dnas/store/h5_file.h"
 #include "dnas/store/provenance.h"
 #include "dnas/store/results_layout.h"
+#include "dnas/train/genotype_source.h"
+#include "dnas/train/losses.h"
+#include "dnas/train/lr_schedule.h"
 #include "dnas/train/train_checkpoint.h"
 #include "dnas/train/train_results.h"
 
 namespace dnas::train {
 namespace {
 
-using loop::Clock;
 using loop::group_total;
 using loop::seconds_since;
 
@@ -122,158 +121,208 @@ std::string format_train_table(const TrainResult& r) {
   return out;
 }
 
-TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGroup> group_ptr) {
-  validate(c);
-  auto& group = *group_ptr;
-  const bool leader = group.leader();
-  const auto run = loop::start_run(c.run, "train", c.data.batch_size, group);
-  const auto start = run.start;
-  const int threads = run.threads;
-  const torch::Device device = run.device;
-  auto resolved = resolve_genotype(c.model.genotype, "model.genotype", c.model.genotype_epoch);
+namespace {
 
-  const std::string root = c.data.root.empty() ? data::default_data_root(c.data.dataset) : c.data.root;
-  auto dataset = data::load_dataset(c.data.dataset, root);
-  RetrainStreams d(c, dataset, group);
-  const auto& aug = d.aug;
-
+// The evaluation network of a retrain (model.target_params > 0 picks the C that matches).
+eval::EvalNetworkConfig network_config(const TrainConfig& c, const data::DatasetInfo& info,
+                                       const genotype::Genotype& genotype) {
   eval::EvalNetworkConfig net_cfg;
-  net_cfg.in_channels = dataset.info.channels;
-  net_cfg.classes = dataset.info.classes;
+  net_cfg.in_channels = info.channels;
+  net_cfg.classes = info.classes;
   net_cfg.channels = c.model.channels;
   net_cfg.layers = c.model.layers;
   net_cfg.auxiliary = c.model.auxiliary;
   net_cfg.stem = c.model.stem;
   net_cfg.channels_last = c.model.channels_last;
   if (c.model.target_params > 0) {
-    net_cfg.channels = eval::channels_for_parameters(resolved.genotype, net_cfg,
+    net_cfg.channels = eval::channels_for_parameters(genotype, net_cfg,
                                                      static_cast<int64_t>(std::llround(c.model.target_params * 1e6)));
     spdlog::info("train: C = {} gives the parameter count nearest model.target_params = {}M", net_cfg.channels,
                  c.model.target_params);
     torch::manual_seed(c.run.seed);  // the probe networks drew from the generator: same weights as model.channels = C
   }
-  eval::EvalNetwork net(resolved.genotype, net_cfg);
-  net->to(device);  // initialised on the CPU: the same weights for a seed on every device
-  torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(c.optim.lr)
-                                               .momentum(c.optim.momentum)
-                                               .weight_decay(c.optim.weight_decay));
+  return net_cfg;
+}
 
-  TrainResult result;
-  result.genotype = resolved.genotype;
-  result.genotype_origin = resolved.origin;
-  result.channels = net_cfg.channels;
-  result.cost = eval::network_cost(resolved.genotype, net_cfg, dataset.info.height, dataset.info.width);
+// The network's parameters after moving it to `device` (it is initialised on the CPU: the same
+// weights for a seed on every device).
+std::vector<torch::Tensor> parameters_on(eval::EvalNetwork& net, torch::Device device) {
+  net->to(device);
+  return net->parameters();
+}
 
-  if (leader) std::filesystem::create_directories(c.run.out_dir);
-  const std::string checkpoint_path = (std::filesystem::path(c.run.out_dir) / "checkpoint.h5").string();
-  TrainProgress state;
-  if (c.run.resume) {
-    state = load_train_checkpoint(checkpoint_path, c, resolved.genotype, *net, sgd);
-    spdlog::info("train: resumed from {} at epoch {} step {}", checkpoint_path, state.epoch + 1, state.step);
+// One retrain: what it sets up (in the order that draws the same random numbers for a seed), the
+// epoch loop's hooks, the checkpoint and the results file.
+class TrainSession {
+ public:
+  TrainSession(const TrainConfig& c, std::shared_ptr<comm::ProcessGroup> group_ptr,
+               std::optional<ResolvedGenotype> genotype)
+      : c_(c),
+        group_ptr_(std::move(group_ptr)),
+        group_(*group_ptr_),
+        run_(loop::start_run(c.run, "train", c.data.batch_size, group_)),
+        resolved_(genotype ? std::move(*genotype)
+                           : resolve_genotype(c.model.genotype, "model.genotype", c.model.genotype_epoch)),
+        dataset_(data::load_dataset(c.data.dataset,
+                                    c.data.root.empty() ? data::default_data_root(c.data.dataset) : c.data.root)),
+        d_(c, dataset_, group_),
+        net_cfg_(network_config(c, dataset_.info, resolved_.genotype)),
+        net_(resolved_.genotype, net_cfg_),
+        sgd_(parameters_on(net_, run_.device),
+             torch::optim::SGDOptions(c.optim.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay)),
+        checkpoint_path_((std::filesystem::path(c.run.out_dir) / "checkpoint.h5").string()) {
+    result_.genotype = resolved_.genotype;
+    result_.genotype_origin = resolved_.origin;
+    result_.channels = net_cfg_.channels;
+    result_.cost = eval::network_cost(resolved_.genotype, net_cfg_, dataset_.info.height, dataset_.info.width);
+    if (group_.leader()) std::filesystem::create_directories(c.run.out_dir);
   }
-  auto elapsed = [&] { return state.seconds_before + seconds_since(start); };
-  auto save = [&] {
-    state.seconds = elapsed();
-    if (leader) save_train_checkpoint(checkpoint_path, c, resolved.genotype, *net, sgd, state);
-  };
+
+  TrainResult run() {
+    if (c_.run.resume) {
+      state_ = load_train_checkpoint(checkpoint_path_, c_, resolved_.genotype, *net_, sgd_);
+      spdlog::info("train: resumed from {} at epoch {} step {}", checkpoint_path_, state_.epoch + 1, state_.step);
+    }
+    spdlog::info("train: {} on {} ({} train / {} val / {} test images), {} threads on {}, C={} L={}, {:.3f}M params, "
+                 "{:.1f}M multiply-adds, seed {}",
+                 resolved_.origin, c_.data.dataset, d_.parts[0].size(0), d_.parts.size() > 1 ? d_.parts[1].size(0) : 0,
+                 d_.n_test, run_.threads, run_.device.str(), net_cfg_.channels, c_.model.layers,
+                 result_.cost.parameters / 1e6, result_.cost.multiply_adds / 1e6, c_.run.seed);
+    auto epochs = epoch_loop();
+    net_->train();
+    loop::recording_failure(epochs.write_results, [&] { loop::run_epochs(epochs, state_); });
+    result_.epochs = state_.history;
+    result_.selected_epoch = c_.optim.epochs - 1;
+    if (c_.optim.select == "best_val" && !state_.best_weights.empty()) {
+      store::load_module_state(*net_, state_.best_weights, checkpoint_path_);
+      result_.selected_epoch = state_.best_epoch;
+    }
+    auto test = evaluate(net_, d_.test, d_.aug, group_);
+    result_.test_loss = test.loss();
+    result_.test_acc = test.accuracy();
+    result_.seconds = elapsed();
+    state_.finished = true;
+    save();
+    if (group_.leader()) {
+      const auto dir = std::filesystem::path(c_.run.out_dir);
+      core::write_text_atomically((dir / "metrics.csv").string(), metrics_csv(result_.epochs));
+      core::write_text_atomically((dir / "result.txt").string(), result_text(result_, c_));
+    }
+    write_results("finished", "");
+    spdlog::info("train finished in {}: test accuracy {:.2f}% (epoch {}, select={})",
+                 core::Progress::format_duration(result_.seconds), 100 * result_.test_acc, result_.selected_epoch + 1,
+                 c_.optim.select);
+    return result_;
+  }
+
+ private:
+  double elapsed() const { return state_.seconds_before + seconds_since(run_.start); }
+
+  void save() {
+    state_.seconds = elapsed();
+    if (group_.leader()) save_train_checkpoint(checkpoint_path_, c_, resolved_.genotype, *net_, sgd_, state_);
+  }
+
   // results.h5: rewritten (atomically) at every epoch end and when the run ends, however it ends.
-  auto write_results = [&](const std::string& status, const std::string& error) {
-    if (!leader) return;
-    TrainResult snapshot = result;
-    if (status != "finished") snapshot.epochs = state.history;
+  void write_results(const std::string& status, const std::string& error) {
+    if (!group_.leader()) return;
+    TrainResult snapshot = result_;
+    if (status != "finished") snapshot.epochs = state_.history;
     snapshot.seconds = elapsed();
-    store::write_atomically((std::filesystem::path(c.run.out_dir) / "results.h5").string(), [&](store::H5File& f) {
-      store::write_provenance(f, {store::layout::provenance::kKindTrain, status, error, c.run.config_text});
+    store::write_atomically((std::filesystem::path(c_.run.out_dir) / "results.h5").string(), [&](store::H5File& f) {
+      store::write_provenance(f, {store::layout::provenance::kKindTrain, status, error, c_.run.config_text});
       write_train_results(f, store::layout::train::kGroup, snapshot);
     });
-  };
-  spdlog::info("train: {} on {} ({} train / {} val / {} test images), {} threads on {}, C={} L={}, {:.3f}M params, "
-               "{:.1f}M multiply-adds, seed {}",
-               resolved.origin, c.data.dataset, d.parts[0].size(0), d.parts.size() > 1 ? d.parts[1].size(0) : 0,
-               d.n_test, threads, device.str(), net_cfg.channels, c.model.layers, result.cost.parameters / 1e6,
-               result.cost.multiply_adds / 1e6, c.run.seed);
+  }
 
-  // The epoch loop supplies the stop agreement, checkpoints, results status and epoch-end sync.
-  TrainEpoch rec;
-  auto epochs = loop::epoch_loop("train", c.optim.epochs, c.optim.steps_per_epoch, d.train, group, c.run,
-                                 checkpoint_path);
-  epochs.train_loss_error = {"training loss", c.run.out_dir, "lower train.lr or check the data"};
-  epochs.train_sum = &state.partial;
-  epochs.begin_epoch = [&](int64_t epoch) {
-    rec = TrainEpoch{};
-    rec.epoch = epoch;
-    rec.lr = learning_rate(c.optim, epoch);
-    rec.drop_path = eval::drop_path_rate(c.model.drop_path, epoch, c.optim.epochs);
-    for (auto& param_group : sgd.param_groups())
-      static_cast<torch::optim::SGDOptions&>(param_group.options()).lr(rec.lr);
-    net->set_drop_path_prob(rec.drop_path);
-  };
-  epochs.step = [&](const data::Batch& b) {
+  // The steps and epoch ends of the retrain; the loop supplies the stop agreement, checkpoints,
+  // results status and epoch-end sync.
+  loop::EpochLoop epoch_loop() {
+    auto epochs = loop::epoch_loop("train", c_.optim.epochs, c_.optim.steps_per_epoch, d_.train, group_, c_.run,
+                                   checkpoint_path_);
+    epochs.train_loss_error = {"training loss", c_.run.out_dir, "lower train.lr or check the data"};
+    epochs.train_sum = &state_.partial;
+    epochs.begin_epoch = [this](int64_t epoch) {
+      rec_ = TrainEpoch{};
+      rec_.epoch = epoch;
+      rec_.lr = learning_rate(c_.optim, epoch);
+      rec_.drop_path = eval::drop_path_rate(c_.model.drop_path, epoch, c_.optim.epochs);
+      for (auto& param_group : sgd_.param_groups())
+        static_cast<torch::optim::SGDOptions&>(param_group.options()).lr(rec_.lr);
+      net_->set_drop_path_prob(rec_.drop_path);
+    };
+    epochs.step = [this](const data::Batch& b) { return step(b); };
+    epochs.buffers = [this] { return net_->buffers(); };
+    epochs.replicas = [this] { return std::vector<loop::Replica>{{"weights", net_->parameters()}}; };
+    epochs.end_epoch = [this](int64_t epoch, const std::function<double()>& epoch_seconds) { end_epoch(epoch, epoch_seconds); };
+    epochs.save = [this] { save(); };
+    epochs.write_results = [this](const std::string& status, const std::string& error) { write_results(status, error); };
+    return epochs;
+  }
+
+  loop::StepStats step(const data::Batch& b) {
     // Augmented on the CPU (the same images for a seed on every device), then moved.
-    auto x = data::augment_batch(b.images, aug, /*train=*/true, b.key, b.first_index).to(device);
-    auto y = b.labels.to(device);
-    auto out = net->forward(x);
-    auto loss = smoothed_cross_entropy(out.logits, y, c.optim.label_smoothing);
-    if (out.aux_logits.defined() && c.model.aux_weight > 0)
-      loss = loss + c.model.aux_weight * smoothed_cross_entropy(out.aux_logits, y, c.optim.label_smoothing);
-    sgd.zero_grad();
+    auto x = data::augment_batch(b.images, d_.aug, /*train=*/true, b.key, b.first_index).to(run_.device);
+    auto y = b.labels.to(run_.device);
+    auto out = net_->forward(x);
+    auto loss = smoothed_cross_entropy(out.logits, y, c_.optim.label_smoothing);
+    if (out.aux_logits.defined() && c_.model.aux_weight > 0)
+      loss = loss + c_.model.aux_weight * smoothed_cross_entropy(out.aux_logits, y, c_.optim.label_smoothing);
+    sgd_.zero_grad();
     loss.backward();
-    if (group.size() > 1) {
+    if (group_.size() > 1) {
       std::vector<torch::Tensor> grads;
-      for (const auto& p : net->parameters()) grads.push_back(p.grad());
-      group.average(grads);
+      for (const auto& p : net_->parameters()) grads.push_back(p.grad());
+      group_.average(grads);
     }
-    if (c.optim.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), c.optim.grad_clip);
-    sgd.step();
+    if (c_.optim.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net_->parameters(), c_.optim.grad_clip);
+    sgd_.step();
     return loop::StepStats{loop::batch_stats(out.logits, y, loss.item<double>()), std::nullopt};
-  };
-  epochs.buffers = [&] { return net->buffers(); };
-  epochs.replicas = [&] { return std::vector<loop::Replica>{{"weights", net->parameters()}}; };
-  epochs.end_epoch = [&](int64_t epoch, const std::function<double()>& epoch_seconds) {
-    rec.train_loss = state.partial.loss();
-    rec.train_acc = state.partial.accuracy();
-    if (d.val) {
-      auto v = evaluate(net, *d.val, aug, group);
-      rec.val_loss = v.loss();
-      rec.val_acc = v.accuracy();
-      if (c.optim.select == "best_val" && (state.history.empty() || rec.val_acc > state.best_val_acc)) {
-        state.best_val_acc = rec.val_acc;
-        state.best_epoch = epoch;
-        state.best_weights = store::module_state(*net);
+  }
+
+  void end_epoch(int64_t epoch, const std::function<double()>& epoch_seconds) {
+    rec_.train_loss = state_.partial.loss();
+    rec_.train_acc = state_.partial.accuracy();
+    if (d_.val) {
+      auto v = evaluate(net_, *d_.val, d_.aug, group_);
+      rec_.val_loss = v.loss();
+      rec_.val_acc = v.accuracy();
+      if (c_.optim.select == "best_val" && (state_.history.empty() || rec_.val_acc > state_.best_val_acc)) {
+        state_.best_val_acc = rec_.val_acc;
+        state_.best_epoch = epoch;
+        state_.best_weights = store::module_state(*net_);
       }
     }
-    rec.seconds = epoch_seconds();
+    rec_.seconds = epoch_seconds();
     spdlog::info("epoch {}/{} lr {:.5f} drop-path {:.3f} | train loss {:.4f} acc {:.2f}%{} | {:.1f}s", epoch + 1,
-                 c.optim.epochs, rec.lr, rec.drop_path, rec.train_loss, 100 * rec.train_acc,
-                 d.val ? fmt::format(" | val loss {:.4f} acc {:.2f}%", rec.val_loss, 100 * rec.val_acc) : "",
-                 rec.seconds);
-    state.history.push_back(rec);
-  };
-  epochs.save = save;
-  epochs.write_results = write_results;
-  net->train();
-  loop::recording_failure(write_results, [&] { loop::run_epochs(epochs, state); });
-  result.epochs = state.history;
-  result.selected_epoch = c.optim.epochs - 1;
-  if (c.optim.select == "best_val" && !state.best_weights.empty()) {
-    store::load_module_state(*net, state.best_weights, checkpoint_path);
-    result.selected_epoch = state.best_epoch;
+                 c_.optim.epochs, rec_.lr, rec_.drop_path, rec_.train_loss, 100 * rec_.train_acc,
+                 d_.val ? fmt::format(" | val loss {:.4f} acc {:.2f}%", rec_.val_loss, 100 * rec_.val_acc) : "",
+                 rec_.seconds);
+    state_.history.push_back(rec_);
   }
-  auto test = evaluate(net, d.test, aug, group);
-  result.test_loss = test.loss();
-  result.test_acc = test.accuracy();
-  result.seconds = elapsed();
-  state.finished = true;
-  save();
-  if (leader) {
-    core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "metrics.csv").string(), metrics_csv(result.epochs));
-    core::write_text_atomically((std::filesystem::path(c.run.out_dir) / "result.txt").string(), result_text(result, c));
-  }
-  write_results("finished", "");
-  spdlog::info("train finished in {}: test accuracy {:.2f}% (epoch {}, select={})",
-               core::Progress::format_duration(result.seconds), 100 * result.test_acc, result.selected_epoch + 1,
-               c.optim.select);
-  return result;
+
+  const TrainConfig& c_;
+  std::shared_ptr<comm::ProcessGroup> group_ptr_;
+  comm::ProcessGroup& group_;
+  loop::RunStart run_;
+  ResolvedGenotype resolved_;
+  data::Dataset dataset_;
+  RetrainStreams d_;
+  eval::EvalNetworkConfig net_cfg_;
+  eval::EvalNetwork net_;
+  torch::optim::SGD sgd_;
+  std::string checkpoint_path_;
+  TrainResult result_;
+  TrainProgress state_;
+  TrainEpoch rec_;
+};
+
+}  // namespace
+
+TrainResult run_training(const TrainConfig& c, std::shared_ptr<comm::ProcessGroup> group,
+                         std::optional<ResolvedGenotype> genotype) {
+  validate(c);
+  return TrainSession(c, std::move(group), std::move(genotype)).run();
 }
 
 }  // namespace dnas::train

@@ -6,6 +6,8 @@
 #include "dnas/cli/options.h"
 #include "dnas/core/error.h"
 #include "dnas/search/search_config.h"
+#include "dnas/search/search_keys.h"
+#include "dnas/train/train_keys.h"
 
 using dnas::cli::parse_search_command;
 
@@ -77,9 +79,9 @@ TEST(Options, HelpListsEveryKeyWithDefaults) {
 TEST(Options, ResolvedConfigRoundTripsThroughIni) {
   auto cmd = parse_search_command({"--data.limit=500", "--supernet.reduce_ops=max_pool_3x3 skip_connect",
                                    "--data.split_shuffle=true"});
-  auto path = write_ini("roundtrip", dnas::cli::to_ini(cmd.config));
+  auto path = write_ini("roundtrip", dnas::search::config_text(cmd.config));
   auto again = parse_search_command({"--config", path});
-  EXPECT_EQ(dnas::cli::to_ini(again.config), dnas::cli::to_ini(cmd.config));
+  EXPECT_EQ(dnas::search::config_text(again.config), dnas::search::config_text(cmd.config));
   EXPECT_TRUE(again.config.data.split_shuffle);
 }
 
@@ -96,8 +98,8 @@ TEST(TrainOptions, IniOverridesResumeAndValidation) {
   EXPECT_TRUE(cmd.config.run.resume);
   EXPECT_EQ(cmd.config.optim.lr, 0.025);  // default kept
   // The resolved INI parses back to the same settings.
-  auto again = dnas::cli::parse_train_command({"--config", write_ini("train2", dnas::cli::to_ini(cmd.config))});
-  EXPECT_EQ(dnas::cli::to_ini(again.config), dnas::cli::to_ini(cmd.config));
+  auto again = dnas::cli::parse_train_command({"--config", write_ini("train2", dnas::train::config_text(cmd.config))});
+  EXPECT_EQ(dnas::train::config_text(again.config), dnas::train::config_text(cmd.config));
   try {
     dnas::cli::parse_train_command({"--train.schedule=step"});
     FAIL() << "expected an error";
@@ -136,12 +138,12 @@ TEST(Options, EveryDocumentedMethodSwitchParses) {
   EXPECT_EQ(c.sc.perspective, "input");
   EXPECT_EQ(c.nasp.variant, "standard");
   EXPECT_TRUE(c.nasp.restrict7);
-  const auto ini = dnas::cli::to_ini(c);
+  const auto ini = dnas::search::config_text(c);
   for (const char* line : {"w_nesterov = true", "clip_arch_grads_like_code = true", "C_when_Ce0 = inf", "skip_dropout = true",
                            "c_reference_window = 0", "restrict7 = true"})
     EXPECT_NE(ini.find(line), std::string::npos) << line;
   auto again = parse_search_command({"--config", write_ini("switches", ini)});
-  EXPECT_EQ(dnas::cli::to_ini(again.config), ini);
+  EXPECT_EQ(dnas::search::config_text(again.config), ini);
   // nasp.restrict7 splits nasp7 as nasp12 is split: convolutions in normal cells, pooling in reduction cells.
   EXPECT_EQ(dnas::search::normal_op_names(c),
             (std::vector<std::string>{"skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"}));
@@ -167,4 +169,22 @@ TEST(Options, GdasPresetsParse) {
   EXPECT_FALSE(eoinas.optim.w_nesterov);
   EXPECT_EQ(eoinas.optim.epochs, 160);
   EXPECT_EQ(eoinas.data.batch_size, 64);
+}
+
+// What counts as "the same config" is one rule: the keys that change results are exactly the ones
+// outside [run], plus run.device; the settings comparison of resume and of a study's records
+// (core::first_setting_difference) leaves out the same [run] keys.
+TEST(Options, ResultChangingKeysAreTheSameForEveryTableAndTheResumeCheck) {
+  dnas::search::SearchConfig search;
+  dnas::train::TrainConfig train;
+  for (const auto& table : {dnas::search::search_keys(search), dnas::train::train_keys(train)})
+    for (const auto& key : table.keys()) {
+      const bool run_section = key.name.rfind("run.", 0) == 0;
+      EXPECT_EQ(key.changes_results, !run_section || key.name == "run.device") << key.name;
+    }
+  // Every key of the table is an option with the table's help, and --help shows full-precision defaults.
+  const auto help = dnas::cli::search_help();
+  const auto table = dnas::search::search_keys(search);
+  for (const auto& key : table.keys()) EXPECT_NE(help.find(key.name), std::string::npos) << key.name;
+  EXPECT_EQ(help.find("0.025000000000000001"), std::string::npos);
 }

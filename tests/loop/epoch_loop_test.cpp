@@ -124,6 +124,70 @@ TEST(EpochLoop, AStopCheckpointsItsPositionAndTheResumeRunsExactlyTheRemainingSt
   EXPECT_EQ(second.epoch_totals.back().loss_sum, whole.epoch_totals.back().loss_sum);
 }
 
+namespace {
+
+// A loop without a stream, as the recurrent space's: the caller's `more_steps` ends an epoch
+// after 4 steps (a count the loop is not told), and the step reads its own input, the caller's
+// position `next` (part of the caller's checkpoint).
+struct CallerStepsLoop {
+  int64_t next = 0;
+  loop::BatchStats train_sum;
+  std::vector<int64_t> taken;             // `next` of every step run
+  std::vector<double> described;          // the loss sums the progress line was made from
+  loop::EpochLoop loop;
+
+  CallerStepsLoop() {
+    loop.name = "caller";
+    loop.epochs = 2;
+    loop.steps_per_epoch = std::numeric_limits<int64_t>::max();
+    loop.expected_steps = 3;  // the progress bar's estimate only
+    loop.progress = false;
+    loop.group = solo.get();
+    loop.train_sum = &train_sum;
+    loop.more_steps = [this] { return next < 4; };
+    loop.step = [this](const data::Batch& b) {
+      EXPECT_FALSE(b.labels.defined());
+      taken.push_back(next);
+      loop::BatchStats s;
+      s.count = 1;
+      s.loss_sum = static_cast<double>(next++);
+      return loop::StepStats{s, std::nullopt};
+    };
+    loop.describe = [this](const loop::BatchStats& so_far) {
+      described.push_back(so_far.loss_sum);
+      return std::string("ppl");
+    };
+    loop.end_epoch = [this](int64_t, const std::function<double()>&) { next = 0; };
+    loop.save = [] {};
+    loop.write_results = [](const std::string&, const std::string&) {};
+  }
+};
+
+}  // namespace
+
+TEST(EpochLoop, WithoutAStreamTheCallerEndsEachEpochAndAStopResumesAtItsStep) {
+  CallerStepsLoop whole;
+  loop::LoopPosition end;
+  loop::run_epochs(whole.loop, end);
+  EXPECT_EQ(whole.taken, (std::vector<int64_t>{0, 1, 2, 3, 0, 1, 2, 3}));
+  EXPECT_EQ(whole.described, (std::vector<double>{0, 1, 3, 6, 0, 1, 3, 6}));
+
+  CallerStepsLoop first;
+  first.loop.stop_after_steps = 6;
+  loop::LoopPosition at;
+  EXPECT_THROW(loop::run_epochs(first.loop, at), core::Interrupted);
+  EXPECT_EQ(at.epoch, 1);
+  EXPECT_EQ(at.step, 2);
+  CallerStepsLoop second;  // a new process with the caller's checkpointed state
+  second.next = first.next;
+  second.train_sum = first.train_sum;
+  loop::run_epochs(second.loop, at);
+  auto resumed = first.taken;
+  resumed.insert(resumed.end(), second.taken.begin(), second.taken.end());
+  EXPECT_EQ(resumed, whole.taken);
+  EXPECT_EQ(second.described.back(), whole.described.back());
+}
+
 TEST(EpochLoop, ANonFiniteLossIsAnErrorNamingTheEpochStepAndKey) {
   LoggedLoop l;
   l.loop.group = solo.get();

@@ -1,5 +1,5 @@
 // NASP (docs/methods.md 7): the spec's oracles for the proximal operators, edge selection, the
-// complexity regulariser, which ops each step computes, and the box constraint.
+// mode keys, the complexity regulariser, which ops each step computes, and the box constraint.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -23,6 +23,49 @@ TEST(NaspProx, BoxThenDiscreteOnTheSpecVector) {
 
 TEST(NaspProx, TiesGoToTheLowestOp) {
   EXPECT_TRUE(torch::equal(search::prox_disc(torch::tensor({{1.0, 1.0, 0.2}}), false), torch::tensor({{1.0, 0.0, 0.0}})));
+}
+
+TEST(NaspProx, ProximalStepOfEachVariant) {
+  const auto alpha = torch::tensor({{0.3, 1.4, -0.2}, {0.5, 0.2, 0.6}});
+  auto step = [&](search::NaspVariant v) {
+    auto a = alpha.clone();
+    search::proximal_step(a, v);
+    return a;
+  };
+  EXPECT_TRUE(torch::equal(step(search::NaspVariant::Nasp), torch::tensor({{0.3, 1.0, 0.0}, {0.5, 0.2, 0.6}})));
+  EXPECT_TRUE(torch::equal(step(search::NaspVariant::Lazy), alpha));
+  EXPECT_TRUE(torch::equal(step(search::NaspVariant::Standard), torch::tensor({{0.0, 1.0, 0.0}, {0.0, 0.0, 0.6}})));
+}
+
+TEST(NaspProx, ModesParseOnceAndNameTheKeyAndTheChoices) {
+  EXPECT_EQ(search::parse_nasp_variant("standard"), search::NaspVariant::Standard);
+  EXPECT_EQ(search::parse_nasp_discrete_value("alpha"), search::NaspDiscreteValue::Alpha);
+  EXPECT_EQ(search::parse_nasp_derive("softmax"), search::NaspDerive::Softmax);
+  const auto variant = dnas::testing::error_of([] { search::parse_nasp_variant("box"); });
+  EXPECT_NE(variant.find("nasp.variant"), std::string::npos) << variant;
+  EXPECT_NE(variant.find("nasp, lazy, standard"), std::string::npos) << variant;
+  const auto value = dnas::testing::error_of([] { search::parse_nasp_discrete_value("two"); });
+  EXPECT_NE(value.find("nasp.discrete_value"), std::string::npos) << value;
+  EXPECT_NE(value.find("one, alpha"), std::string::npos) << value;
+  const auto derive = dnas::testing::error_of([] { search::parse_nasp_derive("argmax"); });
+  EXPECT_NE(derive.find("nasp.derive"), std::string::npos) << derive;
+  // The strategy parses its modes when it is made, not in a step.
+  search::NaspConfig bad;
+  bad.variant = "box";
+  const auto made = dnas::testing::error_of(
+      [&] { search::NaspStrategy(dnas::testing::tiny_supernet_config("nasp7"), search::OptimConfig{}, bad); });
+  EXPECT_NE(made.find("nasp.variant"), std::string::npos) << made;
+}
+
+TEST(NaspProx, StrongestEdgesPerNodeWithTiesToTheFirstListed) {
+  // Node 0: edges 0, 1, 2 with selected alphas 0.4, 0.7, 0.7; node 1: edge 3 alone.
+  const auto alpha = torch::tensor({{0.4, 0.1}, {0.2, 0.7}, {0.7, 0.3}, {0.1, 0.9}});
+  const auto discrete = search::prox_disc(alpha, false);
+  const std::vector<std::vector<int64_t>> nodes = {{0, 1, 2}, {3}};
+  EXPECT_TRUE(torch::equal(search::keep_strongest_edges(discrete, alpha, nodes, 1),
+                           torch::tensor({{0.0, 0.0}, {0.0, 1.0}, {0.0, 0.0}, {0.0, 1.0}})));
+  EXPECT_TRUE(torch::equal(search::keep_strongest_edges(discrete, alpha, nodes, 2),
+                           torch::tensor({{0.0, 0.0}, {0.0, 1.0}, {1.0, 0.0}, {0.0, 1.0}})));
 }
 
 TEST(NaspProx, EachNodeKeepsTheTwoEdgesWithTheLargestSelectedAlpha) {

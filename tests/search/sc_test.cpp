@@ -29,11 +29,12 @@ std::vector<torch::Tensor> uniform(const ScTopology& t) {
 // Logits with softmax `p` over the codes of a chooser (index = code - 1).
 torch::Tensor logits_of(const std::vector<double>& p) { return torch::tensor(p).log(); }
 
-ScTopologySettings with(std::string variant, std::string perspective = "output", std::string orphan = "drop") {
+ScTopologySettings with(const std::string& variant, const std::string& perspective = "output",
+                        const std::string& orphan = "drop") {
   ScTopologySettings s;
-  s.variant = std::move(variant);
-  s.perspective = std::move(perspective);
-  s.orphan = std::move(orphan);
+  s.variant = search::parse_sc_variant(variant);
+  s.perspective = search::parse_sc_perspective(perspective);
+  s.orphan = search::parse_sc_orphan(orphan);
   return s;
 }
 
@@ -199,9 +200,9 @@ TEST(ScStrategy, MilenasScSplitsThreeWaysOnlyForItsImagenetSearch) {
 TEST(ScStrategy, StepGradientsAreTheSpecsLossTermsByPlainAutograd) {
   const double kLambda = 3.0;       // sc.lambda (not the default 10, so a hard-coded weight shows)
   const double kLambdaPrime = 0.7;  // MiLeNAS lambda' (not 1, so a missing factor shows)
-  for (const char* base : {"darts", "milenas"})
+  for (const auto base : {search::ScBase::Darts, search::ScBase::Milenas})
     for (const char* split : {"shared", "separate"}) {
-      const bool milenas = std::string(base) == "milenas", separate = std::string(split) == "separate";
+      const bool milenas = base == search::ScBase::Milenas, separate = std::string(split) == "separate";
       torch::manual_seed(4);
       auto cfg = dnas::testing::tiny_supernet_config("darts7");  // 2 steps: choosers of 3, 3 and 1 codes
       search::ScConfig sc_cfg;
@@ -267,7 +268,7 @@ TEST(ScStrategy, StepGradientsAreTheSpecsLossTermsByPlainAutograd) {
         moved_to.push_back(params[i].detach());
         adam.push_back(dnas::testing::adam_first_step(start[i], expected[i], optim));
       }
-      const std::string what = std::string(base) + " " + split;
+      const std::string what = std::string(milenas ? "milenas" : "darts") + " " + split;
       const std::vector<torch::Tensor> got_beta(got.begin() + 2, got.end());
       const std::vector<torch::Tensor> expected_beta(expected.begin() + 2, expected.end());
       EXPECT_LT(dnas::testing::max_relative_difference({got[0], got[1]}, {expected[0], expected[1]}), 1e-5) << what;

@@ -17,12 +17,12 @@ struct SearchCommand {
 
 // args: the arguments after the subcommand name.
 SearchCommand parse_search_command(const std::vector<std::string>& args);
+// The settings as given (--help ignored), not yet validated: a study applies its grid values first.
+search::SearchConfig read_search_settings(const std::vector<std::string>& args);
 
 // Every key with its default and description.
 std::string search_help();
 
-// Config as INI text (every key, resolved values), for logs and provenance.
-std::string to_ini(const search::SearchConfig& config);
 
 struct TrainCommand {
   train::TrainConfig config;
@@ -30,7 +30,7 @@ struct TrainCommand {
 };
 
 TrainCommand parse_train_command(const std::vector<std::string>& args);
+train::TrainConfig read_train_settings(const std::vector<std::string>& args);
 std::string train_help();
-std::string to_ini(const train::TrainConfig& config);
 
 }  // namespace dnas::cli

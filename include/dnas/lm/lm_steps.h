@@ -26,15 +26,8 @@ int64_t sample_seq_len(std::mt19937_64& rng, int64_t bptt);
 // Clips the global gradient norm to `clip` (0 = off), then p -= lr * (grad + weight_decay * p).
 void clipped_sgd_step(const std::vector<torch::Tensor>& params, double lr, double weight_decay, double clip);
 
-// The reference architect's clip: k = max_norm / (||grads|| + 1e-6); grads *= k when k < 1.
-// Returns k (not capped at 1); max_norm 0 = off (returns 1).
-double clip_to_norm(std::vector<torch::Tensor>& grads, double max_norm);
-
 // exp(mean NLL per token) over a batchified split in eval mode; max_batches 0 = all.
 double perplexity(RnnLanguageModel& model, const torch::Tensor& rows, const CellPlan& plan, int64_t bptt,
                   int64_t max_batches = 0);
-
-// Fails naming `where` when a loss is NaN/inf (hint: lower the learning rate).
-void check_finite(double loss, const std::string& where);
 
 }  // namespace dnas::lm

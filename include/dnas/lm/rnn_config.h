@@ -9,6 +9,10 @@
 
 namespace dnas::lm {
 
+// search.method of `dnas rnn search`
+enum class RnnSearchMethod { Darts1st, Darts2nd, Nasp };
+RnnSearchMethod parse_rnn_search_method(const std::string& value);  // throws naming search.method
+
 struct RnnSearchSettings {
   std::string method = "darts_1st";  // darts_1st | darts_2nd | nasp
   uint64_t seed = 2;
@@ -40,8 +44,9 @@ struct RnnRetrainSettings {
   double dropout = 0.75, dropout_h = 0.25, dropout_x = 0.75, dropout_i = 0.2, dropout_e = 0.1;
   bool asgd = true;              // switch SGD -> averaged SGD when validation stalls
   int nonmono = 5;               // ... i.e. is worse than the best of all but the last `nonmono` epochs
-  std::string checkpoint;        // retrain state after every epoch (empty = none; set by dnas rnn)
+  std::string checkpoint;        // retrain state at every epoch end and at a stop (empty = none; set by dnas rnn)
   bool resume = false;           // continue from `checkpoint` when it exists
+  int64_t stop_after_steps = 0;  // checkpoint and stop as if asked after this many steps (0 = never)
 };
 
 struct RnnConfig {
@@ -51,8 +56,9 @@ struct RnnConfig {
   RnnSearchSettings search;
   RnnRetrainSettings retrain;
   std::string out_dir = "runs/rnn";
-  std::string checkpoint;        // search state after every epoch (empty = none)
+  std::string checkpoint;        // search state at every epoch end and at a stop (empty = none)
   bool resume = false;           // continue the search from `checkpoint`
+  int64_t stop_after_steps = 0;  // checkpoint and stop the search as if asked after this many steps (0 = never)
   bool progress = true;
   std::string config_text;       // the resolved INI, stored in results.h5
 };

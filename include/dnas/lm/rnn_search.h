@@ -2,7 +2,8 @@
 // Recurrent-cell search on a word-level corpus: DARTS first/second order (softmax mixing of
 // every edge) and NASP (discrete forward, proximal alpha updates in [0, 1]). Alternates one
 // architecture step on a valid-split batch with one weight step on a train batch, as the
-// reference RNN search does.
+// reference RNN search does. The epochs run on the shared loop (loop::run_epochs): a stop
+// request checkpoints at the next step boundary (config.checkpoint) and throws core::Interrupted.
 #include <functional>
 #include <string>
 #include <vector>
@@ -30,7 +31,8 @@ struct RnnSearchResult {
 
 using RnnEpochCallback = std::function<void(const RnnSearchResult&)>;
 
-// on_epoch runs after every epoch with the result so far (results files are written there).
+// on_epoch runs after every epoch, and after a resume past a finished epoch, with the result so
+// far (results files are written there).
 RnnSearchResult run_rnn_search(const Corpus& corpus, const RnnConfig& config, const RnnEpochCallback& on_epoch = {});
 
 }  // namespace dnas::lm

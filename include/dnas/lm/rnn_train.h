@@ -24,6 +24,9 @@ struct RnnTrainResult {
 
 using RnnTrainCallback = std::function<void(const RnnTrainResult&)>;
 
+// The epochs run on the shared loop (loop::run_epochs): a stop request checkpoints at the next
+// step boundary (settings.checkpoint) and throws core::Interrupted. on_epoch runs after every
+// epoch, and after a resume past a finished epoch, with the result so far.
 RnnTrainResult train_rnn(const Corpus& corpus, const RnnGenotype& genotype, const RnnRetrainSettings& settings,
                          bool progress, const RnnTrainCallback& on_epoch = {});
 

@@ -3,7 +3,9 @@
 // checkpoint at a stop (step granularity) and at every epoch end, the results file's status
 // (running / interrupted / failed), progress, the check for a non-finite loss, and the epoch-end
 // synchronisation of a data-parallel group (BN statistics broadcast, replica identity checks).
-// The caller supplies the step and what happens at the ends of an epoch.
+// The caller supplies the step and what happens at the ends of an epoch. The steps come from a
+// batch stream (image search and retrain) or, without one, from the caller, who says when an
+// epoch has no more (the recurrent space's BPTT windows of random length).
 #include <torch/types.h>
 
 #include <chrono>
@@ -56,20 +58,26 @@ using ResultsWriter = std::function<void(const std::string& status, const std::s
 struct EpochLoop {
   std::string name;               // "search", "train": prefixes the stop message
   int64_t epochs = 0;
-  int64_t steps_per_epoch = 0;    // at most; an epoch also ends when the stream is exhausted
+  int64_t steps_per_epoch = 0;    // at most; an epoch also ends when the stream (or more_steps) runs out
+  int64_t expected_steps = 0;     // the progress bar's total when steps_per_epoch is only a cap (0 = steps_per_epoch)
   int64_t stop_after_steps = 0;   // run.stop_after_steps: stop as if asked after this many steps (0 = never)
   double log_period_s = 10.0;
   bool progress = true;
   std::string checkpoint_path;    // named in the stop message
   comm::ProcessGroup* group = nullptr;
-  data::BatchStream* stream = nullptr;  // the training batches
+  data::BatchStream* stream = nullptr;  // the training batches; null: see more_steps
+  // Without a stream: whether the epoch has another step. The step then gets an empty batch and
+  // reads its own input; its position is part of the caller's checkpoint.
+  std::function<bool()> more_steps;
   NonFiniteLoss train_loss_error, val_loss_error;
   BatchStats* train_sum = nullptr;  // the epoch's statistics so far (part of the checkpointed state)
   BatchStats* val_sum = nullptr;    // needed when the step reports `val`
 
-  std::function<void(int64_t epoch)> begin_epoch;  // before the stream is sought to (epoch, step)
+  std::function<void(int64_t epoch)> begin_epoch;  // optional: before the stream is sought to (epoch, step)
   std::function<StepStats(const data::Batch& batch)> step;
   std::function<void()> after_steps;               // optional: before the group synchronises
+  // Optional: the progress line's figures from the epoch's statistics so far (default: loss and accuracy).
+  std::function<std::string(const BatchStats& epoch_so_far)> describe;
   std::function<std::vector<torch::Tensor>()> buffers;  // broadcast from rank 0 at an epoch end
   std::function<std::vector<Replica>()> replicas;      // checked identical across ranks at an epoch end
   // After the synchronisation: evaluate and record the epoch; `epoch_seconds()` is its time so far.

@@ -21,8 +21,8 @@ class DartsStrategy : public SearchStrategy {
   // Gradient of L_val w.r.t. the alphas at the current w (first order), [normal, reduce].
   std::vector<torch::Tensor> first_order_gradient(WeightTrainer& weights, const TensorBatch& val,
                                                   BatchStats* stats = nullptr);
-  // Unrolled hypergradient with xi = current lr and the finite-difference Hessian-vector
-  // product; restores w exactly. [normal, reduce].
+  // Unrolled hypergradient (unrolled_hypergradient, CNN form) with xi = the current lr and the
+  // momentum buffer in the virtual step; restores w exactly. [normal, reduce].
   std::vector<torch::Tensor> second_order_gradient(WeightTrainer& weights, const TensorBatch& train,
                                                    const TensorBatch& val, BatchStats* stats = nullptr);
 
@@ -36,8 +36,5 @@ class DartsStrategy : public SearchStrategy {
   supernet::SupernetConfig net_;
   ArchParameters arch_;
 };
-
-// Finite-difference step of the Hessian-vector product: radius / ||v||_2 (global norm).
-double finite_difference_epsilon(const std::vector<torch::Tensor>& v, double radius);
 
 }  // namespace dnas::search

@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "dnas/search/eoinas_config.h"
 #include "dnas/search/eoinas_stats.h"
 #include "dnas/search/search_config.h"
 #include "dnas/search/strategy.h"
@@ -65,6 +66,8 @@ class EoinasStrategy : public SearchStrategy {
   supernet::SupernetConfig net_;
   OptimConfig optim_;
   EoinasConfig cfg_;
+  EoinasForward forward_;
+  EoinasAccStat acc_stat_;
   std::vector<torch::Tensor> alphas_;  // [normal, reduce], each [E, O]
   std::vector<OpStatistics> stats_;
   std::unique_ptr<torch::optim::Adam> optimizer_;

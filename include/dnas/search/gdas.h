@@ -2,6 +2,7 @@
 // GDAS (docs/methods.md 3): one op per edge drawn by hard Gumbel-max with a straight-through
 // gradient; only the drawn op is computed. w step first, then an α step on a val batch.
 #include "dnas/search/arch_parameters.h"
+#include "dnas/search/gdas_config.h"
 
 namespace dnas::search {
 
@@ -40,6 +41,7 @@ class GdasStrategy : public SearchStrategy {
  private:
   supernet::SupernetConfig net_;
   GdasConfig gdas_;
+  GdasDerive derive_;
   ArchParameters arch_;
   double tau_;
 };

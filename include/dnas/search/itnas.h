@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "dnas/search/itnas_config.h"
 #include "dnas/search/itnas_transition.h"
 #include "dnas/search/search_config.h"
 #include "dnas/search/strategy.h"
@@ -51,6 +52,7 @@ class ItnasStrategy : public SearchStrategy {
   supernet::ArchMix mix(bool sample, bool detach) const;
   supernet::SupernetConfig net_;
   ItnasConfig cfg_;
+  ItnasDeriveFrom derive_from_;
   EdgeGroups groups_;
   std::vector<ItnasCellParameters> cells_;  // [normal, reduce]
   std::unique_ptr<torch::optim::Adam> optimizer_;

@@ -7,15 +7,12 @@
 
 #include <memory>
 
+#include "dnas/search/nasp_proximal.h"
 #include "dnas/search/search_config.h"
 #include "dnas/search/strategy.h"
 
 namespace dnas::search {
 
-// clip(alpha, 0, 1).
-torch::Tensor prox_box(const torch::Tensor& alpha);
-// Per row, the argmax entry only (ties: lowest op index), kept at 1 or at alpha's value.
-torch::Tensor prox_disc(const torch::Tensor& alpha, bool keep_value);
 // Zeroes the rows of every edge that is not among its node's two strongest (by the selected
 // continuous alpha value; ties: smaller source). `discrete` and `alpha` are [E, O].
 torch::Tensor keep_top2_edges(const torch::Tensor& discrete, const torch::Tensor& alpha, int steps);
@@ -44,21 +41,21 @@ class NaspStrategy : public SearchStrategy {
     std::vector<torch::Tensor> discrete, grads;
   };
   ArchGradient architecture_gradient(supernet::Supernet& net, const TensorBatch& val, BatchStats& stats) const;
-  // One proximal architecture update from `grads` (dL/dA, [E, O] per cell) with the
-  // architecture optimizer: nasp clips alpha to the box (Alg. 1), lazy leaves it (Eq. 10),
-  // standard projects it onto the discrete box constraint (Eq. 9).
+  // One architecture optimizer step from `grads` (dL/dA, [E, O] per cell), then the variant's
+  // proximal step (proximal_step).
   void arch_update(const std::vector<torch::Tensor>& grads);
   std::vector<torch::Tensor>& alphas() { return alphas_; }
 
  private:
   supernet::SupernetConfig net_;
   NaspConfig cfg_;
+  NaspVariant variant_;
+  NaspDerive derive_;
+  // The discrete architecture keeps the selected alpha's value (standard PA: the iterate itself
+  // lives on C; or nasp.discrete_value = alpha) instead of 1.
+  bool keeps_alpha_values_;
   std::vector<torch::Tensor> alphas_;  // [normal, reduce], [E, O] each, init 0.5
   std::unique_ptr<torch::optim::Adam> optimizer_;
-
-  // The discrete architecture keeps the selected alpha's value (standard PA: the iterate itself
-  // lives on C) instead of 1.
-  bool keeps_alpha_values() const;
 };
 
 }  // namespace dnas::search

@@ -7,7 +7,7 @@
 //   best of `random.candidates` random architectures by D_val loss is the result.
 #include <torch/types.h>
 
-#include "dnas/search/search_config.h"
+#include "dnas/search/random_config.h"
 #include "dnas/search/strategy.h"
 #include "dnas/supernet/supernet.h"
 

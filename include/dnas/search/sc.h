@@ -7,15 +7,19 @@
 #include <memory>
 
 #include "dnas/search/arch_parameters.h"
+#include "dnas/search/sc_config.h"
 #include "dnas/search/sc_topology.h"
 
 namespace dnas::search {
 
+// The method SC runs on: DARTS (first order, bi-level) or MiLeNAS (mixed level).
+enum class ScBase { Darts, Milenas };
+
 class ScStrategy : public SearchStrategy {
  public:
-  // base: "darts" or "milenas".
-  ScStrategy(const std::string& base, const supernet::SupernetConfig& net, const OptimConfig& optim,
-             const ScConfig& sc, double milenas_lambda);
+  // sc.val_split `auto` means shared here (the strategy factory resolves it per method and dataset).
+  ScStrategy(ScBase base, const supernet::SupernetConfig& net, const OptimConfig& optim, const ScConfig& sc,
+             double milenas_lambda);
 
   StepResult step(WeightTrainer& weights, const StepBatches& batches, const EpochInfo& info) override;
   StrategyNeeds needs() const override { return {separate_ ? 2 : 1, true}; }
@@ -37,7 +41,7 @@ class ScStrategy : public SearchStrategy {
   // Gradients of `loss` w.r.t. the alphas (first two) and the betas (the rest), zeros if unused.
   std::vector<torch::Tensor> gradients(WeightTrainer& w, const TensorBatch& batch, BatchStats* stats);
 
-  std::string base_;
+  ScBase base_;
   supernet::SupernetConfig net_;
   ScConfig cfg_;
   double milenas_lambda_;

@@ -13,14 +13,15 @@
 #include <vector>
 
 #include "dnas/genotype/genotype.h"
+#include "dnas/search/sc_config.h"
 
 namespace dnas::search {
 
 struct ScTopologySettings {
-  std::string variant = "stretchable";  // stretchable | fixed2
-  std::string perspective = "output";   // output | input (Table 5 ablation; always pairs)
-  bool allow_empty_code = false;        // stretchable: include the empty code (scale 2)
-  std::string orphan = "drop";          // drop | repair: intermediates left without inputs
+  ScVariant variant = ScVariant::Stretchable;
+  ScPerspective perspective = ScPerspective::Output;  // input: Table 5 ablation, always pairs
+  bool allow_empty_code = false;                      // stretchable: include the empty code (scale 2)
+  ScOrphan orphan = ScOrphan::Drop;                   // intermediates left without inputs
 };
 
 class ScTopology {

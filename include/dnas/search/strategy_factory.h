@@ -1,7 +1,6 @@
 #pragma once
 // Builds a search method by name (search.method); unknown names are errors.
 #include <memory>
-#include <string>
 
 #include "dnas/data/dataset.h"
 #include "dnas/search/search_config.h"
@@ -9,9 +8,6 @@
 #include "dnas/supernet/supernet.h"
 
 namespace dnas::search {
-
-bool is_known_method(const std::string& name);
-std::string known_methods_text();  // "darts_1st, darts_2nd, ..."
 
 // The supernet of a search's settings for a dataset's shape and classes.
 supernet::SupernetConfig supernet_config(const SearchConfig& config, const data::DatasetInfo& info,

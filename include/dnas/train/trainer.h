@@ -3,12 +3,14 @@
 // checkpointed every epoch and on stop requests, tested once at the end. The test set never
 // drives a decision: the final epoch is reported, or the best validation epoch when
 // train.select = best_val and a validation split is configured.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "dnas/comm/process_group.h"
 #include "dnas/eval/network_cost.h"
 #include "dnas/genotype/genotype.h"
+#include "dnas/train/genotype_source.h"
 #include "dnas/train/train_config.h"
 
 namespace dnas::train {
@@ -36,8 +38,10 @@ struct TrainResult {
 // checkpoint.h5 into run.out_dir. Throws core::Interrupted after checkpointing when a stop was
 // requested (SIGTERM/SIGUSR1 or run.stop_after_steps). With a group of several ranks, each rank
 // trains on its shard of every batch with averaged gradients and only the leader writes.
-TrainResult run_training(const TrainConfig& config,
-                         std::shared_ptr<comm::ProcessGroup> group = comm::solo_group());
+// `genotype`: the cell to train (a study passes the one its search returned); none: the cell that
+// model.genotype names (a published name, Genotype(...) text, a file or a search directory).
+TrainResult run_training(const TrainConfig& config, std::shared_ptr<comm::ProcessGroup> group = comm::solo_group(),
+                         std::optional<ResolvedGenotype> genotype = std::nullopt);
 
 // Markdown table of the per-epoch metrics and the final result.
 std::string format_train_table(const TrainResult& result);
