@@ -17,12 +17,12 @@
 #include "dnas/core/error.h"
 #include "dnas/eval/eval_network.h"
 #include "dnas/genotype/published.h"
+#include "dnas/loop/threads.h"
 #include "dnas/ops/depthwise_conv.h"
 #include "dnas/ops/op_names.h"
 #include "dnas/search/eoinas.h"
-#include "dnas/search/strategy_factory.h"
-#include "dnas/loop/threads.h"
 #include "dnas/search/search_loop.h"
+#include "dnas/search/strategy_factory.h"
 
 namespace dnas::bench {
 
@@ -32,7 +32,7 @@ namespace {
 
 TensorBatch random_batch(const BenchShape& s) {
   return {torch::randn({s.batch, s.in_channels, s.image, s.image}),  // [B, C, H, W]
-          torch::randint(0, 10, {s.batch}, torch::kLong)};            // [B]
+          torch::randint(0, 10, {s.batch}, torch::kLong)};           // [B]
 }
 
 // Times one retrain step of the DARTS_V2 evaluation network (aux head, drop-path 0.1, loss
@@ -52,7 +52,8 @@ std::vector<double> time_retrain(const BenchShape& s, const BenchOptions& o) {
   for (int64_t i = 0; i <= o.steps; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     auto out = net->forward(batch.x);
-    auto loss = torch::cross_entropy_loss(out.logits, batch.y) + 0.4 * torch::cross_entropy_loss(out.aux_logits, batch.y);
+    auto loss =
+        torch::cross_entropy_loss(out.logits, batch.y) + 0.4 * torch::cross_entropy_loss(out.aux_logits, batch.y);
     sgd.zero_grad();
     loss.backward();
     torch::nn::utils::clip_grad_norm_(net->parameters(), 5.0);
@@ -64,8 +65,8 @@ std::vector<double> time_retrain(const BenchShape& s, const BenchOptions& o) {
 }
 
 struct CaseTimes {
-  std::vector<double> steps;           // seconds per timed step
-  double forward = 0, backward = 0;    // mean seconds per step of the weight step's parts
+  std::vector<double> steps;         // seconds per timed step
+  double forward = 0, backward = 0;  // mean seconds per step of the weight step's parts
 };
 
 // Times `steps` steps of one case in this process.
@@ -164,7 +165,8 @@ std::vector<BenchRow> run_bench(const BenchOptions& o) {
                                                            : ops::DepthwiseMode::Auto);
           std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
           if (!o.profile.empty())
-            profile = std::make_unique<torch::autograd::profiler::RecordProfile>(o.profile + "." + shape_name + "." + mode + ".json");
+            profile = std::make_unique<torch::autograd::profiler::RecordProfile>(o.profile + "." + shape_name + "." +
+                                                                                 mode + ".json");
           const auto c = time_case(shape, mode, o);
           const auto& t = c.steps;
           profile.reset();
@@ -195,8 +197,8 @@ std::vector<BenchRow> run_bench(const BenchOptions& o) {
       std::istringstream(text) >> row.mean_s >> row.min_s >> row.forward_s >> row.backward_s;
       row.peak_rss_mb = usage.ru_maxrss / 1024.0;
       rows.push_back(row);
-      std::printf("  %-6s %-10s %8.3f s/step (min %.3f)  peak RSS %8.0f MB\n", shape_name.c_str(),
-                  mode.c_str(), row.mean_s, row.min_s, row.peak_rss_mb);
+      std::printf("  %-6s %-10s %8.3f s/step (min %.3f)  peak RSS %8.0f MB\n", shape_name.c_str(), mode.c_str(),
+                  row.mean_s, row.min_s, row.peak_rss_mb);
       std::fflush(stdout);
     }
   }
@@ -227,8 +229,8 @@ std::string format_bench_table(const std::vector<BenchRow>& rows, int threads) {
       << "|---|---|---|---|---|\n";
   char line[160];
   for (const auto& r : rows) {
-    std::snprintf(line, sizeof line, "| %s | %s | %.3f | %.3f | %.0f |\n", r.shape.c_str(),
-                  r.mode.c_str(), r.mean_s, r.min_s, r.peak_rss_mb);
+    std::snprintf(line, sizeof line, "| %s | %s | %.3f | %.3f | %.0f |\n", r.shape.c_str(), r.mode.c_str(), r.mean_s,
+                  r.min_s, r.peak_rss_mb);
     out << line;
   }
   return out.str();

@@ -36,7 +36,8 @@ std::vector<DataParallelRow> run_data_parallel_bench(const BenchOptions& o, comm
     const int64_t shard = s.batch / group.size();
     TensorBatch batch{torch::randn({shard, s.in_channels, s.image, s.image}),
                       torch::randint(0, 10, {shard}, torch::kLong)};
-    const auto edges = torch::full({genotype::num_edges(s.steps), static_cast<int64_t>(cfg.normal_ops.size())}, 1.0 / cfg.normal_ops.size());
+    const auto edges = torch::full({genotype::num_edges(s.steps), static_cast<int64_t>(cfg.normal_ops.size())},
+                                   1.0 / cfg.normal_ops.size());
     const supernet::ArchMix mix{supernet::soft_mix(edges), supernet::soft_mix(edges.clone())};
 
     DataParallelRow row{name, group.size()};

@@ -3,11 +3,11 @@
 #include <iostream>
 #include <sstream>
 
-#include "dnas/core/error.h"
-#include "dnas/comm/mpi_world.h"
-#include "dnas/comm/process_group.h"
 #include "dnas/bench/bench.h"
 #include "dnas/bench/bench_data_parallel.h"
+#include "dnas/comm/mpi_world.h"
+#include "dnas/comm/process_group.h"
+#include "dnas/core/error.h"
 #include "settings_parser.h"
 #include "subcommands.h"
 
@@ -19,19 +19,26 @@ int bench_command(const std::vector<std::string>& args) {
   std::string shapes = "small,paper", modes = "weight,darts_1st,darts_2nd";
   int64_t epoch_steps = 0;
   po::options_description d("dnas bench: search-step time and peak memory on synthetic data");
-  d.add_options()("help,h", "this help")
-      ("shapes", po::value(&shapes)->default_value(shapes), "comma list of tiny, small, paper")
-      ("modes", po::value(&modes)->default_value(modes), "comma list of weight (supernet w step), retrain (DARTS_V2 eval-network step, aux on) and search methods (one iteration); eoinas@K: an EoiNAS iteration after K op-pruning steps")
-      ("steps", po::value(&o.steps)->default_value(o.steps), "timed steps per case (after 1 warm-up)")
-      ("threads", po::value(&o.threads)->default_value(o.threads), "intra-op threads (0 = all cores)")
-      ("op_set", po::value(&o.op_set)->default_value(o.op_set), "candidate op set")
-      ("profile", po::value(&o.profile), "write a chrome://tracing trace of each case's timed steps to PREFIX.<shape>.<mode>.json")
-      ("depthwise", po::value(&o.depthwise)->default_value(o.depthwise), "depthwise-conv kernel: auto | direct | torch (for comparisons)")
-      ("channels_last", po::value(&o.channels_last)->default_value(o.channels_last), "retrain mode: eval network in NHWC (false: NCHW, for comparisons)")
-      ("seed", po::value(&o.seed)->default_value(o.seed), "seed")
-      ("device", po::value(&o.device)->default_value(o.device), "search modes: cpu | cuda | cuda:N")
-      ("breakdown", po::value(&epoch_steps)->implicit_value(391), "also print NASP Table 6's columns per epoch of N iterations (391: CIFAR-10, 25k images, batch 64)")
-      ("data_parallel", "under mpirun: weight steps with the batch split over all ranks, and the gradient all-reduce's share");
+  d.add_options()("help,h", "this help")("shapes", po::value(&shapes)->default_value(shapes),
+                                         "comma list of tiny, small, paper")(
+      "modes", po::value(&modes)->default_value(modes),
+      "comma list of weight (supernet w step), retrain (DARTS_V2 eval-network step, aux on) and search methods (one "
+      "iteration); eoinas@K: an EoiNAS iteration after K op-pruning steps")(
+      "steps", po::value(&o.steps)->default_value(o.steps), "timed steps per case (after 1 warm-up)")(
+      "threads", po::value(&o.threads)->default_value(o.threads), "intra-op threads (0 = all cores)")(
+      "op_set", po::value(&o.op_set)->default_value(o.op_set), "candidate op set")(
+      "profile", po::value(&o.profile),
+      "write a chrome://tracing trace of each case's timed steps to PREFIX.<shape>.<mode>.json")(
+      "depthwise", po::value(&o.depthwise)->default_value(o.depthwise),
+      "depthwise-conv kernel: auto | direct | torch (for comparisons)")(
+      "channels_last", po::value(&o.channels_last)->default_value(o.channels_last),
+      "retrain mode: eval network in NHWC (false: NCHW, for comparisons)")(
+      "seed", po::value(&o.seed)->default_value(o.seed), "seed")(
+      "device", po::value(&o.device)->default_value(o.device), "search modes: cpu | cuda | cuda:N")(
+      "breakdown", po::value(&epoch_steps)->implicit_value(391),
+      "also print NASP Table 6's columns per epoch of N iterations (391: CIFAR-10, 25k images, batch 64)")(
+      "data_parallel",
+      "under mpirun: weight steps with the batch split over all ranks, and the gradient all-reduce's share");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(d).run(), vm);
@@ -52,8 +59,9 @@ int bench_command(const std::vector<std::string>& args) {
     auto group = comm::split_world(world.size());
     auto rows = bench::run_data_parallel_bench(o, *group);
     if (world.rank() == 0)
-      std::cout << "dnas bench --data_parallel (" << world.size() << " ranks, backends "
-                << comm::available_backends() << ")\n\n" << bench::format_data_parallel_table(rows);
+      std::cout << "dnas bench --data_parallel (" << world.size() << " ranks, backends " << comm::available_backends()
+                << ")\n\n"
+                << bench::format_data_parallel_table(rows);
     return 0;
   }
   std::cout << "dnas bench (" << (threads ? std::to_string(threads) : std::string("all")) << " threads)\n";

@@ -1,6 +1,6 @@
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <boost/program_options.hpp>
 
 #include <iostream>
 
@@ -67,7 +67,9 @@ int inspect_genotype(InspectOptions o) {
                            genotype::count_op(g.reduce, "skip_connect"))
             << fmt::format("cell depth (longest path in ops): normal {}, reduce {}\n", genotype::cell_depth(g.normal),
                            genotype::cell_depth(g.reduce))
-            << "normal cell:\n" << genotype::describe_cell(g.normal) << "reduce cell:\n" << genotype::describe_cell(g.reduce);
+            << "normal cell:\n"
+            << genotype::describe_cell(g.normal) << "reduce cell:\n"
+            << genotype::describe_cell(g.reduce);
   return 0;
 }
 
@@ -91,19 +93,21 @@ int inspect_supernet(const InspectOptions& o) {
 
 int inspect_command(const std::vector<std::string>& args) {
   InspectOptions o;
-  po::options_description d("dnas inspect: size, compute and cells of a genotype's network (or of a search's supernet)");
-  d.add_options()("help,h", "this help")
-      ("genotype,g", po::value(&o.genotype), "published name, Genotype(...) text, or a genotype.txt / search output dir")
-      ("config,c", po::value(&o.config), "a search config (.ini): describe its supernet instead")
-      ("dataset", po::value(&o.dataset)->default_value(o.dataset), "cifar10 | cifar100 | fashion_mnist | mnist | imagenet: input shape, classes and default C/L")
-      ("channels", po::value(&o.channels), "initial channels C (default 36; imagenet 48)")
-      ("layers", po::value(&o.layers), "cells L (default 20; imagenet 14)")
-      ("stem", po::value(&o.stem), "cifar | imagenet (default from --dataset)")
-      ("auxiliary", po::value(&o.auxiliary)->default_value(o.auxiliary), "count the auxiliary head")
-      ("classes", po::value(&o.classes), "override the class count")
-      ("in_channels", po::value(&o.in_channels), "override the input channels")
-      ("height", po::value(&o.height), "override the input height")
-      ("width", po::value(&o.width), "override the input width");
+  po::options_description d(
+      "dnas inspect: size, compute and cells of a genotype's network (or of a search's supernet)");
+  d.add_options()("help,h", "this help")("genotype,g", po::value(&o.genotype),
+                                         "published name, Genotype(...) text, or a genotype.txt / search output dir")(
+      "config,c", po::value(&o.config), "a search config (.ini): describe its supernet instead")(
+      "dataset", po::value(&o.dataset)->default_value(o.dataset),
+      "cifar10 | cifar100 | fashion_mnist | mnist | imagenet: input shape, classes and default C/L")(
+      "channels", po::value(&o.channels), "initial channels C (default 36; imagenet 48)")(
+      "layers", po::value(&o.layers), "cells L (default 20; imagenet 14)")("stem", po::value(&o.stem),
+                                                                           "cifar | imagenet (default from --dataset)")(
+      "auxiliary", po::value(&o.auxiliary)->default_value(o.auxiliary), "count the auxiliary head")(
+      "classes", po::value(&o.classes), "override the class count")("in_channels", po::value(&o.in_channels),
+                                                                    "override the input channels")(
+      "height", po::value(&o.height), "override the input height")("width", po::value(&o.width),
+                                                                   "override the input width");
   po::positional_options_description pos;
   pos.add("genotype", 1);
   po::variables_map vm;
@@ -114,7 +118,8 @@ int inspect_command(const std::vector<std::string>& args) {
     fail(std::string("bad inspect option: ") + e.what(), "command line", "see `dnas inspect --help`");
   }
   if (vm.count("help") || (o.genotype.empty() && o.config.empty())) {
-    std::cout << "usage: dnas inspect [--genotype] NAME|TEXT|FILE [options]  |  dnas inspect --config SEARCH.ini\n\n" << d;
+    std::cout << "usage: dnas inspect [--genotype] NAME|TEXT|FILE [options]  |  dnas inspect --config SEARCH.ini\n\n"
+              << d;
     return vm.count("help") ? 0 : 2;
   }
   return o.config.empty() ? inspect_genotype(o) : inspect_supernet(o);

@@ -8,8 +8,8 @@
 #include "dnas/comm/mpi_world.h"
 #include "dnas/core/error.h"
 #include "dnas/core/log.h"
-#include "dnas/core/signals.h"
 #include "dnas/core/run_dir.h"
+#include "dnas/core/signals.h"
 #include "dnas/core/text_file.h"
 #include "dnas/lm/rnn_results.h"
 #include "rnn_settings.h"
@@ -41,7 +41,8 @@ int run_rnn(const std::string& mode, RnnSettings& s, bool overwrite) {
   auto& world = comm::MpiWorld::get();
   core::init_logging(world.rank());
   if (world.size() > 1)
-    fail("dnas rnn runs on one rank", "mpirun", "run it without mpirun (data-parallel recurrent search is not supported)");
+    fail("dnas rnn runs on one rank", "mpirun",
+         "run it without mpirun (data-parallel recurrent search is not supported)");
   auto& c = s.config;
   if (s.ops != "auto" && words(s.ops).empty())
     fail("is empty", "search.ops", "list ops (tanh relu sigmoid identity, and none for DARTS) or write auto");
@@ -49,7 +50,8 @@ int run_rnn(const std::string& mode, RnnSettings& s, bool overwrite) {
   if (c.retrain.seed == 0) c.retrain.seed = c.search.seed;
   lm::validate(c);
   if (mode == "train" && c.retrain.genotype.empty())
-    fail("no genotype to retrain", "retrain.genotype", "give Genotype(recurrent=[...], concat=range(1, 9)) or DARTS_V2");
+    fail("no genotype to retrain", "retrain.genotype",
+         "give Genotype(recurrent=[...], concat=range(1, 9)) or DARTS_V2");
   if (mode == "train" && c.retrain.epochs <= 0) fail("retrain.epochs must be positive", "retrain.epochs");
   if (s.threads > 0) at::set_num_threads(s.threads);
   c.config_text = core::to_ini(rnn_keys(s));

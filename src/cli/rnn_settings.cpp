@@ -18,7 +18,9 @@ core::KeyTable rnn_keys(RnnSettings& s) {
   t.add("model.dropout_i", &m.dropout_i, "search: dropout of the embedded input (locked)");
   t.add("model.dropout_e", &m.dropout_e, "search: embedding (word) dropout");
   t.add("search.method", &se.method, "darts_1st | darts_2nd | nasp");
-  t.add("search.ops", &s.ops, "activations, space separated (tanh relu sigmoid identity; none for DARTS), or auto: the method's (DARTS: none + the four, NASP: the four)");
+  t.add("search.ops", &s.ops,
+        "activations, space separated (tanh relu sigmoid identity; none for DARTS), or auto: the method's (DARTS: none "
+        "+ the four, NASP: the four)");
   t.add("search.seed", &se.seed, "seed of weights, alphas, dropout masks and sequence lengths");
   t.add("search.epochs", &se.epochs, "search epochs");
   t.add("search.batch_size", &se.batch_size, "batch size of the weight and architecture steps");
@@ -36,7 +38,8 @@ core::KeyTable rnn_keys(RnnSettings& s) {
   t.add("search.arch_beta2", &se.arch_beta2, "Adam beta2");
   t.add("search.arch_weight_decay", &se.arch_weight_decay, "Adam weight decay");
   t.add("search.hessian_radius", &se.hessian_radius, "darts_2nd: finite-difference radius");
-  t.add("retrain.genotype", &r.genotype, "dnas rnn train: Genotype(recurrent=[...], concat=...) or DARTS_V1 / DARTS_V2");
+  t.add("retrain.genotype", &r.genotype,
+        "dnas rnn train: Genotype(recurrent=[...], concat=...) or DARTS_V1 / DARTS_V2");
   t.add("retrain.seed", &r.seed, "seed of the retrain (0 = search.seed)");
   t.add("retrain.epochs", &r.epochs, "retrain epochs (0 = search only)");
   t.add("retrain.hidden", &r.hidden, "embedding = hidden size");

@@ -20,7 +20,8 @@ SearchCommand parse_search_command(const std::vector<std::string>& args) {
 
 std::string search_help() {
   search::SearchConfig defaults;
-  return settings_help("usage: dnas search --config FILE.ini [--section.key=value ...] [--resume]", search::search_keys(defaults));
+  return settings_help("usage: dnas search --config FILE.ini [--section.key=value ...] [--resume]",
+                       search::search_keys(defaults));
 }
 
 }  // namespace dnas::cli

@@ -15,8 +15,8 @@ namespace {
 
 po::options_description command_flags(std::string& config_file) {
   po::options_description d("Command");
-  d.add_options()("help,h", "list every key with its default")(
-      "config,c", po::value(&config_file), "INI file with the settings")(
+  d.add_options()("help,h", "list every key with its default")("config,c", po::value(&config_file),
+                                                               "INI file with the settings")(
       "resume", "continue the run in run.out_dir from its checkpoint.h5")(
       "overwrite", "start afresh in a run.out_dir that holds an earlier run (its files are replaced)");
   return d;
@@ -32,9 +32,8 @@ void add_typed(po::options_description& d, const core::ConfigKey& key, T* field)
 void add_list(po::options_description& d, const core::ConfigKey& key, std::vector<std::string>* field) {
   const auto text = core::format_value(field);
   d.add_options()(key.name.c_str(),
-                  po::value<std::string>()->default_value(text)->notifier([&key](const std::string& v) {
-                    core::set_value(key, v, key.name);
-                  }),
+                  po::value<std::string>()->default_value(text)->notifier(
+                      [&key](const std::string& v) { core::set_value(key, v, key.name); }),
                   core::help_text(key).c_str());
 }
 
@@ -46,8 +45,10 @@ po::options_description options_of(const core::KeyTable& table) {
     std::visit(
         [&](auto* field) {
           using T = std::remove_pointer_t<decltype(field)>;
-          if constexpr (std::is_same_v<T, std::vector<std::string>>) add_list(d, key, field);
-          else add_typed(d, key, field);
+          if constexpr (std::is_same_v<T, std::vector<std::string>>)
+            add_list(d, key, field);
+          else
+            add_typed(d, key, field);
         },
         key.field);
   return d;

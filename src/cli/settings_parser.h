@@ -22,7 +22,8 @@ boost::program_options::options_description options_of(const core::KeyTable& key
 
 // Stores into the fields bound by `keys` and checks their ranges; `command` names the subcommand
 // in hints.
-SettingsFlags parse_settings(const std::vector<std::string>& args, const core::KeyTable& keys, const std::string& command);
+SettingsFlags parse_settings(const std::vector<std::string>& args, const core::KeyTable& keys,
+                             const std::string& command);
 
 // A run's settings (search or retrain: `keys_of(config)` is its key table) plus --resume/--overwrite.
 template <class Config, class KeysOf>

@@ -30,7 +30,8 @@ po::options_description study_options(const core::KeyTable& keys) {
 }
 
 // The study file's [study] keys (into plan.settings) and [grid] lines; command-line overrides win.
-void read_study_file(const std::string& path, const core::KeyTable& keys, po::variables_map& vm, sweep::StudyPlan& plan) {
+void read_study_file(const std::string& path, const core::KeyTable& keys, po::variables_map& vm,
+                     sweep::StudyPlan& plan) {
   std::ifstream in(path);
   if (!in || std::filesystem::is_directory(path))
     fail("cannot open study file (or it is a directory)", path, "check the path given to --config");

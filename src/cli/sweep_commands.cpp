@@ -1,6 +1,6 @@
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <boost/program_options.hpp>
 
 #include <filesystem>
 #include <iostream>
@@ -18,8 +18,8 @@
 #include "dnas/sweep/report.h"
 #include "dnas/sweep/study.h"
 #include "dnas/sweep/study_files.h"
-#include "study_options.h"
 #include "settings_parser.h"
+#include "study_options.h"
 #include "subcommands.h"
 
 namespace po = boost::program_options;
@@ -128,7 +128,8 @@ int sweep_command(const std::vector<std::string>& args) {
   s.failed = static_cast<int>(world.sum(s.failed));
   if (world.rank() == 0) {
     spdlog::info("sweep: {} finished, {} failed, {} skipped in {}; schedule efficiency {:.0f}% (busy / wall x ranks)",
-                 s.finished, s.failed, s.skipped, core::Progress::format_duration(s.wall_seconds), 100 * s.efficiency());
+                 s.finished, s.failed, s.skipped, core::Progress::format_duration(s.wall_seconds),
+                 100 * s.efficiency());
     std::cout << "\n" << report_table(cmd.study.out_dir, cmd.study.name, "md", {}, cmd.study.baseline);
   }
   return s.failed ? 1 : 0;
@@ -137,12 +138,13 @@ int sweep_command(const std::vector<std::string>& args) {
 int report_command(const std::vector<std::string>& args) {
   std::string dir, title = "results", format = "md", by, baseline;
   po::options_description d("dnas report: aggregate a study's experiment files into a comparison table");
-  d.add_options()("help,h", "this help")
-      ("dir", po::value(&dir), "the study's out_dir")
-      ("table", po::value(&title)->default_value(title), "table title")
-      ("format", po::value(&format)->default_value(format), "md | csv | tex")
-      ("by", po::value(&by)->default_value(""), "grid keys that split rows, comma separated (default: method plus every non-seed grid key that varies)")
-      ("baseline", po::value(&baseline)->default_value(""), "the row (a method or a row name) every row is tested against (default: the study's study.baseline)");
+  d.add_options()("help,h", "this help")("dir", po::value(&dir), "the study's out_dir")(
+      "table", po::value(&title)->default_value(title), "table title")(
+      "format", po::value(&format)->default_value(format), "md | csv | tex")(
+      "by", po::value(&by)->default_value(""),
+      "grid keys that split rows, comma separated (default: method plus every non-seed grid key that varies)")(
+      "baseline", po::value(&baseline)->default_value(""),
+      "the row (a method or a row name) every row is tested against (default: the study's study.baseline)");
   po::positional_options_description pos;
   pos.add("dir", 1);
   po::variables_map vm;

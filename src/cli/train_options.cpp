@@ -20,7 +20,8 @@ TrainCommand parse_train_command(const std::vector<std::string>& args) {
 
 std::string train_help() {
   train::TrainConfig defaults;
-  return settings_help("usage: dnas train --config FILE.ini [--section.key=value ...] [--resume]", train::train_keys(defaults));
+  return settings_help("usage: dnas train --config FILE.ini [--section.key=value ...] [--resume]",
+                       train::train_keys(defaults));
 }
 
 }  // namespace dnas::cli

@@ -106,9 +106,11 @@ void check_slurm_wiring() {
   // start a world of its own. Checked before MPI starts, which may hang or fail unwired.
   const bool wired = std::getenv("PMIX_RANK") != nullptr || std::getenv("PMI_RANK") != nullptr;
   if (wired && MpiWorld::get().size() > 1) return;
-  fail(std::string("this Slurm job step has ") + tasks + " tasks but they are not one MPI world: each would run "
-       "the same work",
-       "srun", "launch with `srun --mpi=pmix` (Open MPI 4; `srun --mpi=list` shows what this Slurm offers) or with "
+  fail(std::string("this Slurm job step has ") + tasks +
+           " tasks but they are not one MPI world: each would run "
+           "the same work",
+       "srun",
+       "launch with `srun --mpi=pmix` (Open MPI 4; `srun --mpi=list` shows what this Slurm offers) or with "
        "mpirun inside the allocation");
 }
 
@@ -122,10 +124,11 @@ namespace {
 
 // fetch-and-add on an 8-byte counter file, under an exclusive flock.
 int64_t file_fetch_add(const std::string& path, int64_t increment) {
-  core::FileLock lock(path,
-                      {"cannot open the experiment counter", "the study's out_dir must be on a file system every rank shares",
-                       "cannot update the experiment counter", core::kFlockHint},
-                      core::FileLock::IfMissing::Fail);
+  core::FileLock lock(
+      path,
+      {"cannot open the experiment counter", "the study's out_dir must be on a file system every rank shares",
+       "cannot update the experiment counter", core::kFlockHint},
+      core::FileLock::IfMissing::Fail);
   lock.lock();
   int64_t before = 0;
   const bool ok = ::pread(lock.fd(), &before, sizeof before, 0) == sizeof before && [&] {
@@ -133,7 +136,8 @@ int64_t file_fetch_add(const std::string& path, int64_t increment) {
     return ::pwrite(lock.fd(), &after, sizeof after, 0) == sizeof after && ::fsync(lock.fd()) == 0;
   }();
   const int err = errno;
-  if (!ok) fail(std::string("cannot update the experiment counter (") + std::strerror(err) + ")", path, core::kFlockHint);
+  if (!ok)
+    fail(std::string("cannot update the experiment counter (") + std::strerror(err) + ")", path, core::kFlockHint);
   return before;
 }
 
@@ -158,7 +162,8 @@ SharedCounter::SharedCounter(const std::string& fallback_file) : impl_(std::make
     const int fd = ::open(fallback_file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     const bool written = fd >= 0 && ::pwrite(fd, &zero, sizeof zero, 0) == sizeof zero && ::fsync(fd) == 0;
     if (fd >= 0) ::close(fd);
-    if (!written) fail("cannot create the experiment counter", fallback_file, "check that the study's out_dir is writable");
+    if (!written)
+      fail("cannot create the experiment counter", fallback_file, "check that the study's out_dir is writable");
     spdlog::warn("MPI cannot create a one-sided window here; experiments are drawn through {} (flock)", fallback_file);
   }
   world.barrier();

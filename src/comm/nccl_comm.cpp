@@ -47,17 +47,27 @@ void check_cuda(cudaError_t r, const char* call, const char* file, int line) {
 // batch norms (num_batches_tracked, int64) and masks. Bool travels as its byte.
 ncclDataType_t nccl_type(const torch::Tensor& t) {
   switch (t.scalar_type()) {
-    case torch::kFloat: return ncclFloat32;
-    case torch::kDouble: return ncclFloat64;
-    case torch::kHalf: return ncclFloat16;
-    case torch::kBFloat16: return ncclBfloat16;
-    case torch::kInt64: return ncclInt64;
-    case torch::kInt32: return ncclInt32;
-    case torch::kInt8: return ncclInt8;
-    case torch::kUInt8: return ncclUint8;
-    case torch::kBool: return ncclUint8;
-    default: fail("NCCL backend: unsupported dtype " + std::string(c10::toString(t.scalar_type())), "comm",
-                  "send float, integer or bool tensors");
+    case torch::kFloat:
+      return ncclFloat32;
+    case torch::kDouble:
+      return ncclFloat64;
+    case torch::kHalf:
+      return ncclFloat16;
+    case torch::kBFloat16:
+      return ncclBfloat16;
+    case torch::kInt64:
+      return ncclInt64;
+    case torch::kInt32:
+      return ncclInt32;
+    case torch::kInt8:
+      return ncclInt8;
+    case torch::kUInt8:
+      return ncclUint8;
+    case torch::kBool:
+      return ncclUint8;
+    default:
+      fail("NCCL backend: unsupported dtype " + std::string(c10::toString(t.scalar_type())), "comm",
+           "send float, integer or bool tensors");
   }
 }
 
@@ -92,8 +102,7 @@ NcclComm::NcclComm(const UniqueId& id, int rank, int size, int device) : impl_(s
   int runtime = 0, driver = 0;
   cudaRuntimeGetVersion(&runtime);
   cudaDriverGetVersion(&driver);
-  if (rank == 0)
-    spdlog::info("NCCL {} on {} ranks; CUDA runtime {}, driver {}", version(), size, runtime, driver);
+  if (rank == 0) spdlog::info("NCCL {} on {} ranks; CUDA runtime {}, driver {}", version(), size, runtime, driver);
 }
 
 NcclComm::~NcclComm() {

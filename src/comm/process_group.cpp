@@ -27,11 +27,16 @@ class SoloGroup : public ProcessGroup {
 
 MPI_Datatype mpi_type(const torch::Tensor& t) {
   switch (t.scalar_type()) {
-    case torch::kFloat: return MPI_FLOAT;
-    case torch::kDouble: return MPI_DOUBLE;
-    case torch::kInt64: return MPI_INT64_T;
-    case torch::kInt32: return MPI_INT32_T;
-    case torch::kUInt8: return MPI_UINT8_T;
+    case torch::kFloat:
+      return MPI_FLOAT;
+    case torch::kDouble:
+      return MPI_DOUBLE;
+    case torch::kInt64:
+      return MPI_INT64_T;
+    case torch::kInt32:
+      return MPI_INT32_T;
+    case torch::kUInt8:
+      return MPI_UINT8_T;
     default:
       fail(fmt::format("MPI backend: unsupported dtype {}", c10::toString(t.scalar_type())), "comm",
            "communicate float, double or integer tensors");
@@ -85,8 +90,8 @@ class MpiGroup : public ProcessGroup {
 
   std::vector<double> sum(const std::vector<double>& values) override {
     std::vector<double> out(values.size());
-    DNAS_MPI_CHECK(MPI_Allreduce(values.data(), out.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM,
-                                 comm_));
+    DNAS_MPI_CHECK(
+        MPI_Allreduce(values.data(), out.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM, comm_));
     return out;
   }
 
@@ -129,8 +134,8 @@ class MpiGroup : public ProcessGroup {
       nccl_or_fail(flat.device().index()).all_reduce_sum(flat);
       return;
     }
-    DNAS_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, flat.data_ptr(), static_cast<int>(flat.numel()), mpi_type(flat), MPI_SUM,
-                                 comm_));
+    DNAS_MPI_CHECK(
+        MPI_Allreduce(MPI_IN_PLACE, flat.data_ptr(), static_cast<int>(flat.numel()), mpi_type(flat), MPI_SUM, comm_));
   }
 
 #ifdef DNAS_HAVE_NCCL

@@ -103,23 +103,23 @@ const ConfigKey* KeyTable::find(const std::string& name) const {
 }
 
 std::string format_value(const FieldRef& field) {
-  return std::visit(Overload{[](bool* p) { return std::string(*p ? "true" : "false"); },
-                             [](std::string* p) { return *p; },
-                             [](std::vector<std::string>* p) {
-                               std::string s;
-                               for (const auto& w : *p) s += (s.empty() ? "" : " ") + w;
-                               return s;
-                             },
-                             [](auto* p) { return fmt::format("{}", *p); }},
-                    field);
+  return std::visit(
+      Overload{[](bool* p) { return std::string(*p ? "true" : "false"); }, [](std::string* p) { return *p; },
+               [](std::vector<std::string>* p) {
+                 std::string s;
+                 for (const auto& w : *p) s += (s.empty() ? "" : " ") + w;
+                 return s;
+               },
+               [](auto* p) { return fmt::format("{}", *p); }},
+      field);
 }
 
 std::string type_name(const FieldRef& field) {
-  return std::visit(Overload{[](bool*) { return "true/false"; }, [](int*) { return "integer"; },
-                             [](int64_t*) { return "integer"; }, [](uint64_t*) { return "non-negative integer"; },
-                             [](double*) { return "number"; }, [](std::string*) { return "text"; },
-                             [](std::vector<std::string>*) { return "space-separated list"; }},
-                    field);
+  return std::visit(
+      Overload{[](bool*) { return "true/false"; }, [](int*) { return "integer"; }, [](int64_t*) { return "integer"; },
+               [](uint64_t*) { return "non-negative integer"; }, [](double*) { return "number"; },
+               [](std::string*) { return "text"; }, [](std::vector<std::string>*) { return "space-separated list"; }},
+      field);
 }
 
 std::string help_text(const ConfigKey& key) {
@@ -140,7 +140,8 @@ void set_value(const ConfigKey& key, const std::string& text, const std::string&
                },
                [&](int64_t* p) {
                  long long v = 0;
-                 if (!parse_integer(text, std::numeric_limits<long long>::min(), std::numeric_limits<long long>::max(), v))
+                 if (!parse_integer(text, std::numeric_limits<long long>::min(), std::numeric_limits<long long>::max(),
+                                    v))
                    return false;
                  *p = v;
                  return true;

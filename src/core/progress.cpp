@@ -42,14 +42,11 @@ std::string Progress::format_duration(double s) {
 }
 
 std::string Progress::line(int64_t done, const std::string& fields) const {
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double eta = done > 0 ? elapsed / done * (total_ - done) : 0.0;
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%s step %lld/%lld", label_.c_str(), (long long)done,
-                (long long)total_);
-  return std::string(buf) + " " + fields + " | " + format_duration(elapsed) + " elapsed, ETA " +
-         format_duration(eta);
+  std::snprintf(buf, sizeof buf, "%s step %lld/%lld", label_.c_str(), (long long)done, (long long)total_);
+  return std::string(buf) + " " + fields + " | " + format_duration(elapsed) + " elapsed, ETA " + format_duration(eta);
 }
 
 void Progress::update(int64_t done, const std::string& fields) {
@@ -63,8 +60,7 @@ void Progress::update(int64_t done, const std::string& fields) {
     std::fprintf(stderr, "\r\033[K%s%s", bar.c_str(), line(done, fields).c_str());
     std::fflush(stderr);
     drew_ = true;
-  } else if (std::chrono::duration<double>(now - last_print_).count() >= period_s_ ||
-             done == total_) {
+  } else if (std::chrono::duration<double>(now - last_print_).count() >= period_s_ || done == total_) {
     spdlog::info("{}", line(done, fields));
     last_print_ = now;
   }

@@ -25,8 +25,8 @@ std::string lock_file_in(const std::string& dir) {
 }  // namespace
 
 RunDirLock::RunDirLock(const std::string& dir, const std::string& what)
-    : lock_(lock_file_in(dir),
-            {"cannot open the lock file", "check that the directory is writable", "cannot lock the directory", kFlockHint}) {
+    : lock_(lock_file_in(dir), {"cannot open the lock file", "check that the directory is writable",
+                                "cannot lock the directory", kFlockHint}) {
   if (!lock_.try_lock()) {
     std::string holder;
     std::getline(std::ifstream(lock_.path()), holder);
@@ -44,7 +44,8 @@ void refuse_to_overwrite(const std::string& dir, const std::vector<std::string>&
     const auto path = std::filesystem::path(dir) / name;
     if (std::filesystem::exists(path))
       fail("the directory holds an earlier run (" + name + "); a fresh run would overwrite it", path.string(),
-           "continue it with `dnas " + command + " ... --resume`, replace it with --overwrite, or set another run.out_dir");
+           "continue it with `dnas " + command +
+               " ... --resume`, replace it with --overwrite, or set another run.out_dir");
   }
 }
 

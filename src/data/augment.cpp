@@ -13,7 +13,7 @@ namespace {
 // The random choices for one sample. All are always drawn, in this order, so that switching
 // one augmentation off does not change the draws of the others.
 struct SampleDraw {
-  int64_t shift_y, shift_x;    // crop offset into the padded image, in [0, 2 * padding]
+  int64_t shift_y, shift_x;  // crop offset into the padded image, in [0, 2 * padding]
   bool flip;
   int64_t centre_y, centre_x;  // cutout centre, uniform over the image
 };
@@ -38,11 +38,12 @@ void validate(const torch::Tensor& images, const AugmentOptions& opt, int64_t fi
   if (opt.cutout < 0) fail("cutout must be >= 0, got " + std::to_string(opt.cutout), where);
   if (first_index < 0) fail("first_index must be >= 0", where);
   if (opt.mean.size() != opt.std.size())
-    fail("mean has " + std::to_string(opt.mean.size()) + " values but std has " + std::to_string(opt.std.size()), where);
+    fail("mean has " + std::to_string(opt.mean.size()) + " values but std has " + std::to_string(opt.std.size()),
+         where);
   if (!opt.mean.empty() && static_cast<int64_t>(opt.mean.size()) != images.size(1))
-    fail("mean/std have " + std::to_string(opt.mean.size()) + " channels, images have " +
-             std::to_string(images.size(1)),
-         where, "use the dataset's normalisation constants");
+    fail(
+        "mean/std have " + std::to_string(opt.mean.size()) + " channels, images have " + std::to_string(images.size(1)),
+        where, "use the dataset's normalisation constants");
   for (float s : opt.std)
     if (!(s > 0)) fail("std values must be > 0", where);
 }

@@ -18,7 +18,11 @@ constexpr uint64_t kKeySalt = 0x6b65790000000002ULL;
 
 BatchStream::BatchStream(const ImageSet& set, torch::Tensor indices, int64_t batch_size, uint64_t seed, bool shuffle,
                          bool drop_last)
-    : images_(set.images), labels_(set.labels), batch_size_(batch_size), seed_(seed), shuffle_(shuffle),
+    : images_(set.images),
+      labels_(set.labels),
+      batch_size_(batch_size),
+      seed_(seed),
+      shuffle_(shuffle),
       drop_last_(drop_last) {
   const std::string where = "data.batch_stream";
   if (batch_size <= 0) fail("batch size must be > 0, got " + std::to_string(batch_size), "data.batch_size");
@@ -74,8 +78,8 @@ bool BatchStream::next(Batch& out) {
 
 Batch BatchStream::next_endless() {
   if (batches_per_epoch() == 0)
-    fail("stream has no batches (" + std::to_string(size()) + " examples, batch size " +
-             std::to_string(batch_size_) + ", drop_last)",
+    fail("stream has no batches (" + std::to_string(size()) + " examples, batch size " + std::to_string(batch_size_) +
+             ", drop_last)",
          "data.batch_size", "use a smaller batch size or more examples");
   Batch b;
   if (!next(b)) {

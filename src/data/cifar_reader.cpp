@@ -15,7 +15,7 @@ constexpr int64_t kChannels = 3, kSide = 32;
 constexpr int64_t kPixelBytes = kChannels * kSide * kSide;  // 3072: R plane, G plane, B plane
 
 struct RecordLayout {
-  int64_t label_bytes;  // bytes before the pixels
+  int64_t label_bytes;   // bytes before the pixels
   int64_t label_offset;  // which of them is the label we keep (the fine one for CIFAR-100)
   int64_t classes;
   int64_t bytes() const { return label_bytes + kPixelBytes; }
@@ -51,7 +51,7 @@ ImageSet read_cifar_binary(const std::vector<std::string>& files, CifarKind kind
 
   ImageSet set;
   set.images = torch::empty({total, kChannels, kSide, kSide}, torch::kUInt8);  // [N, 3, 32, 32]
-  set.labels = torch::empty({total}, torch::kInt64);                          // [N]
+  set.labels = torch::empty({total}, torch::kInt64);                           // [N]
   auto* pixels = set.images.data_ptr<uint8_t>();
   auto* labels = set.labels.data_ptr<int64_t>();
 
@@ -65,8 +65,8 @@ ImageSet read_cifar_binary(const std::vector<std::string>& files, CifarKind kind
       if (!in.read(reinterpret_cast<char*>(record.data()), layout.bytes()))
         fail("error while reading CIFAR record " + std::to_string(r), path);
       if (kind == CifarKind::Cifar100 && record[0] >= 20)
-        fail("coarse label " + std::to_string(record[0]) + " of record " + std::to_string(r) + " is not below 20",
-             path, "the file may be corrupt or not CIFAR-100 binary");
+        fail("coarse label " + std::to_string(record[0]) + " of record " + std::to_string(r) + " is not below 20", path,
+             "the file may be corrupt or not CIFAR-100 binary");
       const int64_t label = record[static_cast<size_t>(layout.label_offset)];
       if (label >= layout.classes)
         fail("label " + std::to_string(label) + " of record " + std::to_string(r) + " is not below " +

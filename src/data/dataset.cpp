@@ -18,7 +18,8 @@ const char* const kKnownNames = "fashion_mnist, mnist, cifar10, cifar100";
 bool is_mnist_like(const std::string& name) { return name == "fashion_mnist" || name == "mnist"; }
 
 std::string missing_hint(const std::string& name) {
-  if (name == "fashion_mnist") return "apt-get install dataset-fashion-mnist, or set data.root to a directory with the IDX files";
+  if (name == "fashion_mnist")
+    return "apt-get install dataset-fashion-mnist, or set data.root to a directory with the IDX files";
   if (name == "mnist") return "download the four MNIST IDX files yourself and set data.root to their directory";
   return "download the binary version of " + std::string(name == "cifar10" ? "CIFAR-10" : "CIFAR-100") +
          " yourself, unpack it and set data.root to its directory";
@@ -96,10 +97,11 @@ Dataset load_dataset(const std::string& name, const std::string& root) {
     d.test = load_idx_pair(root, "t10k", d.info);
   } else if (name == "cifar10") {
     const auto dir = find_cifar_dir(root, "cifar-10-batches-bin", "data_batch_1.bin", name);
-    d.train = read_cifar_binary(existing_files(dir, {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
-                                                     "data_batch_4.bin", "data_batch_5.bin"},
-                                               name),
-                                CifarKind::Cifar10);
+    d.train = read_cifar_binary(
+        existing_files(
+            dir, {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"},
+            name),
+        CifarKind::Cifar10);
     d.test = read_cifar_binary(existing_files(dir, {"test_batch.bin"}, name), CifarKind::Cifar10);
   } else {  // cifar100
     const auto dir = find_cifar_dir(root, "cifar-100-binary", "train.bin", name);

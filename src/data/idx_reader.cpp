@@ -23,8 +23,8 @@ std::string hex32(uint32_t v) {
 }
 
 uint32_t big_endian_u32(const std::vector<uint8_t>& bytes, size_t offset) {
-  return (uint32_t{bytes[offset]} << 24) | (uint32_t{bytes[offset + 1]} << 16) |
-         (uint32_t{bytes[offset + 2]} << 8) | uint32_t{bytes[offset + 3]};
+  return (uint32_t{bytes[offset]} << 24) | (uint32_t{bytes[offset + 1]} << 16) | (uint32_t{bytes[offset + 2]} << 8) |
+         uint32_t{bytes[offset + 3]};
 }
 
 std::vector<uint8_t> read_gzip(const std::string& path) {
@@ -53,8 +53,9 @@ void check_magic(uint32_t magic, uint32_t expected, const std::string& kind, con
   const bool swapped = magic == (expected == kImagesMagic ? kLabelsMagic : kImagesMagic);
   fail("not an IDX " + kind + " file: magic " + hex32(magic) + ", expected " + hex32(expected) + " (" +
            std::to_string(expected) + ")",
-       path, swapped ? "this looks like the other kind of IDX file (images vs labels)"
-                     : "the file is not in IDX format, or is compressed with something other than gzip");
+       path,
+       swapped ? "this looks like the other kind of IDX file (images vs labels)"
+               : "the file is not in IDX format, or is compressed with something other than gzip");
 }
 
 void check_payload(uint64_t expected, uint64_t got, const std::string& what, const std::string& path) {

@@ -42,8 +42,9 @@ std::vector<torch::Tensor> split_indices(int64_t n, const SplitOptions& opt) {
   if (opt.limit < 0) fail("data.limit must be >= 0, got " + std::to_string(opt.limit), key);
   double sum = 0;
   for (double f : opt.fractions) {
-    if (!(f > 0)) fail("split fraction " + std::to_string(f) + " in " + fr + " is not positive", key,
-                       "every part needs a fraction > 0");
+    if (!(f > 0))
+      fail("split fraction " + std::to_string(f) + " in " + fr + " is not positive", key,
+           "every part needs a fraction > 0");
     sum += f;
   }
   if (sum > 1 + 1e-9) fail("split fractions " + fr + " sum to " + std::to_string(sum) + " > 1", key);
@@ -69,8 +70,8 @@ std::vector<torch::Tensor> split_indices(int64_t n, const SplitOptions& opt) {
     end = std::min(end, used);
     if (last && covers_all) end = used;
     if (end <= begin)
-      fail("split part " + std::to_string(i) + " of " + fr + " is empty for " + std::to_string(used) + " examples",
-           key, "use more examples (data.limit) or larger fractions");
+      fail("split part " + std::to_string(i) + " of " + fr + " is empty for " + std::to_string(used) + " examples", key,
+           "use more examples (data.limit) or larger fractions");
     parts.push_back(to_index_tensor(order, static_cast<size_t>(begin), static_cast<size_t>(end)));
     begin = end;
   }

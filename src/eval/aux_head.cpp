@@ -35,8 +35,8 @@ AuxHeadImpl::AuxHeadImpl(int64_t c_in, int64_t classes, bool imagenet) {
       // The reference pools 5x5 windows: at stride 3 on CIFAR's 8x8, at stride 2 on ImageNet's
       // 7x7 (224 input), both giving 2x2 (ImageNet windows [0, 5) and [2, 7)).
       nn::ReLU(), AuxPool(imagenet ? 7 : 8, imagenet ? 2 : 3),
-      nn::Conv2d(nn::Conv2dOptions(c_in, kMidChannels, 1).bias(false)), nn::BatchNorm2d(kMidChannels),
-      nn::ReLU(), nn::Conv2d(nn::Conv2dOptions(kMidChannels, kOutChannels, 2).bias(false)));
+      nn::Conv2d(nn::Conv2dOptions(c_in, kMidChannels, 1).bias(false)), nn::BatchNorm2d(kMidChannels), nn::ReLU(),
+      nn::Conv2d(nn::Conv2dOptions(kMidChannels, kOutChannels, 2).bias(false)));
   if (!imagenet) features->push_back(nn::BatchNorm2d(kOutChannels));
   features->push_back(nn::ReLU());
   register_module("features", features);

@@ -9,8 +9,8 @@
 
 namespace dnas::eval {
 
-EvalCellImpl::EvalCellImpl(const genotype::CellGenotype& cell, int64_t c_pp, int64_t c_p, int64_t c,
-                           bool reduction, bool reduction_prev)
+EvalCellImpl::EvalCellImpl(const genotype::CellGenotype& cell, int64_t c_pp, int64_t c_p, int64_t c, bool reduction,
+                           bool reduction_prev)
     : cell_(cell), reduction_(reduction) {
   genotype::validate_cell(cell_, reduction ? "reduce cell" : "normal cell");
   preprocess0 = reduction_prev ? ops::make_factorized_reduce(c_pp, c, /*affine=*/true)
@@ -39,8 +39,8 @@ EvalCellImpl::EvalCellImpl(const genotype::CellGenotype& cell, int64_t c_pp, int
     for (const auto& node : cell_.nodes)
       for (const auto& g : node)
         if (g.src == state)
-          fail("node " + std::to_string(state) + " has no inputs but feeds another node",
-               genotype::to_string(cell_), "give the node inputs or remove its outgoing genes");
+          fail("node " + std::to_string(state) + " has no inputs but feeds another node", genotype::to_string(cell_),
+               "give the node inputs or remove its outgoing genes");
   }
 }
 

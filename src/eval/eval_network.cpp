@@ -20,8 +20,8 @@ void validate(const EvalNetworkConfig& c, const std::string& where) {
     fail("eval network needs at least 3 cells, got " + std::to_string(c.layers), where + ": model.layers",
          "reductions sit at L/3 and 2L/3");
   if (c.channels < 2 || c.channels % 2)
-    fail("eval network channels must be even and >= 2, got " + std::to_string(c.channels),
-         where + ": model.channels", "e.g. 16 or 36");
+    fail("eval network channels must be even and >= 2, got " + std::to_string(c.channels), where + ": model.channels",
+         "e.g. 16 or 36");
   if (c.classes < 2 || c.in_channels < 1) fail("bad classes or input channels", where, "check the dataset");
   if (c.stem != "cifar" && c.stem != "imagenet")
     fail("unknown stem '" + c.stem + "'", where + ": model.stem", "cifar | imagenet");
@@ -37,16 +37,17 @@ EvalNetworkImpl::EvalNetworkImpl(const genotype::Genotype& genotype, const EvalN
   bool reduction_prev;
   if (c.stem == "cifar") {
     const int64_t c_stem = c.stem_multiplier * c.channels;
-    stem = register_module("stem", torch::nn::Sequential(conv3x3(c.in_channels, c_stem, 1),
-                                                         torch::nn::BatchNorm2d(c_stem)));
+    stem = register_module("stem",
+                           torch::nn::Sequential(conv3x3(c.in_channels, c_stem, 1), torch::nn::BatchNorm2d(c_stem)));
     c_pp = c_p = c_stem;
     reduction_prev = false;
   } else {
-    stem0 = register_module("stem0", torch::nn::Sequential(
-        conv3x3(c.in_channels, c.channels / 2, 2), torch::nn::BatchNorm2d(c.channels / 2), torch::nn::ReLU(),
-        conv3x3(c.channels / 2, c.channels, 2), torch::nn::BatchNorm2d(c.channels)));
-    stem1 = register_module("stem1", torch::nn::Sequential(
-        torch::nn::ReLU(), conv3x3(c.channels, c.channels, 2), torch::nn::BatchNorm2d(c.channels)));
+    stem0 = register_module(
+        "stem0", torch::nn::Sequential(conv3x3(c.in_channels, c.channels / 2, 2),
+                                       torch::nn::BatchNorm2d(c.channels / 2), torch::nn::ReLU(),
+                                       conv3x3(c.channels / 2, c.channels, 2), torch::nn::BatchNorm2d(c.channels)));
+    stem1 = register_module("stem1", torch::nn::Sequential(torch::nn::ReLU(), conv3x3(c.channels, c.channels, 2),
+                                                           torch::nn::BatchNorm2d(c.channels)));
     c_pp = c_p = c.channels;
     reduction_prev = true;
   }
@@ -78,8 +79,8 @@ EvalOutput EvalNetworkImpl::forward(const torch::Tensor& x) {
   if (stem) {
     s0 = s1 = ops::forward_sequential(stem, input);  // [N, 3C, H, W]
   } else {
-    s0 = ops::forward_sequential(stem0, input);      // [N, C, H/4, W/4]
-    s1 = ops::forward_sequential(stem1, s0);         // [N, C, H/8, W/8]
+    s0 = ops::forward_sequential(stem0, input);  // [N, C, H/4, W/4]
+    s1 = ops::forward_sequential(stem1, s0);     // [N, C, H/8, W/8]
   }
   const double drop = is_training() ? drop_path_prob_ : 0.0;
   EvalOutput out;

@@ -82,19 +82,23 @@ int64_t channels_for_parameters(const genotype::Genotype& genotype, EvalNetworkC
   while (hi < max_units && params(hi) < target) {
     const double bound = static_cast<double>(params(hi)) * std::pow(static_cast<double>(max_units) / hi, 2);
     if (bound < static_cast<double>(target))
-      fail("a parameter target of " + std::to_string(target) + " needs more than C = " + std::to_string(max_units * step) +
-               " channels (" + std::to_string(params(hi)) + " parameters at C = " + std::to_string(hi * step) + ")",
+      fail("a parameter target of " + std::to_string(target) +
+               " needs more than C = " + std::to_string(max_units * step) + " channels (" + std::to_string(params(hi)) +
+               " parameters at C = " + std::to_string(hi * step) + ")",
            "model.target_params", "the target is in millions of parameters, e.g. 3.5");
     lo = hi, hi *= 2;
   }
   hi = std::min(hi, max_units);
   if (params(hi) < target)
-    fail("a parameter target of " + std::to_string(target) + " needs more than C = " + std::to_string(hi * step) + " channels",
+    fail("a parameter target of " + std::to_string(target) + " needs more than C = " + std::to_string(hi * step) +
+             " channels",
          "model.target_params", "the target is in millions of parameters, e.g. 3.5");
   while (lo < hi) {
     const int64_t mid = (lo + hi) / 2;
-    if (params(mid) < target) lo = mid + 1;
-    else hi = mid;
+    if (params(mid) < target)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   if (hi > 1 && target - params(hi - 1) <= params(hi) - target) --hi;
   return hi * step;
@@ -116,9 +120,9 @@ NetworkCost network_cost(const genotype::Genotype& genotype, const EvalNetworkCo
   auto multiplier = [&](int64_t, bool reduction) {
     return static_cast<int64_t>((reduction ? genotype.reduce : genotype.normal).concat.size());
   };
-  cost.multiply_adds = walk_network(config.in_channels, config.classes, config.channels, config.layers,
-                                    config.stem == "imagenet", config.stem_multiplier, {height, width}, cell_ops,
-                                    multiplier);
+  cost.multiply_adds =
+      walk_network(config.in_channels, config.classes, config.channels, config.layers, config.stem == "imagenet",
+                   config.stem_multiplier, {height, width}, cell_ops, multiplier);
   return cost;
 }
 
@@ -136,8 +140,7 @@ NetworkCost supernet_cost(const supernet::SupernetConfig& config, int64_t height
   };
   auto multiplier = [&](int64_t, bool) { return config.steps; };
   cost.multiply_adds = walk_network(config.in_channels, config.classes, config.channels, config.layers,
-                                    /*imagenet=*/false, config.stem_multiplier, {height, width}, cell_ops,
-                                    multiplier);
+                                    /*imagenet=*/false, config.stem_multiplier, {height, width}, cell_ops, multiplier);
   return cost;
 }
 

@@ -15,23 +15,19 @@ namespace dnas::genotype {
 namespace {
 
 void check_steps_and_keep(int steps, int keep, const char* where) {
-  if (steps < 1)
-    fail("steps must be at least 1, got " + std::to_string(steps), where, "use steps = nodes - 3");
-  if (keep < 1)
-    fail("keep must be at least 1, got " + std::to_string(keep), where,
-         "DARTS keeps 2 edges per node");
+  if (steps < 1) fail("steps must be at least 1, got " + std::to_string(steps), where, "use steps = nodes - 3");
+  if (keep < 1) fail("keep must be at least 1, got " + std::to_string(keep), where, "DARTS keeps 2 edges per node");
 }
 
 }  // namespace
 
-CellGenotype derive_top_k(const std::vector<double>& edge_strength,
-                          const std::vector<std::string>& edge_op, int steps, int keep) {
+CellGenotype derive_top_k(const std::vector<double>& edge_strength, const std::vector<std::string>& edge_op, int steps,
+                          int keep) {
   check_steps_and_keep(steps, keep, "derive_top_k");
   const size_t edges = static_cast<size_t>(num_edges(steps));
   if (edge_strength.size() != edges || edge_op.size() != edges)
-    fail("expected " + std::to_string(edges) + " edges for " + std::to_string(steps) +
-             " steps, got " + std::to_string(edge_strength.size()) + " strengths and " +
-             std::to_string(edge_op.size()) + " ops",
+    fail("expected " + std::to_string(edges) + " edges for " + std::to_string(steps) + " steps, got " +
+             std::to_string(edge_strength.size()) + " strengths and " + std::to_string(edge_op.size()) + " ops",
          "derive_top_k", "give one strength and one op per edge in canonical edge order");
   CellGenotype cell;
   for (int s = 2; s < steps + 2; ++s) {
@@ -39,14 +35,13 @@ CellGenotype derive_top_k(const std::vector<double>& edge_strength,
     for (int j = 0; j < s; ++j) {
       const int e = edge_index(s, j);
       if (std::isnan(edge_strength[e]))
-        fail("edge strength of edge " + std::to_string(j) + "->" + std::to_string(s) + " is NaN",
-             "derive_top_k", "the architecture parameters diverged; lower the alpha learning rate");
+        fail("edge strength of edge " + std::to_string(j) + "->" + std::to_string(s) + " is NaN", "derive_top_k",
+             "the architecture parameters diverged; lower the alpha learning rate");
       if (ops::canonical_op_name(edge_op[e], "derive_top_k") != "none") candidates.push_back(j);
     }
     // Stable sort by decreasing strength: ties keep the smaller j first.
-    std::stable_sort(candidates.begin(), candidates.end(), [&](int a, int b) {
-      return edge_strength[edge_index(s, a)] > edge_strength[edge_index(s, b)];
-    });
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [&](int a, int b) { return edge_strength[edge_index(s, a)] > edge_strength[edge_index(s, b)]; });
     if (static_cast<int>(candidates.size()) > keep) candidates.resize(keep);
     std::vector<Gene> node;
     for (int j : candidates) node.push_back({ops::canonical_op_name(edge_op[edge_index(s, j)]), j});
@@ -57,8 +52,7 @@ CellGenotype derive_top_k(const std::vector<double>& edge_strength,
   return cell;
 }
 
-CellGenotype derive_darts(const torch::Tensor& weights, const std::vector<std::string>& op_names,
-                          int steps, int keep) {
+CellGenotype derive_darts(const torch::Tensor& weights, const std::vector<std::string>& op_names, int steps, int keep) {
   check_steps_and_keep(steps, keep, "derive_darts");
   std::vector<double> strength;
   std::vector<std::string> best_op;
@@ -75,7 +69,8 @@ void strongest_ops(const torch::Tensor& weights, const std::vector<std::string>&
              ", expected [" + std::to_string(edges) + ", " + std::to_string(num_ops) + "]",
          "derive_darts", "rows = num_edges(steps) = " + std::to_string(edges) + ", columns = one per op name");
   std::vector<bool> usable(op_names.size());
-  for (size_t o = 0; o < op_names.size(); ++o) usable[o] = ops::canonical_op_name(op_names[o], "derive_darts") != "none";
+  for (size_t o = 0; o < op_names.size(); ++o)
+    usable[o] = ops::canonical_op_name(op_names[o], "derive_darts") != "none";
   if (std::find(usable.begin(), usable.end(), true) == usable.end())
     fail("no op other than 'none' to choose from", "derive_darts", "the op set needs a real op");
   const torch::Tensor w = weights.detach().to(torch::kCPU, torch::kDouble).contiguous();
@@ -87,8 +82,8 @@ void strongest_ops(const torch::Tensor& weights, const std::vector<std::string>&
     for (int64_t o = 0; o < num_ops; ++o) {
       if (!usable[static_cast<size_t>(o)]) continue;
       if (std::isnan(acc[e][o]))
-        fail("architecture weight [" + std::to_string(e) + ", " + std::to_string(o) + "] is NaN",
-             "derive_darts", "the architecture parameters diverged; lower the alpha learning rate");
+        fail("architecture weight [" + std::to_string(e) + ", " + std::to_string(o) + "] is NaN", "derive_darts",
+             "the architecture parameters diverged; lower the alpha learning rate");
       if (best < 0 || acc[e][o] > acc[e][best]) best = o;  // strict: ties keep the lower column
     }
     strength[static_cast<size_t>(e)] = acc[e][best];
@@ -138,7 +133,8 @@ CellGenotype derive_output_edges(const std::vector<double>& edge_strength, const
     for (int j = std::max(2, i + 1); j < steps + 2; ++j) targets.push_back(j);
     if (targets.size() < 2) continue;  // d_i < 2: no output edges (as the fixed two-edge variant)
     std::stable_sort(targets.begin(), targets.end(), [&](int a, int b) {
-      return edge_strength[static_cast<size_t>(edge_index(a, i))] > edge_strength[static_cast<size_t>(edge_index(b, i))];
+      return edge_strength[static_cast<size_t>(edge_index(a, i))] >
+             edge_strength[static_cast<size_t>(edge_index(b, i))];
     });
     for (int k = 0; k < 2; ++k) on[static_cast<size_t>(edge_index(targets[static_cast<size_t>(k)], i))] = true;
   }
@@ -152,7 +148,8 @@ CellGenotype derive_output_edges(const std::vector<double>& edge_strength, const
       if (fed) continue;
       int best = 0;
       for (int i = 1; i < j; ++i)
-        if (edge_strength[static_cast<size_t>(edge_index(j, i))] > edge_strength[static_cast<size_t>(edge_index(j, best))])
+        if (edge_strength[static_cast<size_t>(edge_index(j, i))] >
+            edge_strength[static_cast<size_t>(edge_index(j, best))])
           best = i;
       on[static_cast<size_t>(edge_index(j, best))] = true;
     }

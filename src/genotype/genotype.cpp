@@ -10,13 +10,9 @@ namespace dnas::genotype {
 
 bool operator==(const Gene& a, const Gene& b) { return a.op == b.op && a.src == b.src; }
 bool operator!=(const Gene& a, const Gene& b) { return !(a == b); }
-bool operator==(const CellGenotype& a, const CellGenotype& b) {
-  return a.nodes == b.nodes && a.concat == b.concat;
-}
+bool operator==(const CellGenotype& a, const CellGenotype& b) { return a.nodes == b.nodes && a.concat == b.concat; }
 bool operator!=(const CellGenotype& a, const CellGenotype& b) { return !(a == b); }
-bool operator==(const Genotype& a, const Genotype& b) {
-  return a.normal == b.normal && a.reduce == b.reduce;
-}
+bool operator==(const Genotype& a, const Genotype& b) { return a.normal == b.normal && a.reduce == b.reduce; }
 bool operator!=(const Genotype& a, const Genotype& b) { return !(a == b); }
 
 bool is_flat(const CellGenotype& cell) {
@@ -45,8 +41,7 @@ std::string to_string(const CellGenotype& cell) {
     return "[" + s + "]";
   }
   std::string s;
-  for (size_t m = 0; m < cell.nodes.size(); ++m)
-    s += (m ? ", [" : "[") + gene_list(cell.nodes[m]) + "]";
+  for (size_t m = 0; m < cell.nodes.size(); ++m) s += (m ? ", [" : "[") + gene_list(cell.nodes[m]) + "]";
   return "[" + s + "]";
 }
 
@@ -57,10 +52,8 @@ std::string concat_to_string(const std::vector<int>& concat) {
 }
 
 std::string to_string(const Genotype& g) {
-  return "Genotype(normal=" + to_string(g.normal) +
-         ", normal_concat=" + concat_to_string(g.normal.concat) +
-         ", reduce=" + to_string(g.reduce) +
-         ", reduce_concat=" + concat_to_string(g.reduce.concat) + ")";
+  return "Genotype(normal=" + to_string(g.normal) + ", normal_concat=" + concat_to_string(g.normal.concat) +
+         ", reduce=" + to_string(g.reduce) + ", reduce_concat=" + concat_to_string(g.reduce.concat) + ")";
 }
 
 int count_op(const CellGenotype& cell, const std::string& op) {
@@ -76,8 +69,7 @@ void validate_cell(const CellGenotype& cell, const std::string& where) {
   if (steps == 0) fail("cell has no intermediate nodes", where, "a cell needs at least one node");
   for (int m = 0; m < steps; ++m) {
     for (const auto& g : cell.nodes[m]) {
-      const std::string node =
-          "node " + std::to_string(m) + " (state " + std::to_string(2 + m) + ")";
+      const std::string node = "node " + std::to_string(m) + " (state " + std::to_string(2 + m) + ")";
       if (!ops::is_known_op(g.op) || ops::canonical_op_name(g.op) != g.op)
         fail("unknown or non-canonical operation '" + g.op + "' in " + node, where,
              "use the canonical name of a known op");

@@ -25,9 +25,7 @@ const char* const kExample =
     "reduce=[...], reduce_concat=[2, 3, 4, 5])";
 
 bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
-bool is_ident(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
-}
+bool is_ident(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; }
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;
@@ -37,15 +35,13 @@ std::string join(const std::vector<std::string>& v) {
 
 class Parser {
  public:
-  Parser(const std::string& text, const std::string& source) : text_(text), source_(source) {
-    tokenize();
-  }
+  Parser(const std::string& text, const std::string& source) : text_(text), source_(source) { tokenize(); }
 
   Genotype parse() {
     if (peek().kind == Tok::End)
       fail("empty genotype text", source_, "paste a genotype such as " + std::string(kExample));
     if (peek().kind == Tok::Ident && peek(1).kind == Tok::Equals) k_ += 2;  // `NAME =` prefix
-    const Token& head = peek();  // `Genotype` or a dotted name ending in it
+    const Token& head = peek();                                             // `Genotype` or a dotted name ending in it
     if (head.kind != Tok::Ident || head.text.substr(head.text.rfind('.') + 1) != "Genotype")
       error_at(head, "expected 'Genotype('", std::string("the text must look like ") + kExample);
     ++k_;
@@ -70,9 +66,7 @@ class Parser {
   std::vector<int> concats_[2];
   std::vector<size_t> concat_pos_[2];
 
-  const Token& peek(size_t ahead = 0) const {
-    return tokens_[std::min(k_ + ahead, tokens_.size() - 1)];
-  }
+  const Token& peek(size_t ahead = 0) const { return tokens_[std::min(k_ + ahead, tokens_.size() - 1)]; }
   bool at(Tok kind, const std::string& text = "") const {
     return peek().kind == kind && (text.empty() || peek().text == text);
   }
@@ -84,13 +78,11 @@ class Parser {
 
   std::string location(size_t pos) const {
     size_t line = 1, col = 1;
-    for (size_t i = 0; i < pos && i < text_.size(); ++i)
-      col = text_[i] == '\n' ? (++line, 1) : col + 1;
-    return "at position " + std::to_string(pos + 1) + " (line " + std::to_string(line) +
-           ", column " + std::to_string(col) + ")";
+    for (size_t i = 0; i < pos && i < text_.size(); ++i) col = text_[i] == '\n' ? (++line, 1) : col + 1;
+    return "at position " + std::to_string(pos + 1) + " (line " + std::to_string(line) + ", column " +
+           std::to_string(col) + ")";
   }
-  [[noreturn]] void error_at(const Token& t, const std::string& what,
-                             const std::string& hint) const {
+  [[noreturn]] void error_at(const Token& t, const std::string& what, const std::string& hint) const {
     const std::string found = t.kind == Tok::End ? "end of text" : "'" + abbreviated(t.text, 60) + "'";
     fail(what + " " + location(t.pos) + ", found " + found, source_, hint);
   }
@@ -114,8 +106,7 @@ class Parser {
       } else if (c == '\'' || c == '"') {
         const size_t close = text_.find(c, i + 1);
         if (close == std::string::npos)
-          fail("unterminated string " + location(start), source_,
-               "close the quote " + std::string(1, c));
+          fail("unterminated string " + location(start), source_, "close the quote " + std::string(1, c));
         tokens_.push_back({Tok::String, text_.substr(i + 1, close - i - 1), start});
         i = close + 1;
       } else if (is_digit(c) || c == '-' || c == '+' || c == '.') {  // int or float
@@ -147,8 +138,7 @@ class Parser {
       if (at(Tok::Comma))
         ++k_;
       else if (!at(Tok::Close, closer))
-        error_at(peek(), "expected ',' or '" + closer + "'",
-                 "check for a missing comma or bracket");
+        error_at(peek(), "expected ',' or '" + closer + "'", "check for a missing comma or bracket");
     }
     ++k_;
   }
@@ -179,16 +169,13 @@ class Parser {
         k_ += 2;
       } else {
         if (keyword_seen)
-          error_at(start, "positional field after a keyword field",
-                   "name every field after the first keyword");
+          error_at(start, "positional field after a keyword field", "name every field after the first keyword");
         if (positional >= 4)
-          error_at(start, "too many fields",
-                   "a genotype has normal, normal_concat, reduce, reduce_concat");
+          error_at(start, "too many fields", "a genotype has normal, normal_concat, reduce, reduce_concat");
         field = positional++;
       }
       if (given_[field])
-        error_at(start, "field '" + std::string(kFieldNames[field]) + "' given twice",
-                 "give each field once");
+        error_at(start, "field '" + std::string(kFieldNames[field]) + "' given twice", "give each field once");
       given_[field] = true;
       if (field % 2 == 0) return parse_cell(cells_[field / 2]);
       parse_concat(concats_[field / 2], concat_pos_[field / 2]);
@@ -203,11 +190,9 @@ class Parser {
   Gene parse_edge(int m) {
     const std::string closer = expect_open("an edge such as ('sep_conv_3x3', 0)");
     const Token& op = peek();
-    if (!at(Tok::String))
-      error_at(op, "expected a quoted op name", "an edge looks like ('sep_conv_3x3', 0)");
+    if (!at(Tok::String)) error_at(op, "expected a quoted op name", "an edge looks like ('sep_conv_3x3', 0)");
     if (!ops::is_known_op(op.text))
-      error_at(op, "unknown operation '" + op.text + "'",
-               "use one of the known ops: " + join(ops::known_op_names()));
+      error_at(op, "unknown operation '" + op.text + "'", "use one of the known ops: " + join(ops::known_op_names()));
     ++k_;
     Gene gene{ops::canonical_op_name(op.text), 0};
     expect(Tok::Comma, "", "',' after the op name", "an edge looks like ('sep_conv_3x3', 0)");
@@ -215,14 +200,13 @@ class Parser {
     const long src = expect_int("input state index");
     if (src < 0 || src >= 2 + m)
       error_at(src_tok,
-               "input state " + src_tok.text + " is out of range for node " + std::to_string(m) +
-                   " (state " + std::to_string(2 + m) + ")",
+               "input state " + src_tok.text + " is out of range for node " + std::to_string(m) + " (state " +
+                   std::to_string(2 + m) + ")",
                "node m may only read states 0.." + std::to_string(1 + m));
     gene.src = static_cast<int>(src);
     if (at(Tok::Comma) && peek(1).kind == Tok::Number) k_ += 2;  // edge weight, ignored
     if (at(Tok::Comma)) ++k_;
-    expect(Tok::Close, closer, "'" + closer + "' to close the edge",
-           "an edge is ('op', src) or ('op', src, weight)");
+    expect(Tok::Close, closer, "'" + closer + "' to close the edge", "an edge is ('op', src) or ('op', src, weight)");
     return gene;
   }
 
@@ -235,8 +219,7 @@ class Parser {
       parse_sequence(closer, [&] {
         const int m = cell.steps();
         const Token& node_open = peek();
-        const std::string node_closer =
-            expect_open("a list of edges for node " + std::to_string(m));
+        const std::string node_closer = expect_open("a list of edges for node " + std::to_string(m));
         if (at(Tok::String))
           error_at(node_open, "an edge where a node's edge list was expected",
                    "use either a flat list of edges or one list of edges per node, not both");
@@ -246,11 +229,9 @@ class Parser {
       return;
     }
     std::vector<Gene> genes;
-    parse_sequence(closer,
-                   [&] { genes.push_back(parse_edge(static_cast<int>(genes.size()) / 2)); });
+    parse_sequence(closer, [&] { genes.push_back(parse_edge(static_cast<int>(genes.size()) / 2)); });
     if (genes.size() % 2 != 0)
-      error_at(tokens_[k_ - 1],
-               "flat edge list has an odd number of edges (" + std::to_string(genes.size()) + ")",
+      error_at(tokens_[k_ - 1], "flat edge list has an odd number of edges (" + std::to_string(genes.size()) + ")",
                "a flat list gives exactly two edges per node; use one list per node for other "
                "in-degrees");
     for (size_t e = 0; e < genes.size(); e += 2) cell.nodes.push_back({genes[e], genes[e + 1]});
@@ -271,10 +252,8 @@ class Parser {
       return;
     }
     const std::string closer = expect_open("a concat list such as [2, 3, 4, 5] or range(2, 6)");
-    parse_sequence(
-        closer, [&] { pos.push_back(peek().pos), concat.push_back(expect_int("concat state")); });
-    if (concat.empty())
-      error_at(start, "empty concat list", "list the states forming the cell output");
+    parse_sequence(closer, [&] { pos.push_back(peek().pos), concat.push_back(expect_int("concat state")); });
+    if (concat.empty()) error_at(start, "empty concat list", "list the states forming the cell output");
   }
 
   // Moves the parsed cell `field` (0 normal, 2 reduce) into `out` after checking its concat.
@@ -288,12 +267,11 @@ class Parser {
       const std::string name = kFieldNames[field + 1];
       if (s < 2 || s >= 2 + steps)
         error_at(at_entry,
-                 name + " state " + std::to_string(s) + " is out of range for a cell with " +
-                     std::to_string(steps) + " nodes",
+                 name + " state " + std::to_string(s) + " is out of range for a cell with " + std::to_string(steps) +
+                     " nodes",
                  "concat lists intermediate states 2.." + std::to_string(1 + steps));
       if (!seen.insert(s).second)
-        error_at(at_entry, name + " state " + std::to_string(s) + " appears twice",
-                 "list each state once");
+        error_at(at_entry, name + " state " + std::to_string(s) + " appears twice", "list each state once");
     }
     out = std::move(cells_[c]);
     out.concat = concats_[c];
@@ -302,8 +280,6 @@ class Parser {
 
 }  // namespace
 
-Genotype parse_genotype(const std::string& text, const std::string& source) {
-  return Parser(text, source).parse();
-}
+Genotype parse_genotype(const std::string& text, const std::string& source) { return Parser(text, source).parse(); }
 
 }  // namespace dnas::genotype

@@ -29,8 +29,7 @@ const std::vector<PublishedGenotype>& published_genotypes() {
        "2), "
        "('sep_conv_7x7', 0), ('avg_pool_3x3', 1), ('max_pool_3x3', 0), ('max_pool_3x3', 1), "
        "('conv_7x1_1x7', 0), ('sep_conv_3x3', 5)], reduce_concat=[3, 4, 6])",
-       "Real et al. 2019 (AmoebaNet-A)", 3.34, 3.2,
-       "5 nodes; evolution, 3150 GPU-days; error 3.34+-0.06"},
+       "Real et al. 2019 (AmoebaNet-A)", 3.34, 3.2, "5 nodes; evolution, 3150 GPU-days; error 3.34+-0.06"},
       {"DARTS_V1",
        "Genotype(normal=[('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('skip_connect', 0), "
        "('sep_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), "

@@ -29,9 +29,9 @@ void BpttWindows::restore(const RnnLoopState& state) {
   rng >> rng_;
 }
 
-loop::EpochLoop bptt_epoch_loop(const std::string& name, int64_t epochs, int64_t steps_per_epoch,
-                                BpttWindows& windows, comm::ProcessGroup& solo, bool progress,
-                                const std::string& checkpoint_path, int64_t stop_after_steps) {
+loop::EpochLoop bptt_epoch_loop(const std::string& name, int64_t epochs, int64_t steps_per_epoch, BpttWindows& windows,
+                                comm::ProcessGroup& solo, bool progress, const std::string& checkpoint_path,
+                                int64_t stop_after_steps) {
   constexpr double kLogPeriodSeconds = 10.0;
   loop::EpochLoop l;
   l.name = name;

@@ -59,7 +59,8 @@ torch::Tensor read_split(const std::string& path, Vocabulary& vocab, int64_t lim
 }  // namespace
 
 Corpus load_corpus(const std::string& dir, int64_t limit_tokens) {
-  if (!fs::is_directory(dir)) fail("corpus directory not found", dir, "set data.corpus to a directory with train.txt, valid.txt, test.txt");
+  if (!fs::is_directory(dir))
+    fail("corpus directory not found", dir, "set data.corpus to a directory with train.txt, valid.txt, test.txt");
   Vocabulary vocab;
   Corpus c;
   c.train = read_split(split_file(dir, "train"), vocab, limit_tokens);

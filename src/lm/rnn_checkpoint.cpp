@@ -18,7 +18,8 @@ std::string join_lines(const std::vector<std::string>& v) {
 std::vector<std::string> split_lines(const std::string& s) {
   std::vector<std::string> out;
   size_t start = 0;
-  for (size_t end; (end = s.find('\n', start)) != std::string::npos; start = end + 1) out.push_back(s.substr(start, end - start));
+  for (size_t end; (end = s.find('\n', start)) != std::string::npos; start = end + 1)
+    out.push_back(s.substr(start, end - start));
   return out;
 }
 

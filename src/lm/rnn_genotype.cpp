@@ -58,7 +58,8 @@ const std::vector<std::string>& rnn_activations() {
 
 RnnGenotype parse_rnn_genotype(const std::string& text, const std::string& where) {
   std::smatch m;
-  if (!std::regex_match(text, m, std::regex(R"(\s*Genotype\s*\(\s*recurrent\s*=\s*\[(.*)\]\s*,\s*concat\s*=\s*(.*)\)\s*)")))
+  if (!std::regex_match(text, m,
+                        std::regex(R"(\s*Genotype\s*\(\s*recurrent\s*=\s*\[(.*)\]\s*,\s*concat\s*=\s*(.*)\)\s*)")))
     fail("cannot read the recurrent genotype '" + text + "'", where, kFormHint);
   RnnGenotype g;
   const std::string genes = m[1];

@@ -26,10 +26,14 @@ Act activation_of(const std::string& name) {
 
 torch::Tensor activate(Act act, const torch::Tensor& h) {
   switch (act) {
-    case Act::Tanh: return torch::tanh(h);
-    case Act::Relu: return torch::relu(h);
-    case Act::Sigmoid: return torch::sigmoid(h);
-    default: return h;
+    case Act::Tanh:
+      return torch::tanh(h);
+    case Act::Relu:
+      return torch::relu(h);
+    case Act::Sigmoid:
+      return torch::sigmoid(h);
+    default:
+      return h;
   }
 }
 
@@ -64,11 +68,13 @@ RnnLanguageModelImpl::RnnLanguageModelImpl(const RnnModelConfig& config) : cfg_(
   if (cfg_.hidden <= 0) fail("hidden size must be positive", "model.hidden");
   if (cfg_.steps <= 0) fail("the cell needs at least one node", "model.steps");
   const int64_t h = cfg_.hidden;
-  encoder_ = register_parameter("encoder_weight", torch::empty({cfg_.vocab, h}).uniform_(-kEmbeddingInit, kEmbeddingInit));
+  encoder_ =
+      register_parameter("encoder_weight", torch::empty({cfg_.vocab, h}).uniform_(-kEmbeddingInit, kEmbeddingInit));
   decoder_bias_ = register_parameter("decoder_bias", torch::zeros({cfg_.vocab}));
   w0_ = register_parameter("W0", torch::empty({2 * h, 2 * h}).uniform_(-kCellInit, kCellInit));
   for (int i = 0; i < cfg_.steps; ++i)
-    ws_.push_back(register_parameter("Ws_" + std::to_string(i), torch::empty({h, 2 * h}).uniform_(-kCellInit, kCellInit)));
+    ws_.push_back(
+        register_parameter("Ws_" + std::to_string(i), torch::empty({h, 2 * h}).uniform_(-kCellInit, kCellInit)));
 }
 
 torch::Tensor RnnLanguageModelImpl::init_hidden(int64_t batch) const {
@@ -83,8 +89,8 @@ torch::Tensor RnnLanguageModelImpl::node_norm(const torch::Tensor& s) {
 }
 
 // s0 = h + sigmoid(c0) * (tanh(h0) - h), [c0, h0] = [x, h] W_0.
-torch::Tensor RnnLanguageModelImpl::init_state(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& x_mask,
-                                               const torch::Tensor& h_mask) {
+torch::Tensor RnnLanguageModelImpl::init_state(const torch::Tensor& x, const torch::Tensor& h,
+                                               const torch::Tensor& x_mask, const torch::Tensor& h_mask) {
   const auto ch = torch::cat({masked(x, x_mask), masked(h, h_mask)}, /*dim=*/-1).mm(w0_);
   const auto c0 = torch::sigmoid(ch.narrow(-1, 0, cfg_.hidden));
   const auto h0 = torch::tanh(ch.narrow(-1, cfg_.hidden, cfg_.hidden));
@@ -117,8 +123,8 @@ RnnLanguageModelImpl::SelectedPairs RnnLanguageModelImpl::selected_pairs(const C
 }
 
 // Node i = sum over (j, op) of weight * (s_j + sigmoid(c_j) * (op(h_j) - s_j)), [c_j, h_j] = s_j W_i.
-torch::Tensor RnnLanguageModelImpl::mixed_cell(const torch::Tensor& s0, const torch::Tensor& h_mask, const CellPlan& plan,
-                                               const SelectedPairs& selected) {
+torch::Tensor RnnLanguageModelImpl::mixed_cell(const torch::Tensor& s0, const torch::Tensor& h_mask,
+                                               const CellPlan& plan, const SelectedPairs& selected) {
   const bool selected_only = plan.grads_through_selected_only;
   std::vector<Act> acts;
   for (const auto& op : plan.ops) acts.push_back(activation_of(op));
@@ -157,7 +163,8 @@ torch::Tensor RnnLanguageModelImpl::mixed_cell(const torch::Tensor& s0, const to
   return states.narrow(0, 1, cfg_.steps).mean(0);
 }
 
-torch::Tensor RnnLanguageModelImpl::fixed_cell(const torch::Tensor& s0, const torch::Tensor& h_mask, const CellPlan& plan) {
+torch::Tensor RnnLanguageModelImpl::fixed_cell(const torch::Tensor& s0, const torch::Tensor& h_mask,
+                                               const CellPlan& plan) {
   const auto& genes = plan.genotype.recurrent;
   if (static_cast<int>(genes.size()) != cfg_.steps)
     fail("genotype has " + std::to_string(genes.size()) + " nodes, the model " + std::to_string(cfg_.steps), "genotype",
@@ -182,7 +189,8 @@ LmForward RnnLanguageModelImpl::forward(const torch::Tensor& input, const torch:
   const bool train = is_training();
   const auto o = encoder_.options();
   auto table = encoder_;
-  if (const auto rows = dropout_mask({cfg_.vocab, 1}, cfg_.dropout_e, train, o); rows.defined()) table = encoder_ * rows;
+  if (const auto rows = dropout_mask({cfg_.vocab, 1}, cfg_.dropout_e, train, o); rows.defined())
+    table = encoder_ * rows;
   auto emb = torch::embedding(table, input);  // [T, B, H]
   emb = masked(emb, dropout_mask({1, b, hd}, cfg_.dropout_i, train, o));
   const auto x_mask = dropout_mask({b, hd}, cfg_.dropout_x, train, o);

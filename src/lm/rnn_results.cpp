@@ -74,7 +74,10 @@ std::string format_rnn_table(const RnnRunRecord& rec) {
       << (s && !s->valid_ppl.empty() ? fixed(s->valid_ppl.back(), 2) : "-") << " | "
       << (r ? fixed(r->best_valid_ppl, 2) : "-") << " | " << (r && r->finished ? fixed(r->test_ppl, 2) : "-") << " | "
       << (r ? std::to_string(r->params) : "-") << " | "
-      << (r ? format_rnn_genotype(r->genotype) : s ? format_rnn_genotype(s->genotype) : "-") << " |\n";
+      << (r   ? format_rnn_genotype(r->genotype)
+          : s ? format_rnn_genotype(s->genotype)
+              : "-")
+      << " |\n";
   return out.str();
 }
 

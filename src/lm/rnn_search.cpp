@@ -45,9 +45,8 @@ class RnnSearch {
     alpha_ = nasp() ? torch::full({edges, ops}, kNaspAlphaInit) : kDartsAlphaInit * torch::randn({edges, ops});
     alpha_.requires_grad_();
     arch_opt_ = std::make_unique<torch::optim::Adam>(
-        std::vector<torch::Tensor>{alpha_}, torch::optim::AdamOptions(s_.arch_lr)
-                                                .betas({s_.arch_beta1, s_.arch_beta2})
-                                                .weight_decay(s_.arch_weight_decay));
+        std::vector<torch::Tensor>{alpha_},
+        torch::optim::AdamOptions(s_.arch_lr).betas({s_.arch_beta1, s_.arch_beta2}).weight_decay(s_.arch_weight_decay));
     hidden_ = model_->init_hidden(s_.batch_size);
     hidden_arch_ = model_->init_hidden(s_.batch_size);
     result_.method = s_.method;
@@ -72,7 +71,8 @@ class RnnSearch {
     auto epochs = bptt_epoch_loop("rnn search", s_.epochs, s_.steps_per_epoch, windows_, *solo, cfg_.progress,
                                   cfg_.checkpoint, cfg_.stop_after_steps);
     const std::string where = "dnas rnn search (" + s_.method + ")";
-    epochs.train_loss_error = {"training loss (weight step)", where, "lower search.lr (or search.clip), or check the corpus"};
+    epochs.train_loss_error = {"training loss (weight step)", where,
+                               "lower search.lr (or search.clip), or check the corpus"};
     epochs.val_loss_error = {"validation loss (architecture step)", where,
                              "lower search.arch_lr, or search.lr if the weights diverged first"};
     loop::BatchStats arch_sum;  // the architecture steps' NLL: checked by the loop, not recorded
@@ -158,7 +158,8 @@ class RnnSearch {
                " with seed " + std::to_string(s_.seed),
            where, "resume with the settings of the interrupted run (its config.ini), or start a new run_dir");
     if (c.alpha.sizes() != alpha_.sizes())
-      fail("checkpoint alphas have another shape (other ops or node count)", where, "resume with the same search.ops and model.steps");
+      fail("checkpoint alphas have another shape (other ops or node count)", where,
+           "resume with the same search.ops and model.steps");
     store::load_module_state(*model_, c.model, where);
     {
       torch::NoGradGuard no_grad;

@@ -89,7 +89,8 @@ class RnnRetrain {
         train_rows_(batchify(corpus.train, r.batch_size, "train")),
         windows_(train_rows_, r.bptt, r.seed) {
     torch::manual_seed(r.seed);
-    model_ = RnnLanguageModel(retrain_model_config(r, corpus.vocab_size(), static_cast<int>(genotype.recurrent.size())));
+    model_ =
+        RnnLanguageModel(retrain_model_config(r, corpus.vocab_size(), static_cast<int>(genotype.recurrent.size())));
     params_ = model_->parameters();
     valid_rows_ = batchify(corpus.valid, r.eval_batch_size, "valid");
     test_rows_ = batchify(corpus.test, r.test_batch_size, "test");
@@ -198,7 +199,8 @@ class RnnRetrain {
   RnnLoopState restore(const RnnTrainCheckpoint& c) {
     const auto& where = r_.checkpoint;
     if (c.genotype != genotype_text_)
-      fail("checkpoint of another genotype (" + c.genotype + ")", where, "resume the run that wrote it, or start a new out_dir");
+      fail("checkpoint of another genotype (" + c.genotype + ")", where,
+           "resume the run that wrote it, or start a new out_dir");
     store::load_module_state(*model_, c.model, where);
     best_ = unnamed(model_, c.best, where);
     if (c.asgd_count >= 0) asgd_.restore(unnamed(model_, c.average, where), c.asgd_count);

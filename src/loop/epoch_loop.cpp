@@ -23,7 +23,8 @@ void synchronise(const EpochLoop& loop, int64_t epoch) {
   auto& group = *loop.group;
   if (group.size() == 1) return;
   group.broadcast(loop.buffers(), 0);
-  for (const auto& r : loop.replicas()) comm::check_identical(group, r.tensors, fmt::format("{} after epoch {}", r.what, epoch + 1));
+  for (const auto& r : loop.replicas())
+    comm::check_identical(group, r.tensors, fmt::format("{} after epoch {}", r.what, epoch + 1));
 }
 
 }  // namespace
@@ -33,8 +34,8 @@ EpochLoop epoch_loop(const std::string& name, int64_t epochs, int64_t steps_per_
   EpochLoop loop;
   loop.name = name;
   loop.epochs = epochs;
-  loop.steps_per_epoch = steps_per_epoch > 0 ? std::min(steps_per_epoch, stream.batches_per_epoch())
-                                             : stream.batches_per_epoch();
+  loop.steps_per_epoch =
+      steps_per_epoch > 0 ? std::min(steps_per_epoch, stream.batches_per_epoch()) : stream.batches_per_epoch();
   loop.stop_after_steps = run.stop_after_steps;
   loop.log_period_s = run.log_period_s;
   loop.progress = run.progress;

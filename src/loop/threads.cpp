@@ -1,8 +1,8 @@
 #include "dnas/loop/threads.h"
 
 #include <ATen/Parallel.h>
-#include <spdlog/spdlog.h>
 #include <sched.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -22,8 +22,10 @@ int available_cores() {
 int configure_threads(int64_t threads) {
   const int cores = available_cores();
   if (threads > cores)
-    spdlog::warn("run.threads = {} but this process may use {} core(s): the threads will compete for them and run "
-                 "much slower (0 uses the available cores)", threads, cores);
+    spdlog::warn(
+        "run.threads = {} but this process may use {} core(s): the threads will compete for them and run "
+        "much slower (0 uses the available cores)",
+        threads, cores);
   const int n = threads > 0 ? static_cast<int>(threads) : cores;
   at::set_num_threads(n);
   return n;

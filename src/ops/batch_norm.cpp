@@ -90,8 +90,8 @@ __attribute__((always_inline)) inline void gradient_sums_impl(const float* __res
 }
 
 DNAS_BN_CLONES
-void gradient_sums(const float* x, const float* dy, int64_t r0, int64_t r1, int64_t C, const float* a,
-                   const float* b, const float* mean, bool relu, double* sg, double* sgx) {
+void gradient_sums(const float* x, const float* dy, int64_t r0, int64_t r1, int64_t C, const float* a, const float* b,
+                   const float* mean, bool relu, double* sg, double* sgx) {
   if (relu) return gradient_sums_impl<true>(x, dy, r0, r1, C, a, b, mean, sg, sgx);
   gradient_sums_impl<false>(x, dy, r0, r1, C, a, b, mean, sg, sgx);
 }
@@ -111,8 +111,8 @@ __attribute__((always_inline)) inline void input_gradient_impl(const float* x, c
 }
 
 DNAS_BN_CLONES
-void input_gradient_rows(const float* x, const float* dy, float* dx, int64_t r0, int64_t r1, int64_t C,
-                         const float* a, const float* b, const float* coef_x, const float* coef_d, bool relu) {
+void input_gradient_rows(const float* x, const float* dy, float* dx, int64_t r0, int64_t r1, int64_t C, const float* a,
+                         const float* b, const float* coef_x, const float* coef_d, bool relu) {
   if (relu) return input_gradient_impl<true>(x, dy, dx, r0, r1, C, a, b, coef_x, coef_d);
   input_gradient_impl<false>(x, dy, dx, r0, r1, C, a, b, coef_x, coef_d);
 }
@@ -222,7 +222,8 @@ class BatchNormFunction : public torch::autograd::Function<BatchNormFunction> {
         input_gradient_rows(x, dy, dx, chunks.begin(k), chunks.end(k), C, a, b, coef_x.data(), coef_d.data(), relu);
     });
     const bool affine_bn = ctx->saved_data["affine"].toBool();
-    return {dx_t, affine_bn ? grad_weight : torch::Tensor(), affine_bn ? grad_bias : torch::Tensor(), {}, {}, {}, {}, {}};
+    return {dx_t, affine_bn ? grad_weight : torch::Tensor(), affine_bn ? grad_bias : torch::Tensor(), {}, {}, {}, {},
+            {}};
   }
 };
 
@@ -246,8 +247,8 @@ torch::Tensor batch_norm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
     const auto none = torch::empty({0}, x.options());
     const bool update = bn.is_training() && o.track_running_stats();
     return BatchNormFunction::apply(x, o.affine() ? bn.weight : none, o.affine() ? bn.bias : none,
-                                    update ? bn.running_mean : none, update ? bn.running_var : none, momentum,
-                                    o.eps(), relu);
+                                    update ? bn.running_mean : none, update ? bn.running_var : none, momentum, o.eps(),
+                                    relu);
   }
   auto y = torch::batch_norm(x, bn.weight, bn.bias, bn.running_mean, bn.running_var, batch_stats, momentum, o.eps(),
                              /*cudnn_enabled=*/true);

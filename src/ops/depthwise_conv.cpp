@@ -41,9 +41,8 @@ void pad_plane(const float* in, float* padded, int64_t H, int64_t W, int64_t p) 
 // out [OH, OW] = sum_k w[k] * shifted padded input (row pitch PW), one plane. Stride 1 with
 // compile-time kernel and dilation (kK, kD > 0) lets the tap loops unroll fully.
 template <int64_t kK, int64_t kD>
-__attribute__((always_inline)) inline void forward_plane_impl(const float* pin, const float* w, float* out,
-                                                              int64_t PW, int64_t OH, int64_t OW,
-                                                              int64_t K, int64_t s, int64_t d) {
+__attribute__((always_inline)) inline void forward_plane_impl(const float* pin, const float* w, float* out, int64_t PW,
+                                                              int64_t OH, int64_t OW, int64_t K, int64_t s, int64_t d) {
   if constexpr (kK > 0) {
     K = kK;
     d = kD;
@@ -73,8 +72,8 @@ __attribute__((always_inline)) inline void forward_plane_impl(const float* pin, 
 }
 
 DNAS_VECTOR_CLONES
-void forward_plane(const float* pin, const float* w, float* out, int64_t PW, int64_t OH,
-                   int64_t OW, int64_t K, int64_t s, int64_t d) {
+void forward_plane(const float* pin, const float* w, float* out, int64_t PW, int64_t OH, int64_t OW, int64_t K,
+                   int64_t s, int64_t d) {
   if (s == 1 && K == 3 && d == 1) return forward_plane_impl<3, 1>(pin, w, out, PW, OH, OW, K, s, d);
   if (s == 1 && K == 3 && d == 2) return forward_plane_impl<3, 2>(pin, w, out, PW, OH, OW, K, s, d);
   if (s == 1 && K == 5 && d == 1) return forward_plane_impl<5, 1>(pin, w, out, PW, OH, OW, K, s, d);
@@ -84,8 +83,8 @@ void forward_plane(const float* pin, const float* w, float* out, int64_t PW, int
 
 // Padded grad_in [H+2p, W+2p] += transpose of forward_plane applied to grad_out [OH, OW]
 // (used for stride > 1; stride 1 runs forward_plane on the padded gradient instead).
-void grad_input_strided(const float* gout, const float* w, float* pgin, int64_t PW, int64_t OH,
-                        int64_t OW, int64_t K, int64_t s, int64_t d) {
+void grad_input_strided(const float* gout, const float* w, float* pgin, int64_t PW, int64_t OH, int64_t OW, int64_t K,
+                        int64_t s, int64_t d) {
   for (int64_t oh = 0; oh < OH; ++oh)
     for (int64_t kh = 0; kh < K; ++kh) {
       float* prow = pgin + (oh * s + kh * d) * PW;
@@ -98,8 +97,8 @@ void grad_input_strided(const float* gout, const float* w, float* pgin, int64_t 
 
 // gw[k] += sum over one plane of grad_out [OH, OW] * shifted padded input.
 DNAS_VECTOR_CLONES
-void grad_weight_plane(const float* gout, const float* pin, double* gw, int64_t PW, int64_t OH,
-                       int64_t OW, int64_t K, int64_t s, int64_t d) {
+void grad_weight_plane(const float* gout, const float* pin, double* gw, int64_t PW, int64_t OH, int64_t OW, int64_t K,
+                       int64_t s, int64_t d) {
   constexpr int64_t kMaxK = 8;
   const int64_t vec_end = s == 1 ? OW / kLanes * kLanes : 0;
   for (int64_t kh = 0; kh < K; ++kh) {
@@ -124,8 +123,8 @@ class DepthwiseFunction : public torch::autograd::Function<DepthwiseFunction> {
   // onednn_forward: run the forward through oneDNN (faster there) and only the backward
   // through the direct kernels.
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
-                               const torch::Tensor& weight, int64_t kernel, int64_t stride,
-                               int64_t padding, int64_t dilation, bool onednn_forward) {
+                               const torch::Tensor& weight, int64_t kernel, int64_t stride, int64_t padding,
+                               int64_t dilation, bool onednn_forward) {
     const DepthwiseGeometry g{kernel, stride, padding, dilation};
     ctx->saved_data["geom"] = std::vector<int64_t>{kernel, stride, padding, dilation};
     if (onednn_forward) {
@@ -145,8 +144,8 @@ class DepthwiseFunction : public torch::autograd::Function<DepthwiseFunction> {
       std::vector<float> padded(PH * PW, 0.f);
       for (int64_t p = begin; p < end; ++p) {
         pad_plane(xp + p * H * W, padded.data(), H, W, P);
-        forward_plane(padded.data(), wp + (p % C) * kernel * kernel, op + p * OH * OW, PW, OH, OW,
-                      kernel, stride, dilation);
+        forward_plane(padded.data(), wp + (p % C) * kernel * kernel, op + p * OH * OW, PW, OH, OW, kernel, stride,
+                      dilation);
       }
     });
     ctx->save_for_backward({x, w});
@@ -187,8 +186,7 @@ class DepthwiseFunction : public torch::autograd::Function<DepthwiseFunction> {
           } else {
             std::fill(padded.begin(), padded.end(), 0.f);
             grad_input_strided(gp + p * OH * OW, wp + (p % C) * K2, padded.data(), PW, OH, OW, K, S, D);
-            for (int64_t h = 0; h < H; ++h)
-              std::copy_n(padded.data() + (h + P) * PW + P, W, dst + h * W);
+            for (int64_t h = 0; h < H; ++h) std::copy_n(padded.data() + (h + P) * PW + P, W, dst + h * W);
           }
         }
       });
@@ -216,27 +214,25 @@ class DepthwiseFunction : public torch::autograd::Function<DepthwiseFunction> {
 void set_depthwise_mode(DepthwiseMode mode) { g_mode = mode; }
 DepthwiseMode depthwise_mode() { return g_mode; }
 
-torch::Tensor depthwise_conv2d(const torch::Tensor& input, const torch::Tensor& weight,
-                               const DepthwiseGeometry& geom) {
-  TORCH_CHECK(input.dim() == 4 && weight.dim() == 4 && weight.size(0) == input.size(1) &&
-                  weight.size(1) == 1,
-              "depthwise_conv2d: input [N,C,H,W] and weight [C,1,k,k] expected, got ",
-              input.sizes(), " and ", weight.sizes());
+torch::Tensor depthwise_conv2d(const torch::Tensor& input, const torch::Tensor& weight, const DepthwiseGeometry& geom) {
+  TORCH_CHECK(input.dim() == 4 && weight.dim() == 4 && weight.size(0) == input.size(1) && weight.size(1) == 1,
+              "depthwise_conv2d: input [N,C,H,W] and weight [C,1,k,k] expected, got ", input.sizes(), " and ",
+              weight.sizes());
   // Measured at NAS shapes: oneDNN has the fastest forward, but libtorch runs the backward of
   // 5x5, dilated and large-plane depthwise convs as per-group GEMMs, 3-10x slower than the
   // direct kernels. Small undilated 3x3 planes stay with libtorch entirely.
-  const bool direct_wins = geom.stride == 1 && (geom.kernel >= 5 || geom.dilation > 1 ||
-                                                input.size(2) * input.size(3) >= 1024);
+  const bool direct_wins =
+      geom.stride == 1 && (geom.kernel >= 5 || geom.dilation > 1 || input.size(2) * input.size(3) >= 1024);
   const DepthwiseMode mode = g_mode;
   const bool use_direct = mode == DepthwiseMode::Direct || (mode == DepthwiseMode::Auto && direct_wins);
   const bool supported = geom.kernel <= 8 && geom.padding <= (geom.kernel - 1) * geom.dilation;
   const bool nchw = input.suggest_memory_format() != torch::MemoryFormat::ChannelsLast;
   if (!nchw && mode != DepthwiseMode::Torch && depthwise_nhwc_supported(input, weight, geom))
     return depthwise_conv2d_nhwc(input, weight, geom, /*relu_input=*/false);
-  if (use_direct && supported && nchw && input.device().is_cpu() &&
-      input.scalar_type() == torch::kFloat32 && weight.scalar_type() == torch::kFloat32) {
-    return DepthwiseFunction::apply(input, weight, geom.kernel, geom.stride, geom.padding,
-                                    geom.dilation, /*onednn_forward=*/mode == DepthwiseMode::Auto);
+  if (use_direct && supported && nchw && input.device().is_cpu() && input.scalar_type() == torch::kFloat32 &&
+      weight.scalar_type() == torch::kFloat32) {
+    return DepthwiseFunction::apply(input, weight, geom.kernel, geom.stride, geom.padding, geom.dilation,
+                                    /*onednn_forward=*/mode == DepthwiseMode::Auto);
   }
   return torch::conv2d(input, weight, {}, geom.stride, geom.padding, geom.dilation,
                        /*groups=*/input.size(1));
@@ -247,8 +243,6 @@ DepthwiseConv2dImpl::DepthwiseConv2dImpl(int64_t channels, DepthwiseGeometry g) 
   torch::nn::init::kaiming_uniform_(weight, /*a=*/std::sqrt(5.0));
 }
 
-torch::Tensor DepthwiseConv2dImpl::forward(const torch::Tensor& x) {
-  return depthwise_conv2d(x, weight, geom);
-}
+torch::Tensor DepthwiseConv2dImpl::forward(const torch::Tensor& x) { return depthwise_conv2d(x, weight, geom); }
 
 }  // namespace dnas::ops

@@ -97,9 +97,9 @@ __attribute__((always_inline)) inline void conv_row_lanes(const Plan& p, const f
   const auto inner = interior_columns(p);
   auto run = [&](auto lanes) __attribute__((always_inline)) {
     constexpr int L = decltype(lanes)::value;
-    for_channel_blocks<L>(p.C, [&](int64_t c0, int64_t) __attribute__((always_inline)) {
-      conv_row_block<L, kK, kRelu>(p, in, wt, out, mask, oh, c0, inner);
-    });
+    for_channel_blocks<L>(
+        p.C, [&](int64_t c0, int64_t)
+                 __attribute__((always_inline)) { conv_row_block<L, kK, kRelu>(p, in, wt, out, mask, oh, c0, inner); });
   };
   if (p.C >= 16) return run(std::integral_constant<int, 16>{});
   if (p.C >= 8) return run(std::integral_constant<int, 8>{});
@@ -189,9 +189,10 @@ __attribute__((always_inline)) inline void weight_rows_lanes(const Plan& p, cons
   const auto inner = interior_columns(p);
   auto run = [&](auto lanes) __attribute__((always_inline)) {
     constexpr int L = decltype(lanes)::value;
-    for_channel_blocks<L>(p.C, [&](int64_t c0, int64_t fresh) __attribute__((always_inline)) {
-      weight_rows_block<L, kK, kRelu>(p, x, gout, gw, r0, r1, c0, fresh, inner);
-    });
+    for_channel_blocks<L>(
+        p.C, [&](int64_t c0, int64_t fresh) __attribute__((always_inline)) {
+          weight_rows_block<L, kK, kRelu>(p, x, gout, gw, r0, r1, c0, fresh, inner);
+        });
   };
   if (p.C >= 16) return run(std::integral_constant<int, 16>{});
   if (p.C >= 8) return run(std::integral_constant<int, 8>{});
@@ -324,8 +325,8 @@ bool depthwise_nhwc_supported(const torch::Tensor& input, const torch::Tensor& w
          g.kernel <= 7 && input.numel() > 0;
 }
 
-torch::Tensor depthwise_conv2d_nhwc(const torch::Tensor& input, const torch::Tensor& weight,
-                                    const DepthwiseGeometry& g, bool relu_input) {
+torch::Tensor depthwise_conv2d_nhwc(const torch::Tensor& input, const torch::Tensor& weight, const DepthwiseGeometry& g,
+                                    bool relu_input) {
   return DepthwiseNhwcFunction::apply(input, weight, g.kernel, g.stride, g.padding, g.dilation, relu_input);
 }
 

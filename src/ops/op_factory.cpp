@@ -15,8 +15,7 @@ Layer relu() { return Layer{Layer::Kind::Relu}; }
 Layer conv(int64_t c_in, int64_t c_out, std::vector<int64_t> kernel, std::vector<int64_t> stride,
            std::vector<int64_t> pad) {
   Layer l{Layer::Kind::Conv};
-  l.conv = torch::nn::Conv2d(
-      torch::nn::Conv2dOptions(c_in, c_out, kernel).stride(stride).padding(pad).bias(false));
+  l.conv = torch::nn::Conv2d(torch::nn::Conv2dOptions(c_in, c_out, kernel).stride(stride).padding(pad).bias(false));
   return l;
 }
 
@@ -47,17 +46,16 @@ CandidateOpPtr sep_conv(int64_t c, int64_t k, int64_t s, bool affine) {
 // 1xk then kx1 conv, no BN between them (docs/methods.md 1.2).
 CandidateOpPtr conv_1xk_kx1(int64_t c, int64_t k, int64_t s, bool affine) {
   const int64_t p = (k - 1) / 2;
-  return std::make_shared<ConvChainImpl>(std::vector<Layer>{
-      relu(), conv(c, c, {1, k}, {1, s}, {0, p}), conv(c, c, {k, 1}, {s, 1}, {p, 0}),
-      norm(c, affine)});
+  return std::make_shared<ConvChainImpl>(std::vector<Layer>{relu(), conv(c, c, {1, k}, {1, s}, {0, p}),
+                                                            conv(c, c, {k, 1}, {s, 1}, {p, 0}), norm(c, affine)});
 }
 
 }  // namespace
 
 CandidateOpPtr make_relu_conv_bn(int64_t c_in, int64_t c_out, int64_t kernel, bool affine) {
   const int64_t p = (kernel - 1) / 2;
-  return std::make_shared<ConvChainImpl>(std::vector<Layer>{
-      relu(), conv(c_in, c_out, {kernel, kernel}, {1, 1}, {p, p}), norm(c_out, affine)});
+  return std::make_shared<ConvChainImpl>(
+      std::vector<Layer>{relu(), conv(c_in, c_out, {kernel, kernel}, {1, 1}, {p, p}), norm(c_out, affine)});
 }
 
 CandidateOpPtr make_factorized_reduce(int64_t c_in, int64_t c_out, bool affine) {
@@ -72,8 +70,7 @@ CandidateOpPtr make_op(const std::string& name, int64_t c, int64_t s, const OpOp
     if (s == 1) return std::make_shared<IdentityOpImpl>();
     return make_factorized_reduce(c, c, o.affine);
   }
-  if (op == "avg_pool_3x3")
-    return std::make_shared<PoolOpImpl>(PoolOpImpl::Kind::Avg, 3, s, c, o.pool_bn);
+  if (op == "avg_pool_3x3") return std::make_shared<PoolOpImpl>(PoolOpImpl::Kind::Avg, 3, s, c, o.pool_bn);
   if (op.rfind("max_pool_", 0) == 0) {
     const int64_t k = op[9] - '0';  // max_pool_3x3 / 5x5 / 7x7
     return std::make_shared<PoolOpImpl>(PoolOpImpl::Kind::Max, k, s, c, o.pool_bn);
@@ -86,8 +83,7 @@ CandidateOpPtr make_op(const std::string& name, int64_t c, int64_t s, const OpOp
   if (op == "conv_1x1" || op == "conv_3x3") {
     const int64_t k = op == "conv_1x1" ? 1 : 3;
     return std::make_shared<ConvChainImpl>(
-        std::vector<Layer>{relu(), conv(c, c, {k, k}, {s, s}, {(k - 1) / 2, (k - 1) / 2}),
-                           norm(c, o.affine)});
+        std::vector<Layer>{relu(), conv(c, c, {k, k}, {s, s}, {(k - 1) / 2, (k - 1) / 2}), norm(c, o.affine)});
   }
   if (op == "conv_3x1_1x3") return conv_1xk_kx1(c, 3, s, o.affine);
   if (op == "conv_7x1_1x7") return conv_1xk_kx1(c, 7, s, o.affine);

@@ -11,8 +11,7 @@ namespace dnas::ops {
 torch::Tensor ZeroOpImpl::forward(const torch::Tensor& x) {
   if (stride_ == 1) return x.mul(0.0);
   using torch::indexing::Slice;
-  return x.index({Slice(), Slice(), Slice(0, torch::indexing::None, stride_),
-                  Slice(0, torch::indexing::None, stride_)})
+  return x.index({Slice(), Slice(), Slice(0, torch::indexing::None, stride_), Slice(0, torch::indexing::None, stride_)})
       .mul(0.0);
 }
 
@@ -21,8 +20,7 @@ FactorizedReduceImpl::FactorizedReduceImpl(int64_t c_in, int64_t c_out, bool aff
   auto half = torch::nn::Conv2dOptions(c_in, c_out / 2, 1).stride(2).bias(false);
   conv_1 = register_module("conv_1", torch::nn::Conv2d(half));
   conv_2 = register_module("conv_2", torch::nn::Conv2d(half));
-  bn = register_module("bn", torch::nn::BatchNorm2d(
-                                 torch::nn::BatchNorm2dOptions(c_out).affine(affine)));
+  bn = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(c_out).affine(affine)));
 }
 
 torch::Tensor FactorizedReduceImpl::forward(const torch::Tensor& x) { return reduce(x, /*relu=*/true); }
@@ -41,14 +39,11 @@ torch::Tensor FactorizedReduceImpl::reduce(const torch::Tensor& x, bool relu) {
 
 PoolOpImpl::PoolOpImpl(Kind kind, int64_t kernel, int64_t stride, int64_t channels, bool with_bn)
     : kind_(kind), kernel_(kernel), stride_(stride) {
-  if (with_bn)
-    bn = register_module("1", torch::nn::BatchNorm2d(
-                                  torch::nn::BatchNorm2dOptions(channels).affine(false)));
+  if (with_bn) bn = register_module("1", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).affine(false)));
 }
 
 torch::Tensor PoolOpImpl::forward(const torch::Tensor& x) {
-  auto y = kind_ == Kind::Max ? ops::max_pool2d(x, kernel_, stride_)
-                              : ops::avg_pool2d(x, kernel_, stride_);
+  auto y = kind_ == Kind::Max ? ops::max_pool2d(x, kernel_, stride_) : ops::avg_pool2d(x, kernel_, stride_);
   return bn ? batch_norm(*bn, y) : y;
 }
 
@@ -56,18 +51,24 @@ ConvChainImpl::ConvChainImpl(std::vector<Layer> layers) : layers_(std::move(laye
   op = torch::nn::Sequential();
   for (auto& layer : layers_) {
     switch (layer.kind) {
-      case Layer::Kind::Relu: op->push_back(torch::nn::ReLU()); break;
-      case Layer::Kind::Conv: op->push_back(layer.conv); break;
-      case Layer::Kind::Depthwise: op->push_back(layer.depthwise); break;
-      case Layer::Kind::Norm: op->push_back(layer.norm); break;
+      case Layer::Kind::Relu:
+        op->push_back(torch::nn::ReLU());
+        break;
+      case Layer::Kind::Conv:
+        op->push_back(layer.conv);
+        break;
+      case Layer::Kind::Depthwise:
+        op->push_back(layer.depthwise);
+        break;
+      case Layer::Kind::Norm:
+        op->push_back(layer.norm);
+        break;
     }
   }
   register_module("op", op);
 }
 
-bool ConvChainImpl::starts_with_relu() const {
-  return !layers_.empty() && layers_.front().kind == Layer::Kind::Relu;
-}
+bool ConvChainImpl::starts_with_relu() const { return !layers_.empty() && layers_.front().kind == Layer::Kind::Relu; }
 
 torch::Tensor ConvChainImpl::run_from(size_t first, torch::Tensor x) {
   for (size_t i = first; i < layers_.size(); ++i) {
@@ -78,8 +79,7 @@ torch::Tensor ConvChainImpl::run_from(size_t first, torch::Tensor x) {
         auto* next = i + 1 < layers_.size() && layers_[i + 1].kind == Layer::Kind::Depthwise
                          ? layers_[i + 1].depthwise.get()
                          : nullptr;
-        if (next && depthwise_mode() != DepthwiseMode::Torch &&
-            depthwise_nhwc_supported(x, next->weight, next->geom)) {
+        if (next && depthwise_mode() != DepthwiseMode::Torch && depthwise_nhwc_supported(x, next->weight, next->geom)) {
           x = depthwise_conv2d_nhwc(x, next->weight, next->geom, /*relu_input=*/true);
           ++i;
         } else {
@@ -87,8 +87,12 @@ torch::Tensor ConvChainImpl::run_from(size_t first, torch::Tensor x) {
         }
         break;
       }
-      case Layer::Kind::Conv: x = layer.conv(x); break;
-      case Layer::Kind::Depthwise: x = layer.depthwise(x); break;
+      case Layer::Kind::Conv:
+        x = layer.conv(x);
+        break;
+      case Layer::Kind::Depthwise:
+        x = layer.depthwise(x);
+        break;
       case Layer::Kind::Norm: {
         // BN then ReLU run as one kernel (sep_conv's middle).
         const bool relu_next = i + 1 < layers_.size() && layers_[i + 1].kind == Layer::Kind::Relu;

@@ -28,8 +28,8 @@ bool direct_path(const torch::Tensor& x, int64_t kernel, int64_t stride) {
 // last NaN (NaN propagates, as in torch). A window with no value above -inf keeps its first
 // in-image tap, so arg never points into the padding.
 DNAS_VECTOR_CLONES
-void max_plane(const float* pin, float* out, uint8_t* arg, int64_t H, int64_t W, int64_t K, int64_t S,
-               int64_t PW, int64_t P) {
+void max_plane(const float* pin, float* out, uint8_t* arg, int64_t H, int64_t W, int64_t K, int64_t S, int64_t PW,
+               int64_t P) {
   for (int64_t h = 0; h < H; ++h) {
     float* orow = out + h * W;
     uint8_t* arow = arg + h * W;
@@ -54,12 +54,12 @@ void max_plane(const float* pin, float* out, uint8_t* arg, int64_t H, int64_t W,
 
 class MaxPoolFunction : public torch::autograd::Function<MaxPoolFunction> {
  public:
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
-                               int64_t kernel, int64_t stride) {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input, int64_t kernel,
+                               int64_t stride) {
     auto x = input.contiguous();  // [N, C, H, W]
     const int64_t NC = x.size(0) * x.size(1), H = x.size(2), W = x.size(3), P = (kernel - 1) / 2;
     const int64_t Ho = (H + 2 * P - kernel) / stride + 1, Wo = (W + 2 * P - kernel) / stride + 1;
-    auto out = torch::empty({x.size(0), x.size(1), Ho, Wo}, x.options());           // [N, C, Ho, Wo]
+    auto out = torch::empty({x.size(0), x.size(1), Ho, Wo}, x.options());  // [N, C, Ho, Wo]
     auto arg = torch::empty({x.size(0), x.size(1), Ho, Wo}, x.options().dtype(torch::kUInt8));
     const float* xp = x.data_ptr<float>();
     float* op = out.data_ptr<float>();
@@ -68,8 +68,7 @@ class MaxPoolFunction : public torch::autograd::Function<MaxPoolFunction> {
     at::parallel_for(0, NC, 1, [&](int64_t begin, int64_t end) {
       std::vector<float> padded(PH * PW, -std::numeric_limits<float>::infinity());
       for (int64_t p = begin; p < end; ++p) {
-        for (int64_t h = 0; h < H; ++h)
-          std::copy_n(xp + p * H * W + h * W, W, padded.data() + (h + P) * PW + P);
+        for (int64_t h = 0; h < H; ++h) std::copy_n(xp + p * H * W + h * W, W, padded.data() + (h + P) * PW + P);
         max_plane(padded.data(), op + p * Ho * Wo, ap + p * Ho * Wo, Ho, Wo, kernel, stride, PW, P);
       }
     });

@@ -113,7 +113,7 @@ bool max_row(const PoolPlan& p, const std::vector<int64_t>& blocks, const float*
 // For each input coordinate i (a row or a column), the outputs o whose window holds it and
 // the offset k = i + P - o*S inside that window.
 struct Cover {
-  std::vector<int64_t> begin;             // entries of coordinate i: [begin[i], begin[i + 1])
+  std::vector<int64_t> begin;                        // entries of coordinate i: [begin[i], begin[i + 1])
   std::vector<std::pair<int64_t, int64_t>> entries;  // (o, k)
 };
 Cover cover(int64_t in, int64_t out, int64_t K, int64_t S, int64_t P) {
@@ -131,8 +131,8 @@ Cover cover(int64_t in, int64_t out, int64_t K, int64_t S, int64_t P) {
 // of the output gradients whose window chose it.
 template <bool kOne>
 __attribute__((always_inline)) inline void gather_block(const PoolPlan& p, const Cover& rows, const Cover& cols,
-                                                        const float* gout, const int32_t* arg, float* gin,
-                                                        int64_t ih, int64_t iw, int64_t c0) {
+                                                        const float* gout, const int32_t* arg, float* gin, int64_t ih,
+                                                        int64_t iw, int64_t c0) {
   using T = std::conditional_t<kOne, float, Vec>;
   T sum{};
   for (int64_t i = rows.begin[ih]; i < rows.begin[ih + 1]; ++i) {
@@ -167,8 +167,14 @@ class MaxPoolNhwcFunction : public torch::autograd::Function<MaxPoolNhwcFunction
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input, int64_t kernel,
                                int64_t stride) {
     const int64_t N = input.size(0), P = (kernel - 1) / 2;
-    const PoolPlan p{input.size(1), input.size(2), input.size(3), (input.size(2) + 2 * P - kernel) / stride + 1,
-                     (input.size(3) + 2 * P - kernel) / stride + 1, kernel, stride, P};
+    const PoolPlan p{input.size(1),
+                     input.size(2),
+                     input.size(3),
+                     (input.size(2) + 2 * P - kernel) / stride + 1,
+                     (input.size(3) + 2 * P - kernel) / stride + 1,
+                     kernel,
+                     stride,
+                     P};
     const auto cl = input.options().memory_format(torch::MemoryFormat::ChannelsLast);
     auto out = torch::empty({N, p.C, p.OH, p.OW}, cl);
     auto arg = torch::empty({N, p.C, p.OH, p.OW}, cl.dtype(torch::kInt32));  // window tap of each max

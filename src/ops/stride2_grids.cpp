@@ -18,9 +18,9 @@ class Stride2Grids : public torch::autograd::Function<Stride2Grids> {
                                                 bool relu) {
     const auto format = x.suggest_memory_format();
     auto even = grid(x, 0).contiguous(format);  // [N, C, ceil(H/2), ceil(W/2)]
-    auto odd = grid(x, 1);                       // [N, C, floor(H/2), floor(W/2)]
-    odd = torch::constant_pad_nd(odd, {0, even.size(3) - odd.size(3), 0, even.size(2) - odd.size(2)})
-              .contiguous(format);
+    auto odd = grid(x, 1);                      // [N, C, floor(H/2), floor(W/2)]
+    odd =
+        torch::constant_pad_nd(odd, {0, even.size(3) - odd.size(3), 0, even.size(2) - odd.size(2)}).contiguous(format);
     if (relu) {
       even.relu_();
       odd.relu_();
@@ -36,8 +36,8 @@ class Stride2Grids : public torch::autograd::Function<Stride2Grids> {
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
     const bool relu = ctx->saved_data["relu"].toBool();
-    const auto format = ctx->saved_data["channels_last"].toBool() ? torch::MemoryFormat::ChannelsLast
-                                                                  : torch::MemoryFormat::Contiguous;
+    const auto format =
+        ctx->saved_data["channels_last"].toBool() ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
     const auto sizes = ctx->saved_data["sizes"].toIntVector();
     auto grad = torch::empty(sizes, saved[0].options().memory_format(format)).zero_();  // [N, C, H, W]
     for (int k = 0; k < 2; ++k) {

@@ -14,8 +14,8 @@ std::unique_ptr<torch::optim::Adam> make_arch_optimizer(const std::vector<torch:
                                                           .weight_decay(o.arch_weight_decay));
 }
 
-ArchParameters::ArchParameters(int64_t edges, int64_t normal_ops, int64_t reduce_ops,
-                               const OptimConfig& o, torch::Device device) {
+ArchParameters::ArchParameters(int64_t edges, int64_t normal_ops, int64_t reduce_ops, const OptimConfig& o,
+                               torch::Device device) {
   // Drawn on the CPU, then moved: the same alphas for a seed on every device.
   alpha_normal = (1e-3 * torch::randn({edges, normal_ops})).to(device).requires_grad_();
   alpha_reduce = (1e-3 * torch::randn({edges, reduce_ops})).to(device).requires_grad_();

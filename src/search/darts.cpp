@@ -9,8 +9,7 @@
 namespace dnas::search {
 namespace {
 
-torch::Tensor cross_entropy(WeightTrainer& w, const TensorBatch& b, const supernet::ArchMix& mix,
-                            BatchStats* stats) {
+torch::Tensor cross_entropy(WeightTrainer& w, const TensorBatch& b, const supernet::ArchMix& mix, BatchStats* stats) {
   auto logits = w.net->forward(b.x, mix);  // [B, K]
   auto loss = torch::cross_entropy_loss(logits, b.y);
   if (stats) *stats = batch_stats(logits, b.y, loss.item<double>());
@@ -40,10 +39,8 @@ std::vector<torch::Tensor> DartsStrategy::first_order_gradient(WeightTrainer& w,
   return gradients_or_zeros(cross_entropy(w, val, mix(false), stats), arch_.list());
 }
 
-std::vector<torch::Tensor> DartsStrategy::second_order_gradient(WeightTrainer& w,
-                                                                const TensorBatch& train,
-                                                                const TensorBatch& val,
-                                                                BatchStats* stats) {
+std::vector<torch::Tensor> DartsStrategy::second_order_gradient(WeightTrainer& w, const TensorBatch& train,
+                                                                const TensorBatch& val, BatchStats* stats) {
   const double mu = w.options().momentum, wd = w.options().weight_decay;
   UnrolledProblem problem;
   problem.weights = w.net->parameters();
@@ -68,8 +65,8 @@ StepResult DartsStrategy::step(WeightTrainer& w, const StepBatches& b, const Epo
   const auto& train = b.train;
   const auto& val = b.val;
   StepResult result;
-  auto grads = order_ == 2 ? second_order_gradient(w, train, val, &result.val)
-                           : first_order_gradient(w, val, &result.val);
+  auto grads =
+      order_ == 2 ? second_order_gradient(w, train, val, &result.val) : first_order_gradient(w, val, &result.val);
   if (order_ == 1) w.average(grads);  // the second-order gradient is averaged term by term
   arch_.optimizer->zero_grad();
   arch_.alpha_normal.mutable_grad() = grads[0];

@@ -61,9 +61,7 @@ EoinasStrategy::EoinasStrategy(const supernet::SupernetConfig& net, const OptimC
   reset_optimizer();
 }
 
-void EoinasStrategy::reset_optimizer() {
-  optimizer_ = make_arch_optimizer(alphas_, optim_);
-}
+void EoinasStrategy::reset_optimizer() { optimizer_ = make_arch_optimizer(alphas_, optim_); }
 
 double eoinas_skip_dropout(int64_t epoch, int64_t epochs, const EoinasConfig& c) {
   if (!c.skip_dropout) return 0.0;

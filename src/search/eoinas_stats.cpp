@@ -69,8 +69,10 @@ std::vector<int64_t> OpStatistics::prune(const torch::Tensor& alpha, double lamb
     int64_t drop = -1, none = -1;
     for (int64_t o = 0; o < static_cast<int64_t>(ops_.size()); ++o) {
       if (!alive_[e][o].item<bool>()) continue;
-      if (ops_[static_cast<size_t>(o)] == "none") none = o;
-      else best = std::max(best, acc[e][o]);
+      if (ops_[static_cast<size_t>(o)] == "none")
+        none = o;
+      else
+        best = std::max(best, acc[e][o]);
       if (acc[e][o] < worst) {  // strict: on ties the lower op index is the one removed
         worst = acc[e][o];
         drop = o;

@@ -12,10 +12,10 @@ namespace dnas::search {
 
 GumbelDraw gumbel_straight_through(const torch::Tensor& alpha, double tau) {
   // g = -log(E), E ~ Exp(1), is Gumbel(0, 1) and never hits log(0).
-  auto gumbel = -torch::empty_like(alpha).exponential_().log();              // [E, O]
+  auto gumbel = -torch::empty_like(alpha).exponential_().log();                 // [E, O]
   auto h = torch::softmax((torch::log_softmax(alpha, -1) + gumbel) / tau, -1);  // [E, O]
-  auto index = h.detach().argmax(-1);                                         // [E]
-  auto onehot = torch::zeros_like(h).scatter_(1, index.unsqueeze(1), 1.0);    // [E, O]
+  auto index = h.detach().argmax(-1);                                           // [E]
+  auto onehot = torch::zeros_like(h).scatter_(1, index.unsqueeze(1), 1.0);      // [E, O]
   return {onehot - h.detach() + h, index};
 }
 
@@ -25,8 +25,7 @@ double gdas_tau(int64_t epoch, int64_t epochs, double tau_max, double tau_min) {
   return (1.0 - f) * tau_max + f * tau_min;  // exact at both ends
 }
 
-GdasStrategy::GdasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim,
-                           const GdasConfig& gdas)
+GdasStrategy::GdasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim, const GdasConfig& gdas)
     : net_(net),
       gdas_(gdas),
       derive_(parse_gdas_derive(gdas.derive)),
@@ -57,7 +56,8 @@ StepResult GdasStrategy::step(WeightTrainer& w, const StepBatches& b, const Epoc
   // A draw can leave one cell type off every path to the loss (e.g. normal cells whose edges from
   // the previous cell all drew `none`, with the reduction cells only there): its gradient is then
   // undefined and Adam skips it, as PyTorch's optimizers skip a parameter without .grad.
-  auto grads = torch::autograd::grad({loss}, arch_.list(), {}, c10::nullopt, /*create_graph=*/false, /*allow_unused=*/true);
+  auto grads =
+      torch::autograd::grad({loss}, arch_.list(), {}, c10::nullopt, /*create_graph=*/false, /*allow_unused=*/true);
   w.average(grads);
   arch_.optimizer->zero_grad();
   arch_.alpha_normal.mutable_grad() = grads[0];
@@ -78,13 +78,16 @@ supernet::ArchMix GdasStrategy::inference_mix() const {
   return {cell(arch_.alpha_normal, net_.normal_ops), cell(arch_.alpha_reduce, net_.reduce_ops)};
 }
 
-genotype::CellGenotype derive_autodl(const torch::Tensor& weights, const std::vector<std::string>& ops,
-                                     int steps) {
+genotype::CellGenotype derive_autodl(const torch::Tensor& weights, const std::vector<std::string>& ops, int steps) {
   auto w = weights.detach().to(torch::kCPU, torch::kDouble).contiguous();
   auto acc = w.accessor<double, 2>();
   genotype::CellGenotype cell;
   for (int s = 2; s < steps + 2; ++s) {
-    struct Pair { double weight; int src; int op; };
+    struct Pair {
+      double weight;
+      int src;
+      int op;
+    };
     std::vector<Pair> pairs;
     for (int j = 0; j < s; ++j)
       for (int o = 0; o < static_cast<int>(ops.size()); ++o)

@@ -100,8 +100,7 @@ std::vector<torch::Tensor> unrolled_hypergradient(const UnrolledProblem& p) {
   std::vector<torch::Tensor> difference;
   for (size_t a = 0; a < p.arch.size(); ++a) difference.push_back(g_plus[a] - g_minus[a]);
   average(difference);
-  for (size_t a = 0; a < p.arch.size(); ++a)
-    hypergradient[a] = hypergradient[a] - p.xi * k * difference[a] / (2 * eps);
+  for (size_t a = 0; a < p.arch.size(); ++a) hypergradient[a] = hypergradient[a] - p.xi * k * difference[a] / (2 * eps);
   return hypergradient;
 }
 

@@ -70,7 +70,7 @@ torch::Tensor ItnasStrategy::cell_weights(int cell, bool sample) const {
   const auto& c = cells_[static_cast<size_t>(cell)];
   auto probs = torch::softmax(c.theta, -1);
   auto own = sample && cfg_.gumbel ? gumbel_softmax(c.theta, tau_) : probs;  // one sample per pass
-  if (!cfg_.transition) return own;  // [E, O], every edge independent
+  if (!cfg_.transition) return own;                                          // [E, O], every edge independent
   const auto& source = derive_from_ == ItnasDeriveFrom::Probs ? probs : own;
   return transition_weights(groups_, own, source, c.z, c.a);
 }

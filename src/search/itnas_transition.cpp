@@ -44,10 +44,10 @@ torch::Tensor transition_weights(const EdgeGroups& g, const torch::Tensor& outer
     const int64_t begin = g.pair_begin[k], n = static_cast<int64_t>(preds.size());
     std::vector<torch::Tensor> w;
     for (int p : preds) w.push_back(passed[static_cast<size_t>(p)]);
-    auto wp = torch::stack(w).unsqueeze(1);                           // [n, 1, O]
-    auto moved = torch::bmm(wp, t.narrow(0, begin, n)).squeeze(1);   // [n, O]: w_p T_{p->q}
-    auto attention = torch::softmax(a.narrow(0, begin, n), 0);       // [n]
-    auto wq = (attention.unsqueeze(1) * moved).sum(0);               // [O]
+    auto wp = torch::stack(w).unsqueeze(1);                         // [n, 1, O]
+    auto moved = torch::bmm(wp, t.narrow(0, begin, n)).squeeze(1);  // [n, O]: w_p T_{p->q}
+    auto attention = torch::softmax(a.narrow(0, begin, n), 0);      // [n]
+    auto wq = (attention.unsqueeze(1) * moved).sum(0);              // [O]
     rows[static_cast<size_t>(g.inner[k])] = wq;
     passed[static_cast<size_t>(g.inner[k])] = wq;
   }
@@ -58,7 +58,7 @@ genotype::CellGenotype tiep_derive(const EdgeGroups& g, const torch::Tensor& the
                                    const torch::Tensor& a, const std::vector<std::string>& ops) {
   torch::NoGradGuard no_grad;
   auto probs = torch::softmax(theta.to(torch::kCPU, torch::kDouble), -1);  // [n_outer, O]
-  auto t = torch::softmax(z.to(torch::kCPU, torch::kDouble), -1);         // [P, O, O]
+  auto t = torch::softmax(z.to(torch::kCPU, torch::kDouble), -1);          // [P, O, O]
   auto logits = a.to(torch::kCPU, torch::kDouble);                         // [P]
   std::vector<int> inner_pos(static_cast<size_t>(genotype::num_edges(g.steps)), -1);
   for (size_t k = 0; k < g.inner.size(); ++k) inner_pos[static_cast<size_t>(g.inner[k])] = static_cast<int>(k);
@@ -66,7 +66,10 @@ genotype::CellGenotype tiep_derive(const EdgeGroups& g, const torch::Tensor& the
   std::vector<int> chosen_op(inner_pos.size(), -1);  // the one-hot op of every kept edge
   genotype::CellGenotype cell;
   for (int s = 2; s < g.steps + 2; ++s) {
-    struct Scored { int src, edge, op; double strength; };
+    struct Scored {
+      int src, edge, op;
+      double strength;
+    };
     std::vector<Scored> scored;
     for (int j = 0; j < s; ++j) {
       const int e = genotype::edge_index(s, j);

@@ -4,8 +4,8 @@
 
 namespace dnas::search {
 
-MilenasStrategy::MilenasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim,
-                                 double lambda, double arch_grad_clip)
+MilenasStrategy::MilenasStrategy(const supernet::SupernetConfig& net, const OptimConfig& optim, double lambda,
+                                 double arch_grad_clip)
     : darts_(1, net, optim), lambda_(lambda), arch_grad_clip_(arch_grad_clip) {}
 
 std::vector<torch::Tensor> MilenasStrategy::mixed_level_gradient(WeightTrainer& w, const TensorBatch& train,

@@ -71,9 +71,8 @@ NaspStrategy::ArchGradient NaspStrategy::architecture_gradient(supernet::Superne
   // Every op runs (so dL/dA exists everywhere), only the selected ones with autograd into
   // their weights.
   std::vector<torch::Tensor> a = {discrete(0).requires_grad_(), discrete(1).requires_grad_()};
-  supernet::ArchMix mix{
-      {a[0], discrete_modes(a[0], supernet::OpMode::On, supernet::OpMode::NoGrad), {}},
-      {a[1], discrete_modes(a[1], supernet::OpMode::On, supernet::OpMode::NoGrad), {}}};
+  supernet::ArchMix mix{{a[0], discrete_modes(a[0], supernet::OpMode::On, supernet::OpMode::NoGrad), {}},
+                        {a[1], discrete_modes(a[1], supernet::OpMode::On, supernet::OpMode::NoGrad), {}}};
   auto logits = net->forward(val.x, mix);
   auto loss = torch::cross_entropy_loss(logits, val.y);
   stats = batch_stats(logits, val.y, loss.item<double>());

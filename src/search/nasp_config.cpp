@@ -8,7 +8,7 @@ namespace {
 constexpr ModeName<NaspVariant> kVariantNames[] = {
     {NaspVariant::Nasp, "nasp"}, {NaspVariant::Lazy, "lazy"}, {NaspVariant::Standard, "standard"}};
 constexpr ModeName<NaspDiscreteValue> kDiscreteValueNames[] = {{NaspDiscreteValue::One, "one"},
-                                                                {NaspDiscreteValue::Alpha, "alpha"}};
+                                                               {NaspDiscreteValue::Alpha, "alpha"}};
 constexpr ModeName<NaspDerive> kDeriveNames[] = {{NaspDerive::Discrete, "discrete"}, {NaspDerive::Softmax, "softmax"}};
 
 }  // namespace

@@ -39,13 +39,14 @@ torch::Tensor random_architecture(int steps, const std::vector<std::string>& ops
     int64_t second = uniform_int(s - 1, gen);
     if (second >= first) ++second;  // distinct predecessors
     for (int64_t j : {first, second})
-      arch[genotype::edge_index(s, static_cast<int>(j))][usable[static_cast<size_t>(uniform_int(
-          static_cast<int64_t>(usable.size()), gen))]] = 1;
+      arch[genotype::edge_index(s, static_cast<int>(j))]
+          [usable[static_cast<size_t>(uniform_int(static_cast<int64_t>(usable.size()), gen))]] = 1;
   }
   return arch;
 }
 
-genotype::CellGenotype architecture_genotype(const torch::Tensor& arch, const std::vector<std::string>& ops, int steps) {
+genotype::CellGenotype architecture_genotype(const torch::Tensor& arch, const std::vector<std::string>& ops,
+                                             int steps) {
   const auto a = arch.detach().contiguous();
   std::vector<double> strength;
   std::vector<std::string> op;
@@ -70,15 +71,18 @@ RandomStrategy::RandomStrategy(const supernet::SupernetConfig& net, uint64_t see
 
 genotype::Genotype RandomStrategy::derive() const {
   const int steps = static_cast<int>(net_.steps);
-  return {architecture_genotype(arch_[0], net_.normal_ops, steps), architecture_genotype(arch_[1], net_.reduce_ops, steps)};
+  return {architecture_genotype(arch_[0], net_.normal_ops, steps),
+          architecture_genotype(arch_[1], net_.reduce_ops, steps)};
 }
 
 std::vector<NamedTensor> RandomStrategy::arch_tensors() const {
-  return {{std::string("architecture_") + kCellName[0], arch_[0]}, {std::string("architecture_") + kCellName[1], arch_[1]}};
+  return {{std::string("architecture_") + kCellName[0], arch_[0]},
+          {std::string("architecture_") + kCellName[1], arch_[1]}};
 }
 
 void RandomStrategy::load_state(const std::vector<NamedTensor>& state) {
-  for (int c = 0; c < 2; ++c) restore_state(state, std::string("architecture_") + kCellName[c], arch_[static_cast<size_t>(c)]);
+  for (int c = 0; c < 2; ++c)
+    restore_state(state, std::string("architecture_") + kCellName[c], arch_[static_cast<size_t>(c)]);
 }
 
 RandomWsStrategy::RandomWsStrategy(const supernet::SupernetConfig& net, uint64_t seed, const RandomConfig& cfg)

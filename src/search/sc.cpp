@@ -10,7 +10,8 @@ namespace {
 const char* kCellName[] = {"normal", "reduce"};
 
 ScTopologySettings topology_settings(const ScConfig& c) {
-  return {parse_sc_variant(c.variant), parse_sc_perspective(c.perspective), c.allow_empty_code, parse_sc_orphan(c.orphan)};
+  return {parse_sc_variant(c.variant), parse_sc_perspective(c.perspective), c.allow_empty_code,
+          parse_sc_orphan(c.orphan)};
 }
 
 std::vector<torch::Tensor> grad_or_zero(const torch::Tensor& loss, const std::vector<torch::Tensor>& inputs) {
@@ -35,7 +36,8 @@ ScStrategy::ScStrategy(ScBase base, const supernet::SupernetConfig& net, const O
             static_cast<int64_t>(net.reduce_ops.size()), optim, net.device) {
   for (int c = 0; c < 2; ++c) {
     std::vector<torch::Tensor> cell;
-    for (int64_t size : topology_.logit_sizes()) cell.push_back((1e-3 * torch::randn({size})).to(net.device).requires_grad_());
+    for (int64_t size : topology_.logit_sizes())
+      cell.push_back((1e-3 * torch::randn({size})).to(net.device).requires_grad_());
     betas_.push_back(cell);
   }
   beta_optimizer_ = make_arch_optimizer(beta_list(), optim);
@@ -58,7 +60,8 @@ supernet::ArchMix ScStrategy::mix(bool detach) const {
     m.modes.assign(static_cast<size_t>(m.weights.numel()), supernet::OpMode::On);
     for (size_t e = 0; e < present.size(); ++e)  // absent edges are never computed
       if (!present[e])
-        for (int64_t o = 0; o < ops; ++o) m.modes[e * static_cast<size_t>(ops) + static_cast<size_t>(o)] = supernet::OpMode::Off;
+        for (int64_t o = 0; o < ops; ++o)
+          m.modes[e * static_cast<size_t>(ops) + static_cast<size_t>(o)] = supernet::OpMode::Off;
     return m;
   };
   return {cell(arch_.alpha_normal, betas_[0]), cell(arch_.alpha_reduce, betas_[1])};

@@ -5,7 +5,8 @@
 namespace dnas::search {
 namespace {
 
-constexpr ModeName<ScVariant> kVariantNames[] = {{ScVariant::Stretchable, "stretchable"}, {ScVariant::Fixed2, "fixed2"}};
+constexpr ModeName<ScVariant> kVariantNames[] = {{ScVariant::Stretchable, "stretchable"},
+                                                 {ScVariant::Fixed2, "fixed2"}};
 constexpr ModeName<ScPerspective> kPerspectiveNames[] = {{ScPerspective::Output, "output"},
                                                          {ScPerspective::Input, "input"}};
 constexpr ModeName<ScOrphan> kOrphanNames[] = {{ScOrphan::Drop, "drop"}, {ScOrphan::Repair, "repair"}};

@@ -159,7 +159,8 @@ genotype::CellGenotype ScTopology::derive(const std::vector<torch::Tensor>& logi
         double with_j = -1.0;
         for (size_t o = 0; o < choosers_[k].options.size(); ++o) {
           const auto& opt = choosers_[k].options[o];
-          if (std::find(opt.begin(), opt.end(), e) != opt.end()) with_j = std::max(with_j, p[static_cast<int64_t>(o)].item<double>());
+          if (std::find(opt.begin(), opt.end(), e) != opt.end())
+            with_j = std::max(with_j, p[static_cast<int64_t>(o)].item<double>());
         }
         const double ratio = with_j / p.max().item<double>();
         if (with_j >= 0 && ratio > best_ratio) {
@@ -167,7 +168,8 @@ genotype::CellGenotype ScTopology::derive(const std::vector<torch::Tensor>& logi
           best_i = i;
         }
       }
-      if (best_i < 0) fail("state " + std::to_string(j) + " has no possible input", "sc derivation", "report this as a bug");
+      if (best_i < 0)
+        fail("state " + std::to_string(j) + " has no possible input", "sc derivation", "report this as a bug");
       on[static_cast<size_t>(genotype::edge_index(j, best_i))] = true;
     }
   }

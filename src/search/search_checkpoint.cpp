@@ -17,7 +17,13 @@ namespace {
 constexpr int64_t kColumns = 8;  // epoch, lr, train loss/acc, search val acc, val loss/acc, seconds
 
 std::vector<double> to_row(const EpochRecord& e) {
-  return {static_cast<double>(e.epoch), e.lr, e.train_loss, e.train_acc, e.search_val_acc, e.val_loss, e.val_acc,
+  return {static_cast<double>(e.epoch),
+          e.lr,
+          e.train_loss,
+          e.train_acc,
+          e.search_val_acc,
+          e.val_loss,
+          e.val_acc,
           e.seconds};
 }
 
@@ -63,12 +69,12 @@ void get_stream(const store::Checkpoint& ck, const std::string& name, data::Batc
 }  // namespace
 
 std::string search_fingerprint(const SearchConfig& c) {
-  return fmt::format("method={} dataset={} limit={} portion={} shuffle={} batch={} C={} L={} steps={} normal=[{}] "
-                     "reduce=[{}] epochs={} steps_per_epoch={} w_lr={} seed={}",
-                     c.run.method, c.data.dataset, c.data.limit, c.data.train_portion, c.data.split_shuffle,
-                     c.data.batch_size, c.supernet.channels, c.supernet.layers, c.supernet.steps,
-                     fmt::join(normal_op_names(c), " "), fmt::join(reduce_op_names(c), " "),
-                     c.optim.epochs, c.optim.steps_per_epoch, c.optim.w_lr, c.run.seed);
+  return fmt::format(
+      "method={} dataset={} limit={} portion={} shuffle={} batch={} C={} L={} steps={} normal=[{}] "
+      "reduce=[{}] epochs={} steps_per_epoch={} w_lr={} seed={}",
+      c.run.method, c.data.dataset, c.data.limit, c.data.train_portion, c.data.split_shuffle, c.data.batch_size,
+      c.supernet.channels, c.supernet.layers, c.supernet.steps, fmt::join(normal_op_names(c), " "),
+      fmt::join(reduce_op_names(c), " "), c.optim.epochs, c.optim.steps_per_epoch, c.optim.w_lr, c.run.seed);
 }
 
 void save_search_checkpoint(const std::string& path, const SearchConfig& c, WeightTrainer& w, SearchStrategy& strategy,
@@ -78,8 +84,10 @@ void save_search_checkpoint(const std::string& path, const SearchConfig& c, Weig
   ck.text["fingerprint"] = search_fingerprint(c);
   ck.text["config"] = c.run.config_text;  // every result-changing setting, compared on resume
   ck.text["method"] = c.run.method;
-  ck.numbers = {{"epoch", static_cast<double>(p.epoch)}, {"step", static_cast<double>(p.step)},
-                {"epoch_seconds_before", p.epoch_seconds_before}, {"seconds", p.seconds}};
+  ck.numbers = {{"epoch", static_cast<double>(p.epoch)},
+                {"step", static_cast<double>(p.step)},
+                {"epoch_seconds_before", p.epoch_seconds_before},
+                {"seconds", p.seconds}};
   put_stats(ck, "train", p.train);
   put_stats(ck, "search_val", p.search_val);
   put_stream(ck, "val", streams.val);
@@ -150,7 +158,8 @@ SearchProgress load_search_checkpoint(const std::string& path, const SearchConfi
   for (const auto& [name, stacked] : store::with_prefix(ck.tensors, "arch_history")) {
     if (stacked.size(0) != static_cast<int64_t>(p.history.size()))
       fail("architecture history '" + name + "' does not match the epochs", path, "the checkpoint is damaged");
-    for (int64_t e = 0; e < stacked.size(0); ++e) p.arch_history[static_cast<size_t>(e)].emplace_back(name, stacked[e].clone());
+    for (int64_t e = 0; e < stacked.size(0); ++e)
+      p.arch_history[static_cast<size_t>(e)].emplace_back(name, stacked[e].clone());
   }
   return p;
 }

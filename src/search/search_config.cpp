@@ -2,18 +2,17 @@
 
 #include <algorithm>
 
+#include "config_checks.h"
 #include "dnas/comm/device.h"
 #include "dnas/core/config_keys.h"
 #include "dnas/ops/op_names.h"
 #include "dnas/search/search_keys.h"
-#include "config_checks.h"
 
 namespace dnas::search {
 namespace {
 
-std::vector<std::string> resolve(const std::vector<std::string>& explicit_ops,
-                                 const std::string& op_set, ops::CellType cell,
-                                 const std::string& key) {
+std::vector<std::string> resolve(const std::vector<std::string>& explicit_ops, const std::string& op_set,
+                                 ops::CellType cell, const std::string& key) {
   if (explicit_ops.empty()) return ops::op_set(op_set, cell);
   std::vector<std::string> out;
   for (const auto& op : explicit_ops) out.push_back(ops::canonical_op_name(op, key));
@@ -23,8 +22,8 @@ std::vector<std::string> resolve(const std::vector<std::string>& explicit_ops,
 constexpr ModeName<DeriveEdges> kDeriveEdgesNames[] = {{DeriveEdges::Input, "input"}, {DeriveEdges::Output, "output"}};
 
 constexpr ModeName<Method> kMethodNames[] = {
-    {Method::Darts1st, "darts_1st"}, {Method::Darts2nd, "darts_2nd"}, {Method::Milenas, "milenas"},
-    {Method::Gdas, "gdas"},          {Method::Eoinas, "eoinas"},      {Method::Itnas, "itnas"},
+    {Method::Darts1st, "darts_1st"}, {Method::Darts2nd, "darts_2nd"},   {Method::Milenas, "milenas"},
+    {Method::Gdas, "gdas"},          {Method::Eoinas, "eoinas"},        {Method::Itnas, "itnas"},
     {Method::DartsSc, "darts_sc"},   {Method::MilenasSc, "milenas_sc"}, {Method::Nasp, "nasp"},
     {Method::Random, "random"},      {Method::RandomWs, "random_ws"}};
 
@@ -32,12 +31,14 @@ constexpr ModeName<Method> kMethodNames[] = {
 // applied to nasp7 when nasp.restrict7 is on.
 std::vector<std::string> restricted(std::vector<std::string> ops, const SearchConfig& c, ops::CellType cell,
                                     bool explicit_list) {
-  if (!(c.nasp.restrict7 && c.supernet.op_set == "nasp7" && parse_method(c.run.method) == Method::Nasp) || explicit_list)
+  if (!(c.nasp.restrict7 && c.supernet.op_set == "nasp7" && parse_method(c.run.method) == Method::Nasp) ||
+      explicit_list)
     return ops;
   const std::string kind = cell == ops::CellType::Normal ? "conv" : "pool";
-  ops.erase(std::remove_if(ops.begin(), ops.end(),
-                           [&](const std::string& op) { return op != "skip_connect" && op.find(kind) == std::string::npos; }),
-            ops.end());
+  ops.erase(
+      std::remove_if(ops.begin(), ops.end(),
+                     [&](const std::string& op) { return op != "skip_connect" && op.find(kind) == std::string::npos; }),
+      ops.end());
   return ops;
 }
 
@@ -75,8 +76,7 @@ void validate(const SearchConfig& c) {
   const Method method = parse_method(c.run.method);
   auto copy = c;
   core::check_ranges(search_keys(copy), "search settings");  // finite values, each key's bounds
-  require(c.data.train_portion > 0 && c.data.train_portion < 1, "data.train_portion",
-          "must be in (0, 1)");
+  require(c.data.train_portion > 0 && c.data.train_portion < 1, "data.train_portion", "must be in (0, 1)");
   require(c.supernet.channels >= 2 && c.supernet.channels % 2 == 0, "supernet.channels",
           "must be even and >= 2 (FactorizedReduce halves it)");
   normal_op_names(c);  // throw on unknown ops / sets
@@ -86,21 +86,23 @@ void validate(const SearchConfig& c) {
               "NASP selects one op per edge from alphas that all start at 0.5, so `none` (op 0) would be chosen "
               "everywhere: use supernet.op_set=nasp7 or nasp12");
   reduce_op_names(c);
-  require(c.optim.w_lr > 0 && c.optim.w_lr_min >= 0 && c.optim.w_lr_min <= c.optim.w_lr,
-          "search.w_lr", "need w_lr > 0 and 0 <= w_lr_min <= w_lr");
+  require(c.optim.w_lr > 0 && c.optim.w_lr_min >= 0 && c.optim.w_lr_min <= c.optim.w_lr, "search.w_lr",
+          "need w_lr > 0 and 0 <= w_lr_min <= w_lr");
   require(c.optim.w_momentum >= 0 && c.optim.w_momentum < 1, "search.w_momentum", "must be in [0, 1)");
   require(c.optim.arch_lr > 0, "search.arch_lr", "must be > 0");
-  require(c.optim.arch_beta1 >= 0 && c.optim.arch_beta1 < 1 && c.optim.arch_beta2 >= 0 &&
-              c.optim.arch_beta2 < 1,
+  require(c.optim.arch_beta1 >= 0 && c.optim.arch_beta1 < 1 && c.optim.arch_beta2 >= 0 && c.optim.arch_beta2 < 1,
           "search.arch_beta1", "Adam betas must be in [0, 1)");
   require(c.optim.hessian_radius > 0, "search.hessian_radius", "must be > 0");
   require(parse_derive_edges(c.optim.derive_edges) == DeriveEdges::Input || method == Method::Darts1st ||
               method == Method::Darts2nd,
-          "search.derive_edges", "output edges are a DARTS derivation: use darts_1st or darts_2nd (SC has sc.perspective)");
-  require(!c.optim.w_nesterov || c.optim.w_momentum > 0, "search.w_nesterov", "Nesterov momentum needs search.w_momentum > 0");
+          "search.derive_edges",
+          "output edges are a DARTS derivation: use darts_1st or darts_2nd (SC has sc.perspective)");
+  require(!c.optim.w_nesterov || c.optim.w_momentum > 0, "search.w_nesterov",
+          "Nesterov momentum needs search.w_momentum > 0");
   validate(c.gdas);
   validate(c.nasp);
-  require(!c.nasp.restrict7 || c.supernet.op_set == "nasp7", "nasp.restrict7", "splits supernet.op_set=nasp7 only (nasp12 is split already)");
+  require(!c.nasp.restrict7 || c.supernet.op_set == "nasp7", "nasp.restrict7",
+          "splits supernet.op_set=nasp7 only (nasp12 is split already)");
   validate(c.sc);
   validate(c.eoinas);
   validate(c.itnas);

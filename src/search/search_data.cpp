@@ -49,7 +49,8 @@ BatchStats evaluate(supernet::Supernet& net, const supernet::ArchMix& mix, data:
   return group_total(group, total);
 }
 
-SearchData::SearchData(const SearchConfig& c, const data::Dataset& dataset, int validation_splits, comm::ProcessGroup& group)
+SearchData::SearchData(const SearchConfig& c, const data::Dataset& dataset, int validation_splits,
+                       comm::ProcessGroup& group)
     : parts(search_splits(c, dataset.train.size(), validation_splits)),
       train(dataset.train, parts[0], c.data.batch_size, c.run.seed, true, group.size() > 1),
       val(dataset.train, parts[1], c.data.batch_size, c.run.seed + 1, true, group.size() > 1),

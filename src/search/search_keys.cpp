@@ -5,15 +5,10 @@
 namespace dnas::search {
 namespace {
 
-void add_data_and_supernet(core::KeyTable& t, DataConfig& data, SupernetSettings& net) {
-  t.add("data.dataset", &data.dataset, "fashion_mnist | mnist | cifar10 | cifar100");
-  t.add("data.root", &data.root, "dataset directory (empty: the dataset's default location)");
-  t.add("data.split_shuffle", &data.split_shuffle, "shuffle the training set before the D_train/D_val split");
-  t.add("data.train_portion", &data.train_portion, "share of the training images in D_train (rest: D_val)");
-  t.add("data.limit", &data.limit, "use only this many training images (0 = all)").at_least(0);
-  t.add("data.batch_size", &data.batch_size, "batch size of D_train and D_val").at_least(1);
-  t.add("data.crop_padding", &data.crop_padding, "random-crop zero padding (0 = no crop)").at_least(0);
-  t.add("data.flip", &data.flip, "random horizontal flip");
+void add_data_and_supernet(core::KeyTable& t, DataConfig& d, SupernetSettings& net) {
+  data::add_data_keys(t, d, "batch size of D_train and D_val");
+  t.add("data.split_shuffle", &d.split_shuffle, "shuffle the training set before the D_train/D_val split");
+  t.add("data.train_portion", &d.train_portion, "share of the training images in D_train (rest: D_val)");
   t.add("supernet.channels", &net.channels, "initial channels C");
   t.add("supernet.layers", &net.layers, "number of cells L").at_least(1);
   t.add("supernet.steps", &net.steps, "intermediate nodes per cell").at_least(1);
@@ -59,7 +54,8 @@ void add_gdas_milenas_eoinas(core::KeyTable& t, SearchConfig& c) {
   t.add("eoinas.prune_every", &e.prune_every, "EoiNAS: epochs between gradual op prunes after the warm-up").at_least(1);
   t.add("eoinas.lambda", &e.lambda, "EoiNAS: indicator weight of Ca/Ce (0 = Baseline+GOP)").at_least(0);
   t.add("eoinas.prune", &e.prune, "EoiNAS ablation: gradual operation pruning");
-  t.add("eoinas.forward", &e.forward, "EoiNAS: soft (Gumbel softmax over remaining ops) | hard (GDAS straight-through)");
+  t.add("eoinas.forward", &e.forward,
+        "EoiNAS: soft (Gumbel softmax over remaining ops) | hard (GDAS straight-through)");
   t.add("eoinas.acc_stat", &e.acc_stat, "EoiNAS: Ca keeps the last | mean accuracy");
   t.add("eoinas.temp0", &e.temp0, "EoiNAS: Gumbel temperature during the warm-up");
   t.add("eoinas.temp_decay", &e.temp_decay, "EoiNAS: per-epoch temperature factor after the warm-up");
@@ -75,12 +71,15 @@ void add_gdas_milenas_eoinas(core::KeyTable& t, SearchConfig& c) {
 }
 
 void add_sc_nasp_random_itnas(core::KeyTable& t, SearchConfig& c) {
-  t.add("sc.variant", &c.sc.variant, "Stretchable Cells: stretchable (any topology) | fixed2 (two output edges per state)");
-  t.add("sc.perspective", &c.sc.perspective, "Stretchable Cells: output | input (pairs of input edges; Table 5 ablation)");
+  t.add("sc.variant", &c.sc.variant,
+        "Stretchable Cells: stretchable (any topology) | fixed2 (two output edges per state)");
+  t.add("sc.perspective", &c.sc.perspective,
+        "Stretchable Cells: output | input (pairs of input edges; Table 5 ablation)");
   t.add("sc.lambda", &c.sc.lambda, "Stretchable Cells: weight of the passive-aggressive regulariser").at_least(0);
   t.add("sc.allow_empty_code", &c.sc.allow_empty_code, "Stretchable Cells: allow a state with no output edge");
   t.add("sc.orphan", &c.sc.orphan, "Stretchable Cells: drop | repair intermediates left without inputs");
-  t.add("sc.val_split", &c.sc.val_split, "Stretchable Cells: auto | shared | separate (beta on its own third of the data)");
+  t.add("sc.val_split", &c.sc.val_split,
+        "Stretchable Cells: auto | shared | separate (beta on its own third of the data)");
   auto& n = c.nasp;
   t.add("nasp.variant", &n.variant,
         "NASP: nasp (box + discrete) | lazy (lazy proximal, no box) | standard (proximal step onto the discrete box "
@@ -92,7 +91,8 @@ void add_sc_nasp_random_itnas(core::KeyTable& t, SearchConfig& c) {
   t.add("nasp.derive", &n.derive, "NASP: genotype from the discrete | softmax (DARTS rule) alphas");
   t.add("nasp.restrict7", &n.restrict7,
         "NASP: with op_set nasp7, normal cells get skip + convolutions, reduction cells skip + pooling");
-  t.add("random.candidates", &c.random.candidates, "random_ws: random architectures scored on D_val after the last epoch")
+  t.add("random.candidates", &c.random.candidates,
+        "random_ws: random architectures scored on D_val after the last epoch")
       .at_least(1);
   t.add("random.eval_batches", &c.random.eval_batches, "random_ws: D_val batches per candidate").at_least(1);
   auto& i = c.itnas;
@@ -100,7 +100,8 @@ void add_sc_nasp_random_itnas(core::KeyTable& t, SearchConfig& c) {
   t.add("itnas.tau_min", &i.tau_min, "ITNAS: Gumbel temperature at the last epoch");
   t.add("itnas.derive_from", &i.derive_from, "ITNAS: what outer predecessors pass to inner edges: sample | probs");
   t.add("itnas.gumbel", &i.gumbel, "ITNAS ablation: Gumbel softmax on outer edges (false: plain softmax)");
-  t.add("itnas.transition", &i.transition, "ITNAS ablation: inner edges through transition matrices (false: own alphas)");
+  t.add("itnas.transition", &i.transition,
+        "ITNAS ablation: inner edges through transition matrices (false: own alphas)");
   t.add("itnas.tiep", &i.tiep, "ITNAS ablation: TIEP derivation (false: DARTS rule)");
 }
 

@@ -59,12 +59,12 @@ void write_outputs(const SearchConfig& c, const SearchResult& r) {
 }  // namespace
 
 std::string format_results_table(const SearchResult& r) {
-  std::string out = "| epoch | lr | train loss | train acc % | search val acc % | val loss | val acc % | s |\n"
-                    "|---|---|---|---|---|---|---|---|\n";
+  std::string out =
+      "| epoch | lr | train loss | train acc % | search val acc % | val loss | val acc % | s |\n"
+      "|---|---|---|---|---|---|---|---|\n";
   for (const auto& e : r.epochs)
-    out += fmt::format("| {} | {:.4f} | {:.4f} | {:.2f} | {:.2f} | {:.4f} | {:.2f} | {:.1f} |\n", e.epoch + 1,
-                       e.lr, e.train_loss, 100 * e.train_acc, 100 * e.search_val_acc, e.val_loss,
-                       100 * e.val_acc, e.seconds);
+    out += fmt::format("| {} | {:.4f} | {:.4f} | {:.2f} | {:.2f} | {:.4f} | {:.2f} | {:.1f} |\n", e.epoch + 1, e.lr,
+                       e.train_loss, 100 * e.train_acc, 100 * e.search_val_acc, e.val_loss, 100 * e.val_acc, e.seconds);
   out += fmt::format("\nsupernet weights: {}   search time: {}\ngenotype: {}\n", r.weight_parameters,
                      core::Progress::format_duration(r.seconds), genotype::to_string(r.genotype));
   return out;
@@ -100,11 +100,12 @@ class SearchSession {
       state_ = load_search_checkpoint(checkpoint_path_, c_, weights_, *strategy_, d_.streams());
       spdlog::info("search: resumed from {} at epoch {} step {}", checkpoint_path_, state_.epoch + 1, state_.step);
     }
-    spdlog::info("search: method {} on {} ({} train / {} val images), {} threads on {}, supernet L={} C={} "
-                 "steps={} ({} weights), seed {}{}",
-                 c_.run.method, c_.data.dataset, d_.parts[0].size(0), d_.parts[1].size(0), run_.threads,
-                 run_.device.str(), net_cfg_.layers, net_cfg_.channels, net_cfg_.steps, result_.weight_parameters,
-                 c_.run.seed, group_.size() > 1 ? fmt::format(", data-parallel over {} ranks", group_.size()) : "");
+    spdlog::info(
+        "search: method {} on {} ({} train / {} val images), {} threads on {}, supernet L={} C={} "
+        "steps={} ({} weights), seed {}{}",
+        c_.run.method, c_.data.dataset, d_.parts[0].size(0), d_.parts[1].size(0), run_.threads, run_.device.str(),
+        net_cfg_.layers, net_cfg_.channels, net_cfg_.steps, result_.weight_parameters, c_.run.seed,
+        group_.size() > 1 ? fmt::format(", data-parallel over {} ranks", group_.size()) : "");
     auto epochs = epoch_loop();
     loop::recording_failure(epochs.write_results, [&] {
       loop::run_epochs(epochs, state_);
@@ -188,16 +189,27 @@ class SearchSession {
       for (const auto& [name, t] : strategy_->arch_tensors()) arch.push_back(t);
       return std::vector<loop::Replica>{{"supernet weights", net_->parameters()}, {"architecture parameters", arch}};
     };
-    epochs.end_epoch = [this](int64_t epoch, const std::function<double()>& epoch_seconds) { end_epoch(epoch, epoch_seconds); };
+    epochs.end_epoch = [this](int64_t epoch, const std::function<double()>& epoch_seconds) {
+      end_epoch(epoch, epoch_seconds);
+    };
     epochs.save = [this] { save(); };
-    epochs.write_results = [this](const std::string& status, const std::string& error) { write_results(status, error); };
+    epochs.write_results = [this](const std::string& status, const std::string& error) {
+      write_results(status, error);
+    };
     return epochs;
   }
 
   void end_epoch(int64_t epoch, const std::function<double()>& epoch_seconds) {
     auto eval = evaluate(net_, strategy_->inference_mix(), d_.eval, d_.aug, c_.optim.eval_batches, group_);
-    EpochRecord rec{epoch, info_.w_lr, state_.train.loss(), state_.train.accuracy(), state_.search_val.accuracy(),
-                    eval.loss(), eval.accuracy(), epoch_seconds(), genotype::to_string(strategy_->derive())};
+    EpochRecord rec{epoch,
+                    info_.w_lr,
+                    state_.train.loss(),
+                    state_.train.accuracy(),
+                    state_.search_val.accuracy(),
+                    eval.loss(),
+                    eval.accuracy(),
+                    epoch_seconds(),
+                    genotype::to_string(strategy_->derive())};
     log_epoch(rec, c_.optim.epochs, strategy_->arch_tensors());
     state_.history.push_back(std::move(rec));
     std::vector<NamedTensor> arch;

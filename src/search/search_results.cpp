@@ -30,7 +30,8 @@ std::string path(const std::string& group, const char* a, const std::string& b =
 
 }  // namespace
 
-void write_search_results(store::H5File& f, const std::string& group, const SearchResult& r, const std::string& method) {
+void write_search_results(store::H5File& f, const std::string& group, const SearchResult& r,
+                          const std::string& method) {
   const auto& columns = metric_columns();
   std::vector<std::string> genotypes;
   for (const auto& e : r.epochs) {

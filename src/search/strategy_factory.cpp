@@ -41,25 +41,35 @@ supernet::SupernetConfig supernet_config(const SearchConfig& c, const data::Data
   return n;
 }
 
-std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
-                                              const supernet::SupernetConfig& net) {
+std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config, const supernet::SupernetConfig& net) {
   const Method method = parse_method(config.run.method);
   switch (method) {
-    case Method::Darts1st: return std::make_unique<DartsStrategy>(1, net, config.optim);
-    case Method::Darts2nd: return std::make_unique<DartsStrategy>(2, net, config.optim);
+    case Method::Darts1st:
+      return std::make_unique<DartsStrategy>(1, net, config.optim);
+    case Method::Darts2nd:
+      return std::make_unique<DartsStrategy>(2, net, config.optim);
     case Method::Milenas:
-      return std::make_unique<MilenasStrategy>(net, config.optim, config.milenas.lambda,
-                                               config.milenas.clip_arch_grads_like_code ? config.optim.w_grad_clip : 0.0);
-    case Method::Gdas: return std::make_unique<GdasStrategy>(net, config.optim, config.gdas);
+      return std::make_unique<MilenasStrategy>(
+          net, config.optim, config.milenas.lambda,
+          config.milenas.clip_arch_grads_like_code ? config.optim.w_grad_clip : 0.0);
+    case Method::Gdas:
+      return std::make_unique<GdasStrategy>(net, config.optim, config.gdas);
     case Method::DartsSc:
-      return std::make_unique<ScStrategy>(ScBase::Darts, net, config.optim, resolved_sc(config, method), config.milenas.lambda);
+      return std::make_unique<ScStrategy>(ScBase::Darts, net, config.optim, resolved_sc(config, method),
+                                          config.milenas.lambda);
     case Method::MilenasSc:
-      return std::make_unique<ScStrategy>(ScBase::Milenas, net, config.optim, resolved_sc(config, method), config.milenas.lambda);
-    case Method::Nasp: return std::make_unique<NaspStrategy>(net, config.optim, config.nasp);
-    case Method::Eoinas: return std::make_unique<EoinasStrategy>(net, config.optim, config.eoinas);
-    case Method::Itnas: return std::make_unique<ItnasStrategy>(net, config.optim, config.itnas);
-    case Method::Random: return std::make_unique<RandomStrategy>(net, config.run.seed);
-    case Method::RandomWs: return std::make_unique<RandomWsStrategy>(net, config.run.seed, config.random);
+      return std::make_unique<ScStrategy>(ScBase::Milenas, net, config.optim, resolved_sc(config, method),
+                                          config.milenas.lambda);
+    case Method::Nasp:
+      return std::make_unique<NaspStrategy>(net, config.optim, config.nasp);
+    case Method::Eoinas:
+      return std::make_unique<EoinasStrategy>(net, config.optim, config.eoinas);
+    case Method::Itnas:
+      return std::make_unique<ItnasStrategy>(net, config.optim, config.itnas);
+    case Method::Random:
+      return std::make_unique<RandomStrategy>(net, config.run.seed);
+    case Method::RandomWs:
+      return std::make_unique<RandomWsStrategy>(net, config.run.seed, config.random);
   }
   fail("search method '" + config.run.method + "' has no strategy", "search.method", "report this as a bug");
 }

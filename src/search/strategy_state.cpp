@@ -24,8 +24,9 @@ std::string shape_text(const torch::Tensor& t) {
 
 const torch::Tensor& find_state(const std::vector<NamedTensor>& state, const std::string& name) {
   const auto* t = lookup(state, name);
-  if (!t) fail("method state has no entry '" + name + "'", "checkpoint",
-               "the checkpoint was written by another method or version; resume with the same config");
+  if (!t)
+    fail("method state has no entry '" + name + "'", "checkpoint",
+         "the checkpoint was written by another method or version; resume with the same config");
   return *t;
 }
 

@@ -49,8 +49,7 @@ BatchStats WeightTrainer::step(const TensorBatch& batch, const supernet::ArchMix
 
 void WeightTrainer::set_lr(double lr) {
   options_.lr = lr;
-  for (auto& group : optimizer.param_groups())
-    static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
 }
 
 std::vector<torch::Tensor> WeightTrainer::momentum_buffers() const {

@@ -35,13 +35,15 @@ const torch::Tensor& Checkpoint::tensor(const std::string& name) const {
 
 double Checkpoint::number(const std::string& key) const {
   auto it = numbers.find(key);
-  if (it == numbers.end()) fail("checkpoint has no value '" + key + "'", source, "resume with a checkpoint of this version");
+  if (it == numbers.end())
+    fail("checkpoint has no value '" + key + "'", source, "resume with a checkpoint of this version");
   return it->second;
 }
 
 const std::string& Checkpoint::string(const std::string& key) const {
   auto it = text.find(key);
-  if (it == text.end()) fail("checkpoint has no text '" + key + "'", source, "resume with a checkpoint of this version");
+  if (it == text.end())
+    fail("checkpoint has no text '" + key + "'", source, "resume with a checkpoint of this version");
   return it->second;
 }
 
@@ -62,7 +64,8 @@ Checkpoint read_checkpoint(const std::string& path, const std::string& expected_
   const std::string hint = "use a checkpoint written by `dnas " + expected_kind + "` (run.out_dir/checkpoint.h5)";
   if (!f.has_attribute("/", "format") || f.string_attribute("/", "format") != kFormat)
     fail("not a dnas checkpoint", path, hint);
-  if (!f.has_attribute("/", "complete")) fail("checkpoint is incomplete", path, "it was being written when the run stopped");
+  if (!f.has_attribute("/", "complete"))
+    fail("checkpoint is incomplete", path, "it was being written when the run stopped");
   Checkpoint c;
   c.source = path;
   c.kind = f.string_attribute("/", "kind");

@@ -70,13 +70,20 @@ std::string open_hint(const std::string& stack, const std::string& fallback) {
 
 hid_t memory_type(torch::ScalarType t) {
   switch (t) {
-    case torch::kFloat32: return H5T_NATIVE_FLOAT;
-    case torch::kFloat64: return H5T_NATIVE_DOUBLE;
-    case torch::kInt64: return H5T_NATIVE_INT64;
-    case torch::kInt32: return H5T_NATIVE_INT32;
-    case torch::kUInt8: return H5T_NATIVE_UINT8;
-    case torch::kBool: return H5T_NATIVE_UINT8;
-    default: return -1;
+    case torch::kFloat32:
+      return H5T_NATIVE_FLOAT;
+    case torch::kFloat64:
+      return H5T_NATIVE_DOUBLE;
+    case torch::kInt64:
+      return H5T_NATIVE_INT64;
+    case torch::kInt32:
+      return H5T_NATIVE_INT32;
+    case torch::kUInt8:
+      return H5T_NATIVE_UINT8;
+    case torch::kBool:
+      return H5T_NATIVE_UINT8;
+    default:
+      return -1;
   }
 }
 
@@ -110,7 +117,8 @@ H5File::H5File(const std::string& path, Mode mode) : path_(path) {
     id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (id_ < 0) {
       const auto stack = error_stack_text();
-      fail("cannot create HDF5 file" + stack, path, open_hint(stack, "check that the directory exists and is writable"));
+      fail("cannot create HDF5 file" + stack, path,
+           open_hint(stack, "check that the directory exists and is writable"));
     }
     return;
   }
@@ -281,7 +289,8 @@ void H5File::append_row(const std::string& name, const torch::Tensor& row_in) {
   std::vector<hsize_t> dims(static_cast<size_t>(rank));
   H5Sget_simple_extent_dims(old_space.get(), dims.data(), nullptr);
   for (int i = 1; i < rank; ++i)
-    if (dims[i] != row_dims[i - 1]) h5_fail("row shape does not match dataset", path_, name, "append rows of one shape");
+    if (dims[i] != row_dims[i - 1])
+      h5_fail("row shape does not match dataset", path_, name, "append rows of one shape");
   std::vector<hsize_t> start(static_cast<size_t>(rank), 0), count(dims);
   start[0] = dims[0];
   count[0] = 1;
@@ -296,8 +305,8 @@ void H5File::append_row(const std::string& name, const torch::Tensor& row_in) {
 
 namespace {
 
-void write_attribute(hid_t file, const std::string& path, const std::string& object, const std::string& key,
-                     hid_t type, const void* data) {
+void write_attribute(hid_t file, const std::string& path, const std::string& object, const std::string& key, hid_t type,
+                     const void* data) {
   Id obj(H5Oopen(file, normalized(object).c_str(), H5P_DEFAULT));
   if (!obj.ok()) h5_fail("missing object for attribute", path, object + "@" + key);
   if (H5Aexists(obj.get(), key.c_str()) > 0) H5Adelete(obj.get(), key.c_str());

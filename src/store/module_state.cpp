@@ -38,7 +38,8 @@ void load_module_state(torch::nn::Module& module, const NamedTensors& state, con
     if (it == by_name.end()) fail("checkpoint has no weights for '" + name + "'", source, kHint);
     if (!it->second.sizes().equals(dst.sizes()))
       fail("weights '" + name + "' have shape " + shape_text(it->second) + " in the checkpoint, " + shape_text(dst) +
-               " in the network", source, kHint);
+               " in the network",
+           source, kHint);
     dst.copy_(it->second);
     ++used;
   };
@@ -87,7 +88,8 @@ void restore_defined_gradients(torch::nn::Module& module, const torch::Tensor& f
   if (flags.dim() != 1 || flags.size(0) != static_cast<int64_t>(params.size()))
     fail("gradient flags do not match the network's parameters", source, kHint);
   for (size_t i = 0; i < params.size(); ++i)
-    params[i].mutable_grad() = flags[static_cast<int64_t>(i)].item<int>() ? torch::zeros_like(params[i]) : torch::Tensor();
+    params[i].mutable_grad() =
+        flags[static_cast<int64_t>(i)].item<int>() ? torch::zeros_like(params[i]) : torch::Tensor();
 }
 
 torch::Tensor cpu_generator_state() {
@@ -118,8 +120,10 @@ void restore_device_generator_state(const NamedTensors& all, const torch::Device
       gen.set_state(t);
       return;
     }
-  spdlog::warn("{} holds no CUDA generator state (written on the CPU or by an older version): the GPU's random "
-               "numbers restart from the seed", source);
+  spdlog::warn(
+      "{} holds no CUDA generator state (written on the CPU or by an older version): the GPU's random "
+      "numbers restart from the seed",
+      source);
 }
 
 NamedTensors with_prefix(const NamedTensors& all, const std::string& prefix) {

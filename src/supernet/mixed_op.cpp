@@ -19,8 +19,7 @@ std::vector<OpMode> argmax_modes(const torch::Tensor& weights) {
   return modes;
 }
 
-MixedOpImpl::MixedOpImpl(const std::vector<std::string>& op_names, int64_t channels,
-                         int64_t stride) {
+MixedOpImpl::MixedOpImpl(const std::vector<std::string>& op_names, int64_t channels, int64_t stride) {
   ops_list_ = register_module("_ops", torch::nn::ModuleList());
   for (const auto& name : op_names) {
     auto op = ops::make_op(name, channels, stride, ops::OpOptions{/*affine=*/false, /*pool_bn=*/true});

@@ -7,9 +7,8 @@
 
 namespace dnas::supernet {
 
-SearchCellImpl::SearchCellImpl(int64_t steps, int64_t c_prev_prev, int64_t c_prev,
-                               int64_t channels, bool reduction, bool reduction_prev,
-                               const std::vector<std::string>& op_names)
+SearchCellImpl::SearchCellImpl(int64_t steps, int64_t c_prev_prev, int64_t c_prev, int64_t channels, bool reduction,
+                               bool reduction_prev, const std::vector<std::string>& op_names)
     : steps_(steps), channels_(channels), reduction_(reduction) {
   preprocess0_ = reduction_prev ? ops::make_factorized_reduce(c_prev_prev, channels, false)
                                 : ops::make_relu_conv_bn(c_prev_prev, channels, 1, false);
@@ -26,11 +25,10 @@ SearchCellImpl::SearchCellImpl(int64_t steps, int64_t c_prev_prev, int64_t c_pre
   }
 }
 
-torch::Tensor SearchCellImpl::forward(const torch::Tensor& s0, const torch::Tensor& s1,
-                                      const CellMix& mix) {
+torch::Tensor SearchCellImpl::forward(const torch::Tensor& s0, const torch::Tensor& s1, const CellMix& mix) {
   const int64_t E = static_cast<int64_t>(edges_.size());
-  TORCH_CHECK(mix.weights.dim() == 2 && mix.weights.size(0) == E,
-              "CellMix weights must be [", E, ", O], got ", mix.weights.sizes());
+  TORCH_CHECK(mix.weights.dim() == 2 && mix.weights.size(0) == E, "CellMix weights must be [", E, ", O], got ",
+              mix.weights.sizes());
   const int64_t O = mix.weights.size(1);
   TORCH_CHECK(mix.modes.empty() || static_cast<int64_t>(mix.modes.size()) == E * O,
               "CellMix modes must have E*O entries");
@@ -54,9 +52,9 @@ torch::Tensor SearchCellImpl::forward(const torch::Tensor& s0, const torch::Tens
     }
     if (!node.defined()) {  // every incoming op skipped: the node is zero
       const auto& ref = states[1];
-      node = torch::zeros({ref.size(0), channels_, (ref.size(2) + stride - 1) / stride,
-                           (ref.size(3) + stride - 1) / stride},
-                          ref.options());
+      node = torch::zeros(
+          {ref.size(0), channels_, (ref.size(2) + stride - 1) / stride, (ref.size(3) + stride - 1) / stride},
+          ref.options());
     }
     states.push_back(node);
   }

@@ -12,23 +12,23 @@ bool is_reduction_cell(int64_t i, int64_t layers) { return i == layers / 3 || i 
 SupernetImpl::SupernetImpl(SupernetConfig config) : config_(std::move(config)) {
   const auto& c = config_;
   if (c.layers < 1 || c.steps < 1 || c.channels < 2 || c.classes < 2 || c.in_channels < 1)
-    fail("invalid supernet shape (layers " + std::to_string(c.layers) + ", steps " +
-             std::to_string(c.steps) + ", channels " + std::to_string(c.channels) + ")",
+    fail("invalid supernet shape (layers " + std::to_string(c.layers) + ", steps " + std::to_string(c.steps) +
+             ", channels " + std::to_string(c.channels) + ")",
          "supernet", "layers >= 1, steps >= 1, channels >= 2 (even), classes >= 2");
   if (c.normal_ops.empty() || c.reduce_ops.empty())
     fail("empty candidate op list", "supernet.op_set", "set supernet.op_set, e.g. darts8");
   const int64_t c_stem = c.stem_multiplier * c.channels;
-  stem = register_module("stem", torch::nn::Sequential(
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(c.in_channels, c_stem, 3).padding(1).bias(false)),
-      torch::nn::BatchNorm2d(c_stem)));
+  stem = register_module(
+      "stem", torch::nn::Sequential(
+                  torch::nn::Conv2d(torch::nn::Conv2dOptions(c.in_channels, c_stem, 3).padding(1).bias(false)),
+                  torch::nn::BatchNorm2d(c_stem)));
   int64_t c_pp = c_stem, c_p = c_stem, c_cur = c.channels;
   bool reduction_prev = false;
   cells_list_ = register_module("cells", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.layers; ++i) {
     const bool reduction = is_reduction_cell(i, c.layers);
     if (reduction) c_cur *= 2;
-    cells_.emplace_back(c.steps, c_pp, c_p, c_cur, reduction, reduction_prev,
-                        reduction ? c.reduce_ops : c.normal_ops);
+    cells_.emplace_back(c.steps, c_pp, c_p, c_cur, reduction, reduction_prev, reduction ? c.reduce_ops : c.normal_ops);
     cells_list_->push_back(cells_.back());
     reduction_prev = reduction;
     c_pp = c_p;
@@ -53,7 +53,7 @@ std::vector<torch::Tensor> SupernetImpl::cell_outputs(const torch::Tensor& x, co
 torch::Tensor SupernetImpl::forward(const torch::Tensor& x, const ArchMix& mix) {
   auto last = cell_outputs(x, mix).back();
   auto pooled = torch::adaptive_avg_pool2d(last, {1, 1}).flatten(1);  // [N, C_p]
-  return classifier(pooled);                                            // [N, classes]
+  return classifier(pooled);                                          // [N, classes]
 }
 
 int64_t SupernetImpl::num_edges() const { return genotype::num_edges(config_.steps); }

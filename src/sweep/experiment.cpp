@@ -64,7 +64,8 @@ search::SearchResult obtain_search(const Experiment& e, int seed_slot, const std
   auto sc = *e.search;
   sc.run.out_dir = group.leader() ? search_dir(e, out_dir) : std::string();
   const bool legacy = leader_decides(group, fs::path(sc.run.out_dir).filename() == "search");
-  if (!group.leader()) sc.run.out_dir = legacy ? (fs::path(out_dir) / e.id / "search").string() : search_dir(e, out_dir);
+  if (!group.leader())
+    sc.run.out_dir = legacy ? (fs::path(out_dir) / e.id / "search").string() : search_dir(e, out_dir);
   if (group.leader()) fs::create_directories(fs::path(sc.run.out_dir).parent_path());
   const auto t0 = Clock::now();
   std::optional<core::FileLock> lock;  // the leader's only
@@ -79,7 +80,8 @@ search::SearchResult obtain_search(const Experiment& e, int seed_slot, const std
   if (group.leader() && !legacy) adopt_earlier_search_name(sc.run.out_dir, sc.run.method, sc.run.config_text);
   const auto results = (fs::path(sc.run.out_dir) / "results.h5").string();
   if (leader_decides(group, group.leader() && results_status(results) == "failed"))
-    throw GroupError("the search " + sc.run.out_dir + " failed in this sweep (its error is in the experiment's record)");
+    throw GroupError("the search " + sc.run.out_dir +
+                     " failed in this sweep (its error is in the experiment's record)");
   if (leader_decides(group, finished_phase(sc.run.out_dir, sc.run.config_text))) {
     // Another item ran this search: its record, not a resumed no-op run.
     store::H5File f(results, store::H5File::Mode::Read);
@@ -109,8 +111,10 @@ void run_seed(const Experiment& e, int seed_slot, const std::optional<search::Se
     if (epoch > epochs)
       fail_on_every_rank("model.genotype_epoch = " + std::to_string(epoch) + " but the search has " +
                              std::to_string(epochs) + " epochs",
-                         "retrain.model.genotype_epoch", "use an epoch from 1 to the search's epochs (0 = the final cell)");
-    cell = epoch > 0 ? train::ResolvedGenotype{genotype::parse_genotype(searched->epochs[static_cast<size_t>(epoch - 1)].genotype),
+                         "retrain.model.genotype_epoch",
+                         "use an epoch from 1 to the search's epochs (0 = the final cell)");
+    cell = epoch > 0 ? train::ResolvedGenotype{genotype::parse_genotype(
+                                                   searched->epochs[static_cast<size_t>(epoch - 1)].genotype),
                                                "the search's cell after epoch " + std::to_string(epoch)}
                      : train::ResolvedGenotype{searched->genotype, "the search's final cell"};
     tc.model.genotype = genotype::to_string(cell->genotype);  // recorded in the retrain's settings
@@ -161,9 +165,12 @@ ItemOutcome run_work_item(const Experiment& e, int seed_slot, const std::string&
     if (group.leader() && !phase.dir.empty()) record_phase_failure(phase.dir, phase.kind, ex.what());
   }
   const std::string written = group.leader() ? assemble_record(e, out_dir, group.size()) : std::string();
-  const auto agreed = group.size() == 1 ? std::vector<double>{written == "finished" ? 1.0 : 0.0, written == "failed" ? 1.0 : 0.0}
-                                        : group.sum({written == "finished" ? 1.0 : 0.0, written == "failed" ? 1.0 : 0.0});
-  out.status = agreed[0] > 0 ? ExperimentStatus::Finished : agreed[1] > 0 ? ExperimentStatus::Failed : ExperimentStatus::Pending;
+  const auto agreed = group.size() == 1
+                          ? std::vector<double>{written == "finished" ? 1.0 : 0.0, written == "failed" ? 1.0 : 0.0}
+                          : group.sum({written == "finished" ? 1.0 : 0.0, written == "failed" ? 1.0 : 0.0});
+  out.status = agreed[0] > 0   ? ExperimentStatus::Finished
+               : agreed[1] > 0 ? ExperimentStatus::Failed
+                               : ExperimentStatus::Pending;
   return out;
 }
 

@@ -81,8 +81,10 @@ void write_experiment(const Experiment& e, const std::string& path, const Outcom
       f.write_tensor(names::kTestAcc, torch::tensor(test_acc, torch::kFloat64));
       f.set_attribute("/", names::kParameters, r.cost.parameters);
       f.set_attribute("/", names::kMultiplyAdds, r.cost.multiply_adds);
-      f.set_attribute("/", names::kSkipConnectionsNormal, static_cast<int64_t>(genotype::count_op(r.genotype.normal, "skip_connect")));
-      f.set_attribute("/", names::kSkipConnectionsReduce, static_cast<int64_t>(genotype::count_op(r.genotype.reduce, "skip_connect")));
+      f.set_attribute("/", names::kSkipConnectionsNormal,
+                      static_cast<int64_t>(genotype::count_op(r.genotype.normal, "skip_connect")));
+      f.set_attribute("/", names::kSkipConnectionsReduce,
+                      static_cast<int64_t>(genotype::count_op(r.genotype.reduce, "skip_connect")));
       if (!o.search) f.set_attribute("/", names::kGenotypeHash, genotype::genotype_hash(r.genotype));
     }
     f.set_attribute("/", names::kSearchSeconds, search_seconds);
@@ -132,7 +134,8 @@ void adopt_earlier_search_name(const std::string& wanted, const std::string& met
       if (!stored.empty()) break;
     }
     if (stored.empty() || !core::first_setting_difference(stored, config_text).empty()) continue;
-    spdlog::info("sweep: {} holds this search under an earlier version's name; renamed to {}", entry.path().string(), wanted);
+    spdlog::info("sweep: {} holds this search under an earlier version's name; renamed to {}", entry.path().string(),
+                 wanted);
     fs::rename(entry.path(), wanted);
     return;
   }
@@ -178,8 +181,9 @@ void record_phase_failure(const std::string& dir, const std::string& kind, const
   const auto file = (fs::path(dir) / "results.h5").string();
   if (results_status(file) == root::kStatusFailed) return;
   fs::create_directories(dir);
-  store::write_atomically(file,
-                          [&](store::H5File& f) { store::write_provenance(f, {kind, root::kStatusFailed, error, ""}); });
+  store::write_atomically(file, [&](store::H5File& f) {
+    store::write_provenance(f, {kind, root::kStatusFailed, error, ""});
+  });
 }
 
 std::string assemble_record(const Experiment& e, const std::string& out_dir, int devices) {
@@ -237,7 +241,8 @@ void retry_failed_phases(const std::string& out_dir, const std::vector<Experimen
   for (const auto& e : experiments) {
     if (results_status(experiment_file(out_dir, e.id)) == root::kStatusFinished) continue;
     if (e.search) retry(search_dir(e, out_dir), "the search of " + e.id);
-    for (uint64_t seed : e.eval_seeds) retry(seed_dir(e, out_dir, seed), e.id + "'s retrain with seed " + std::to_string(seed));
+    for (uint64_t seed : e.eval_seeds)
+      retry(seed_dir(e, out_dir, seed), e.id + "'s retrain with seed " + std::to_string(seed));
   }
 }
 

@@ -85,7 +85,8 @@ std::vector<ExperimentSummary> load_experiments(const std::string& dir, const st
     out.push_back(std::move(e));
   }
   if (!position.empty())
-    std::stable_sort(out.begin(), out.end(), [&](const auto& a, const auto& b) { return position[a.id] < position[b.id]; });
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const auto& a, const auto& b) { return position[a.id] < position[b.id]; });
   return out;
 }
 
@@ -221,14 +222,23 @@ std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experimen
 }
 
 std::string format_report(const std::vector<ReportRow>& rows, const std::string& title, const std::string& format) {
-  const std::vector<std::string> head = {"method", "test error % (± std over search seeds)", "± std over eval seeds",
-                                         "best %", "params (M)", "mult-adds (M)", "search cost (GPU-days)",
-                                         "skips (normal/reduce)", "runs (finished/total)", "vs random (%)",
-                                         "Δ error vs random [95% CI], p", "Δ error vs baseline [95% CI], p", "protocol"};
+  const std::vector<std::string> head = {"method",
+                                         "test error % (± std over search seeds)",
+                                         "± std over eval seeds",
+                                         "best %",
+                                         "params (M)",
+                                         "mult-adds (M)",
+                                         "search cost (GPU-days)",
+                                         "skips (normal/reduce)",
+                                         "runs (finished/total)",
+                                         "vs random (%)",
+                                         "Δ error vs random [95% CI], p",
+                                         "Δ error vs baseline [95% CI], p",
+                                         "protocol"};
   auto cells = [](const ReportRow& r) {
     return std::vector<std::string>{
         r.group,
-        !r.finished ? "-"
+        !r.finished          ? "-"
         : r.search_seeds > 1 ? fmt::format("{:.2f} ± {:.2f}", r.error_mean, r.error_std_search)
                              : fmt::format("{:.2f}", r.error_mean),
         r.finished && r.eval_seeds > 1 ? fmt::format("{:.2f}", r.error_std_eval) : "-",
@@ -245,27 +255,29 @@ std::string format_report(const std::vector<ReportRow>& rows, const std::string&
   };
   std::string out;
   if (format == "csv") {
-    out = "method,error_mean,error_std_search_seeds,error_std_eval_seeds,best_error,params_m,madds_m,gpu_days,"
-          "skips_normal,skips_reduce,finished,runs,search_seeds,eval_seeds,vs_random,"
-          "vs_random_diff,vs_random_ci_low,vs_random_ci_high,vs_random_p,vs_random_verdict,"
-          "vs_baseline_diff,vs_baseline_ci_low,vs_baseline_ci_high,vs_baseline_p,vs_baseline_verdict,protocol\n";
+    out =
+        "method,error_mean,error_std_search_seeds,error_std_eval_seeds,best_error,params_m,madds_m,gpu_days,"
+        "skips_normal,skips_reduce,finished,runs,search_seeds,eval_seeds,vs_random,"
+        "vs_random_diff,vs_random_ci_low,vs_random_ci_high,vs_random_p,vs_random_verdict,"
+        "vs_baseline_diff,vs_baseline_ci_low,vs_baseline_ci_high,vs_baseline_p,vs_baseline_verdict,protocol\n";
     auto number = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6g}", v); };
     auto test = [&](const Comparison& c) {
       return fmt::format("{},{},{},{},{}", number(c.diff), number(c.ci_low), number(c.ci_high), number(c.p),
                          std::isnan(c.diff) ? "" : c.verdict);
     };
     for (const auto& r : rows)
-      out += fmt::format("\"{}\",{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.2f},{:.6f},{:.2f},{:.2f},{},{},{},{},{},{},{},\"{}\"\n",
-                         r.group, r.error_mean, r.error_std_search, r.error_std_eval, r.best_error, r.params_m,
-                         r.madds_m, r.gpu_days, r.skips_normal, r.skips_reduce, r.finished, r.runs, r.search_seeds,
-                         r.eval_seeds, number(r.vs_random), test(r.vs_random_test), test(r.vs_baseline_test),
-                         r.protocol);
+      out += fmt::format(
+          "\"{}\",{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.2f},{:.6f},{:.2f},{:.2f},{},{},{},{},{},{},{},\"{}\"\n",
+          r.group, r.error_mean, r.error_std_search, r.error_std_eval, r.best_error, r.params_m, r.madds_m, r.gpu_days,
+          r.skips_normal, r.skips_reduce, r.finished, r.runs, r.search_seeds, r.eval_seeds, number(r.vs_random),
+          test(r.vs_random_test), test(r.vs_baseline_test), r.protocol);
     return out;
   }
   if (format == "tex") {
     auto escaped = [](std::string cell) {
       auto replace_all = [&](const std::string& from, const std::string& to) {
-        for (size_t p = 0; (p = cell.find(from, p)) != std::string::npos; p += to.size()) cell.replace(p, from.size(), to);
+        for (size_t p = 0; (p = cell.find(from, p)) != std::string::npos; p += to.size())
+          cell.replace(p, from.size(), to);
       };
       replace_all("_", "\\_");
       replace_all("%", "\\%");

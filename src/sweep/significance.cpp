@@ -29,8 +29,8 @@ double beta_fraction(double a, double b, double x) {
   double h = d;
   for (int m = 1; m <= 500; ++m) {
     const double m2 = 2.0 * m;
-    for (const double coefficient : {m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)),
-                                     -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0))}) {
+    for (const double coefficient :
+         {m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)), -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0))}) {
       d = 1.0 + coefficient * d;
       d = 1.0 / (std::fabs(d) < tiny ? tiny : d);
       c = 1.0 + coefficient / c;
@@ -46,8 +46,8 @@ double beta_fraction(double a, double b, double x) {
 double incomplete_beta(double a, double b, double x) {
   if (x <= 0.0) return 0.0;
   if (x >= 1.0) return 1.0;
-  const double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) +
-                                b * std::log1p(-x));
+  const double front =
+      std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x));
   if (x < (a + 1.0) / (a + b + 2.0)) return front * beta_fraction(a, b, x) / a;
   return 1.0 - front * beta_fraction(b, a, 1.0 - x) / b;
 }
@@ -98,7 +98,7 @@ Comparison compare_errors(const std::vector<double>& a, const std::vector<double
     };
     for (int i = 0; i < 10000; ++i) diffs.push_back(resampled_mean(a) - resampled_mean(b));
     std::sort(diffs.begin(), diffs.end());
-    c.boot_low = diffs[249];   // 2.5 %
+    c.boot_low = diffs[249];    // 2.5 %
     c.boot_high = diffs[9749];  // 97.5 %
   }
   c.verdict = c.p < 0.05 ? (c.diff < 0 ? "better" : "worse") : "within noise";

@@ -17,7 +17,8 @@ using Point = std::vector<std::pair<std::string, std::string>>;
 
 const std::string kRetrainPrefix = "retrain.";
 const std::string kGridHint =
-    "grid keys are search settings (`dnas search --help`) or retrain.<key> with a retrain setting (`dnas train --help`)";
+    "grid keys are search settings (`dnas search --help`) or retrain.<key> with a retrain setting (`dnas train "
+    "--help`)";
 
 std::vector<std::string> words(const std::string& s) {
   std::istringstream in(s);
@@ -29,7 +30,8 @@ std::vector<std::string> words(const std::string& s) {
 std::vector<std::string> split_plus(const std::string& s) {
   std::vector<std::string> out;
   size_t start = 0;
-  for (size_t end; (end = s.find('+', start)) != std::string::npos; start = end + 1) out.push_back(s.substr(start, end - start));
+  for (size_t end; (end = s.find('+', start)) != std::string::npos; start = end + 1)
+    out.push_back(s.substr(start, end - start));
   out.push_back(s.substr(start));
   return out;
 }
@@ -110,7 +112,8 @@ std::vector<uint64_t> eval_seeds(const StudyPlan& plan) {
   std::vector<uint64_t> seeds;
   const std::string where = plan.file + ": study.eval_seeds";
   for (const auto& w : words(plan.settings.eval_seeds)) {
-    if (w.empty() || !std::all_of(w.begin(), w.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); }))
+    if (w.empty() ||
+        !std::all_of(w.begin(), w.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); }))
       fail("eval seed '" + w + "' is not a number", where, "e.g. eval_seeds = 0 1 2");
     try {
       seeds.push_back(std::stoull(w));
@@ -131,8 +134,8 @@ class Expansion {
     const auto points = grid_points(retrain_lines_first(plan_.grid));
     for (size_t i = 0; i < points.size(); ++i) {
       const auto [train_point, search_point] = split(points[i]);
-      const bool last_of_setting = i + 1 == points.size() || published_setting(split(points[i + 1]).first) !=
-                                                                 published_setting(train_point);
+      const bool last_of_setting =
+          i + 1 == points.size() || published_setting(split(points[i + 1]).first) != published_setting(train_point);
       if (plan_.search) add_searched(train_point, search_point);
       if (last_of_setting) add_published(published_setting(train_point));
     }

@@ -42,10 +42,10 @@ ResolvedGenotype epoch_genotype(const std::string& value, const std::string& key
 ResolvedGenotype resolve_genotype(const std::string& value, const std::string& key, int64_t epoch) {
   if (epoch > 0) return epoch_genotype(value, key, epoch);
   if (value.empty())
-    fail("no genotype given", key, "set a published name (" + genotype::published_genotype_names() +
-                                        "), a Genotype(...) text or a search's genotype.txt");
-  if (genotype::is_published_genotype(value))
-    return {genotype::published_genotype(value), "published " + value};
+    fail("no genotype given", key,
+         "set a published name (" + genotype::published_genotype_names() +
+             "), a Genotype(...) text or a search's genotype.txt");
+  if (genotype::is_published_genotype(value)) return {genotype::published_genotype(value), "published " + value};
   namespace fs = std::filesystem;
   std::error_code ec;
   if (value.find("Genotype") == std::string::npos && value.find('[') == std::string::npos) {

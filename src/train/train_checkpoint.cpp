@@ -13,8 +13,8 @@ namespace dnas::train {
 namespace {
 
 // History columns of TrainEpoch.
-const std::vector<std::string> kColumns = {"epoch", "lr", "drop_path", "train_loss", "train_acc",
-                                           "val_loss", "val_acc", "seconds"};
+const std::vector<std::string> kColumns = {"epoch",     "lr",       "drop_path", "train_loss",
+                                           "train_acc", "val_loss", "val_acc",   "seconds"};
 
 std::vector<double> to_row(const TrainEpoch& e) {
   return {static_cast<double>(e.epoch), e.lr, e.drop_path, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.seconds};
@@ -27,11 +27,12 @@ TrainEpoch from_row(const std::vector<double>& r) {
 }  // namespace
 
 std::string train_fingerprint(const TrainConfig& c, const genotype::Genotype& g) {
-  return fmt::format("genotype={} dataset={} limit={} val_portion={} batch={} C={} L={} aux={} stem={} epochs={} "
-                     "steps_per_epoch={} schedule={} lr={} seed={}",
-                     genotype::to_string(g), c.data.dataset, c.data.limit, c.data.val_portion, c.data.batch_size,
-                     c.model.channels, c.model.layers, c.model.auxiliary, c.model.stem, c.optim.epochs,
-                     c.optim.steps_per_epoch, c.optim.schedule, c.optim.lr, c.run.seed);
+  return fmt::format(
+      "genotype={} dataset={} limit={} val_portion={} batch={} C={} L={} aux={} stem={} epochs={} "
+      "steps_per_epoch={} schedule={} lr={} seed={}",
+      genotype::to_string(g), c.data.dataset, c.data.limit, c.data.val_portion, c.data.batch_size, c.model.channels,
+      c.model.layers, c.model.auxiliary, c.model.stem, c.optim.epochs, c.optim.steps_per_epoch, c.optim.schedule,
+      c.optim.lr, c.run.seed);
 }
 
 void save_train_checkpoint(const std::string& path, const TrainConfig& c, const genotype::Genotype& g,
@@ -41,11 +42,15 @@ void save_train_checkpoint(const std::string& path, const TrainConfig& c, const 
   ck.text["fingerprint"] = train_fingerprint(c, g);
   ck.text["config"] = c.run.config_text;  // every result-changing setting, compared on resume
   ck.text["genotype"] = genotype::to_string(g);
-  ck.numbers = {{"epoch", static_cast<double>(p.epoch)}, {"step", static_cast<double>(p.step)},
-                {"partial_loss_sum", p.partial.loss_sum}, {"partial_correct", static_cast<double>(p.partial.correct)},
+  ck.numbers = {{"epoch", static_cast<double>(p.epoch)},
+                {"step", static_cast<double>(p.step)},
+                {"partial_loss_sum", p.partial.loss_sum},
+                {"partial_correct", static_cast<double>(p.partial.correct)},
                 {"partial_count", static_cast<double>(p.partial.count)},
-                {"epoch_seconds_before", p.epoch_seconds_before}, {"seconds", p.seconds},
-                {"best_val_acc", p.best_val_acc}, {"best_epoch", static_cast<double>(p.best_epoch)},
+                {"epoch_seconds_before", p.epoch_seconds_before},
+                {"seconds", p.seconds},
+                {"best_val_acc", p.best_val_acc},
+                {"best_epoch", static_cast<double>(p.best_epoch)},
                 {"finished", p.finished ? 1.0 : 0.0}};
   store::append_prefixed(ck.tensors, "model", store::module_state(net));
   store::append_prefixed(ck.tensors, "momentum", store::sgd_momentum_state(net, sgd));

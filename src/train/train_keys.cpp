@@ -7,13 +7,8 @@ namespace dnas::train {
 core::KeyTable train_keys(TrainConfig& c) {
   core::KeyTable t;
   auto& d = c.data;
-  t.add("data.dataset", &d.dataset, "fashion_mnist | mnist | cifar10 | cifar100");
-  t.add("data.root", &d.root, "dataset directory (empty: the dataset's default location)");
-  t.add("data.batch_size", &d.batch_size, "batch size").at_least(1);
-  t.add("data.crop_padding", &d.crop_padding, "random-crop zero padding (0 = no crop)").at_least(0);
-  t.add("data.flip", &d.flip, "random horizontal flip");
+  data::add_data_keys(t, d, "batch size");
   t.add("data.cutout", &d.cutout, "cutout square side (0 = off)").at_least(0);
-  t.add("data.limit", &d.limit, "use only this many training images (0 = all)").at_least(0);
   t.add("data.val_portion", &d.val_portion, "hold out this share of the training set for validation (0 = none)");
   t.add("data.test_limit", &d.test_limit, "test on only this many test images (0 = all)").at_least(0);
   auto& m = c.model;

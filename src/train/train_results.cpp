@@ -33,7 +33,8 @@ void write_train_results(store::H5File& f, const std::string& group, const Train
   const auto& columns = metric_columns();
   for (const auto& e : r.epochs) {
     f.append_row(metric_path(group, names::kMetricEpoch), torch::tensor(static_cast<double>(e.epoch), torch::kFloat64));
-    for (const auto& [name, field] : columns) f.append_row(metric_path(group, name), torch::tensor(e.*field, torch::kFloat64));
+    for (const auto& [name, field] : columns)
+      f.append_row(metric_path(group, name), torch::tensor(e.*field, torch::kFloat64));
   }
   f.write_strings(group + "/" + names::kGenotypeText, {genotype::to_string(r.genotype)});
   f.set_attribute(group, names::kGenotype, genotype::to_string(r.genotype));
@@ -43,8 +44,10 @@ void write_train_results(store::H5File& f, const std::string& group, const Train
   f.set_attribute(group, names::kParameters, r.cost.parameters);
   f.set_attribute(group, names::kParametersWithAux, r.cost.parameters_with_aux);
   f.set_attribute(group, names::kMultiplyAdds, r.cost.multiply_adds);
-  f.set_attribute(group, names::kSkipConnectionsNormal, static_cast<int64_t>(genotype::count_op(r.genotype.normal, "skip_connect")));
-  f.set_attribute(group, names::kSkipConnectionsReduce, static_cast<int64_t>(genotype::count_op(r.genotype.reduce, "skip_connect")));
+  f.set_attribute(group, names::kSkipConnectionsNormal,
+                  static_cast<int64_t>(genotype::count_op(r.genotype.normal, "skip_connect")));
+  f.set_attribute(group, names::kSkipConnectionsReduce,
+                  static_cast<int64_t>(genotype::count_op(r.genotype.reduce, "skip_connect")));
   f.set_attribute(group, names::kSelectedEpoch, r.selected_epoch);
   f.set_attribute(group, names::kTestLoss, r.test_loss);
   f.set_attribute(group, names::kTestAcc, r.test_acc);

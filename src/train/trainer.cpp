@@ -35,7 +35,7 @@ using loop::seconds_since;
 
 // Loss/accuracy of `net` (eval mode) over a whole stream, each rank taking its shard.
 loop::BatchStats evaluate(eval::EvalNetwork& net, data::BatchStream& stream, const data::AugmentOptions& aug,
-                            comm::ProcessGroup& group) {
+                          comm::ProcessGroup& group) {
   torch::NoGradGuard no_grad;
   net->eval();
   loop::BatchStats total;
@@ -75,7 +75,7 @@ struct RetrainStreams {
   static std::vector<torch::Tensor> train_splits(const TrainConfig& c, int64_t images) {
     data::SplitOptions split;
     split.fractions = c.data.val_portion > 0 ? std::vector<double>{1.0 - c.data.val_portion, c.data.val_portion}
-                                              : std::vector<double>{1.0};
+                                             : std::vector<double>{1.0};
     split.shuffle = c.data.val_portion > 0;
     split.seed = c.run.seed;
     split.limit = c.data.limit;
@@ -93,8 +93,8 @@ struct RetrainStreams {
 std::string metrics_csv(const std::vector<TrainEpoch>& epochs) {
   std::string s = "epoch,lr,drop_path,train_loss,train_acc,val_loss,val_acc,seconds\n";
   for (const auto& e : epochs)
-    s += fmt::format("{},{:.6g},{:.4f},{:.6f},{:.6f},{:.6f},{:.6f},{:.3f}\n", e.epoch, e.lr, e.drop_path,
-                     e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.seconds);
+    s += fmt::format("{},{:.6g},{:.4f},{:.6f},{:.6f},{:.6f},{:.6f},{:.3f}\n", e.epoch, e.lr, e.drop_path, e.train_loss,
+                     e.train_acc, e.val_loss, e.val_acc, e.seconds);
   return s;
 }
 
@@ -109,15 +109,17 @@ std::string result_text(const TrainResult& r, const TrainConfig& c) {
 }  // namespace
 
 std::string format_train_table(const TrainResult& r) {
-  std::string out = "| epoch | lr | drop-path | train loss | train acc % | val acc % | s |\n|---|---|---|---|---|---|---|\n";
+  std::string out =
+      "| epoch | lr | drop-path | train loss | train acc % | val acc % | s |\n|---|---|---|---|---|---|---|\n";
   for (const auto& e : r.epochs)
-    out += fmt::format("| {} | {:.4f} | {:.3f} | {:.4f} | {:.2f} | {:.2f} | {:.1f} |\n", e.epoch + 1, e.lr,
-                       e.drop_path, e.train_loss, 100 * e.train_acc, 100 * e.val_acc, e.seconds);
-  out += fmt::format("\ntest accuracy: {:.2f}% (epoch {})   params: {:.3f}M (+aux {:.3f}M)   "
-                     "multiply-adds: {:.1f}M   time: {}\ngenotype: {}\n",
-                     100 * r.test_acc, r.selected_epoch + 1, r.cost.parameters / 1e6,
-                     (r.cost.parameters_with_aux - r.cost.parameters) / 1e6, r.cost.multiply_adds / 1e6,
-                     core::Progress::format_duration(r.seconds), genotype::to_string(r.genotype));
+    out += fmt::format("| {} | {:.4f} | {:.3f} | {:.4f} | {:.2f} | {:.2f} | {:.1f} |\n", e.epoch + 1, e.lr, e.drop_path,
+                       e.train_loss, 100 * e.train_acc, 100 * e.val_acc, e.seconds);
+  out += fmt::format(
+      "\ntest accuracy: {:.2f}% (epoch {})   params: {:.3f}M (+aux {:.3f}M)   "
+      "multiply-adds: {:.1f}M   time: {}\ngenotype: {}\n",
+      100 * r.test_acc, r.selected_epoch + 1, r.cost.parameters / 1e6,
+      (r.cost.parameters_with_aux - r.cost.parameters) / 1e6, r.cost.multiply_adds / 1e6,
+      core::Progress::format_duration(r.seconds), genotype::to_string(r.genotype));
   return out;
 }
 
@@ -183,11 +185,12 @@ class TrainSession {
       state_ = load_train_checkpoint(checkpoint_path_, c_, resolved_.genotype, *net_, sgd_);
       spdlog::info("train: resumed from {} at epoch {} step {}", checkpoint_path_, state_.epoch + 1, state_.step);
     }
-    spdlog::info("train: {} on {} ({} train / {} val / {} test images), {} threads on {}, C={} L={}, {:.3f}M params, "
-                 "{:.1f}M multiply-adds, seed {}",
-                 resolved_.origin, c_.data.dataset, d_.parts[0].size(0), d_.parts.size() > 1 ? d_.parts[1].size(0) : 0,
-                 d_.n_test, run_.threads, run_.device.str(), net_cfg_.channels, c_.model.layers,
-                 result_.cost.parameters / 1e6, result_.cost.multiply_adds / 1e6, c_.run.seed);
+    spdlog::info(
+        "train: {} on {} ({} train / {} val / {} test images), {} threads on {}, C={} L={}, {:.3f}M params, "
+        "{:.1f}M multiply-adds, seed {}",
+        resolved_.origin, c_.data.dataset, d_.parts[0].size(0), d_.parts.size() > 1 ? d_.parts[1].size(0) : 0,
+        d_.n_test, run_.threads, run_.device.str(), net_cfg_.channels, c_.model.layers, result_.cost.parameters / 1e6,
+        result_.cost.multiply_adds / 1e6, c_.run.seed);
     auto epochs = epoch_loop();
     net_->train();
     loop::recording_failure(epochs.write_results, [&] { loop::run_epochs(epochs, state_); });
@@ -254,9 +257,13 @@ class TrainSession {
     epochs.step = [this](const data::Batch& b) { return step(b); };
     epochs.buffers = [this] { return net_->buffers(); };
     epochs.replicas = [this] { return std::vector<loop::Replica>{{"weights", net_->parameters()}}; };
-    epochs.end_epoch = [this](int64_t epoch, const std::function<double()>& epoch_seconds) { end_epoch(epoch, epoch_seconds); };
+    epochs.end_epoch = [this](int64_t epoch, const std::function<double()>& epoch_seconds) {
+      end_epoch(epoch, epoch_seconds);
+    };
     epochs.save = [this] { save(); };
-    epochs.write_results = [this](const std::string& status, const std::string& error) { write_results(status, error); };
+    epochs.write_results = [this](const std::string& status, const std::string& error) {
+      write_results(status, error);
+    };
     return epochs;
   }
 

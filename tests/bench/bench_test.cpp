@@ -16,8 +16,8 @@ TEST(Bench, WeightStepTimesSplitTheStepIntoForwardAndBackward) {
   supernet::Supernet net(cfg);
   search::WeightTrainer weights(net, {});
   const auto batch = dnas::testing::random_batch(4);
-  const auto mix = supernet::ArchMix{supernet::soft_mix(torch::full({5, 8}, 0.125)),
-                                     supernet::soft_mix(torch::full({5, 8}, 0.125))};
+  const auto mix =
+      supernet::ArchMix{supernet::soft_mix(torch::full({5, 8}, 0.125)), supernet::soft_mix(torch::full({5, 8}, 0.125))};
   weights.step(batch, mix);
   EXPECT_EQ(weights.step_times().steps, 0);  // timing is off by default
   weights.time_steps(true);

@@ -31,8 +31,9 @@ std::string error_of(const std::vector<std::string>& args) {
 }  // namespace
 
 TEST(Options, IniValuesAndCommandLineOverrides) {
-  auto path = write_ini("ok", "[data]\nbatch_size = 32\nlimit = 1000\n[supernet]\nlayers = 5\n"
-                              "normal_ops = sep_3x3 skip_connect\n[search]\nmethod = darts_2nd\n");
+  auto path = write_ini("ok",
+                        "[data]\nbatch_size = 32\nlimit = 1000\n[supernet]\nlayers = 5\n"
+                        "normal_ops = sep_3x3 skip_connect\n[search]\nmethod = darts_2nd\n");
   auto cmd = parse_search_command({"--config", path, "--supernet.layers=6", "--search.seed=3"});
   EXPECT_EQ(cmd.config.data.batch_size, 32);
   EXPECT_EQ(cmd.config.data.limit, 1000);
@@ -70,15 +71,15 @@ TEST(Options, OutOfRangeValuesAndUnknownNamesAreErrors) {
 
 TEST(Options, HelpListsEveryKeyWithDefaults) {
   auto help = dnas::cli::search_help();
-  for (const char* key : {"data.dataset", "data.limit", "supernet.op_set", "search.method",
-                          "search.arch_lr", "run.out_dir", "run.threads"})
+  for (const char* key : {"data.dataset", "data.limit", "supernet.op_set", "search.method", "search.arch_lr",
+                          "run.out_dir", "run.threads"})
     EXPECT_NE(help.find(key), std::string::npos) << key;
   EXPECT_NE(help.find("0.025"), std::string::npos);  // w_lr default shown
 }
 
 TEST(Options, ResolvedConfigRoundTripsThroughIni) {
-  auto cmd = parse_search_command({"--data.limit=500", "--supernet.reduce_ops=max_pool_3x3 skip_connect",
-                                   "--data.split_shuffle=true"});
+  auto cmd = parse_search_command(
+      {"--data.limit=500", "--supernet.reduce_ops=max_pool_3x3 skip_connect", "--data.split_shuffle=true"});
   auto path = write_ini("roundtrip", dnas::search::config_text(cmd.config));
   auto again = parse_search_command({"--config", path});
   EXPECT_EQ(dnas::search::config_text(again.config), dnas::search::config_text(cmd.config));
@@ -86,8 +87,9 @@ TEST(Options, ResolvedConfigRoundTripsThroughIni) {
 }
 
 TEST(TrainOptions, IniOverridesResumeAndValidation) {
-  auto path = write_ini("train", "[model]\ngenotype = DARTS_V1\nchannels = 16\nlayers = 8\n[train]\nepochs = 5\n"
-                                 "schedule = exponential\nseed = 4\n[data]\ncutout = 0\n");
+  auto path = write_ini("train",
+                        "[model]\ngenotype = DARTS_V1\nchannels = 16\nlayers = 8\n[train]\nepochs = 5\n"
+                        "schedule = exponential\nseed = 4\n[data]\ncutout = 0\n");
   auto cmd = dnas::cli::parse_train_command({"--config", path, "--model.layers=11", "--resume"});
   EXPECT_EQ(cmd.config.model.genotype, "DARTS_V1");
   EXPECT_EQ(cmd.config.model.channels, 16);
@@ -112,15 +114,35 @@ TEST(TrainOptions, IniOverridesResumeAndValidation) {
 // Every switch of docs/methods.md's table that README lists, at its non-default value, reaches the
 // config (and the INI text that names the run).
 TEST(Options, EveryDocumentedMethodSwitchParses) {
-  auto cmd = parse_search_command(
-      {"--search.method=nasp", "--supernet.op_set=nasp7", "--search.w_nesterov=true", "--gdas.derive=autodl",
-       "--milenas.lambda=0.5", "--milenas.clip_arch_grads_like_code=true", "--eoinas.forward=hard",
-       "--eoinas.acc_stat=mean", "--eoinas.alpha_init=random", "--eoinas.arch_grad_clip=5", "--eoinas.C_when_Ce0=inf",
-       "--eoinas.skip_dropout=true", "--eoinas.c_reference_window=0", "--eoinas.prune=false", "--eoinas.lambda=0",
-       "--itnas.derive_from=probs", "--itnas.gumbel=false", "--itnas.transition=false", "--itnas.tiep=false",
-       "--sc.variant=fixed2", "--sc.perspective=input", "--sc.val_split=separate", "--nasp.variant=standard",
-       "--nasp.discrete_value=alpha", "--nasp.edge_top2=false", "--nasp.derive=softmax", "--nasp.restrict7=true",
-       "--nasp.eta=0.1", "--nasp.greedy=0.2"});
+  auto cmd = parse_search_command({"--search.method=nasp",
+                                   "--supernet.op_set=nasp7",
+                                   "--search.w_nesterov=true",
+                                   "--gdas.derive=autodl",
+                                   "--milenas.lambda=0.5",
+                                   "--milenas.clip_arch_grads_like_code=true",
+                                   "--eoinas.forward=hard",
+                                   "--eoinas.acc_stat=mean",
+                                   "--eoinas.alpha_init=random",
+                                   "--eoinas.arch_grad_clip=5",
+                                   "--eoinas.C_when_Ce0=inf",
+                                   "--eoinas.skip_dropout=true",
+                                   "--eoinas.c_reference_window=0",
+                                   "--eoinas.prune=false",
+                                   "--eoinas.lambda=0",
+                                   "--itnas.derive_from=probs",
+                                   "--itnas.gumbel=false",
+                                   "--itnas.transition=false",
+                                   "--itnas.tiep=false",
+                                   "--sc.variant=fixed2",
+                                   "--sc.perspective=input",
+                                   "--sc.val_split=separate",
+                                   "--nasp.variant=standard",
+                                   "--nasp.discrete_value=alpha",
+                                   "--nasp.edge_top2=false",
+                                   "--nasp.derive=softmax",
+                                   "--nasp.restrict7=true",
+                                   "--nasp.eta=0.1",
+                                   "--nasp.greedy=0.2"});
   const auto& c = cmd.config;
   EXPECT_TRUE(c.optim.w_nesterov);
   EXPECT_EQ(c.gdas.derive, "autodl");
@@ -139,19 +161,22 @@ TEST(Options, EveryDocumentedMethodSwitchParses) {
   EXPECT_EQ(c.nasp.variant, "standard");
   EXPECT_TRUE(c.nasp.restrict7);
   const auto ini = dnas::search::config_text(c);
-  for (const char* line : {"w_nesterov = true", "clip_arch_grads_like_code = true", "C_when_Ce0 = inf", "skip_dropout = true",
-                           "c_reference_window = 0", "restrict7 = true"})
+  for (const char* line : {"w_nesterov = true", "clip_arch_grads_like_code = true", "C_when_Ce0 = inf",
+                           "skip_dropout = true", "c_reference_window = 0", "restrict7 = true"})
     EXPECT_NE(ini.find(line), std::string::npos) << line;
   auto again = parse_search_command({"--config", write_ini("switches", ini)});
   EXPECT_EQ(dnas::search::config_text(again.config), ini);
   // nasp.restrict7 splits nasp7 as nasp12 is split: convolutions in normal cells, pooling in reduction cells.
   EXPECT_EQ(dnas::search::normal_op_names(c),
             (std::vector<std::string>{"skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"}));
-  EXPECT_EQ(dnas::search::reduce_op_names(c), (std::vector<std::string>{"max_pool_3x3", "avg_pool_3x3", "skip_connect"}));
+  EXPECT_EQ(dnas::search::reduce_op_names(c),
+            (std::vector<std::string>{"max_pool_3x3", "avg_pool_3x3", "skip_connect"}));
   EXPECT_NE(error_of({"--eoinas.C_when_Ce0=nan"}).find("eoinas.C_when_Ce0"), std::string::npos);
-  EXPECT_NE(error_of({"--search.method=nasp", "--supernet.op_set=nasp12", "--nasp.restrict7=true"}).find("nasp.restrict7"),
+  EXPECT_NE(
+      error_of({"--search.method=nasp", "--supernet.op_set=nasp12", "--nasp.restrict7=true"}).find("nasp.restrict7"),
+      std::string::npos);
+  EXPECT_NE(error_of({"--search.w_nesterov=true", "--search.w_momentum=0"}).find("search.w_nesterov"),
             std::string::npos);
-  EXPECT_NE(error_of({"--search.w_nesterov=true", "--search.w_momentum=0"}).find("search.w_nesterov"), std::string::npos);
 }
 
 // The GDAS presets: the reference code's (Nesterov, weight decay 5e-4, batch 256, 250 epochs) and

@@ -43,4 +43,3 @@ TEST(Device, ConfigsRejectAMalformedDeviceNamingTheKey) {
   t.run.device = "cuda:";
   EXPECT_NE(error_of([&] { train::validate(t); }).find("run.device"), std::string::npos);
 }
-

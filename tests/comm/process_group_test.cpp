@@ -22,11 +22,11 @@ TEST(ProcessGroup, AverageIsTheMeanOverRanksBucketByBucket) {
   ASSERT_GE(n, 2) << "run this binary under mpirun -np 2 or more";
   const double r = group->rank() + 1;  // ranks hold 1x, 2x, ... nx the base values: mean (n+1)/2 x
   std::vector<torch::Tensor> t = {
-      torch::arange(10, torch::kFloat32) * r,              // 40 bytes
-      torch::full({2, 5}, 3.0f, torch::kFloat32) * r,       // 40 bytes
-      torch::Tensor(),                                      // undefined: skipped
-      torch::linspace(-1, 1, 10, torch::kFloat32) * r,      // 40 bytes
-      torch::ones({3}, torch::kFloat64) * r,                // 24 bytes, its own dtype bucket
+      torch::arange(10, torch::kFloat32) * r,           // 40 bytes
+      torch::full({2, 5}, 3.0f, torch::kFloat32) * r,   // 40 bytes
+      torch::Tensor(),                                  // undefined: skipped
+      torch::linspace(-1, 1, 10, torch::kFloat32) * r,  // 40 bytes
+      torch::ones({3}, torch::kFloat64) * r,            // 24 bytes, its own dtype bucket
   };
   group->set_bucket_bytes(100);  // floats: [t0 t1] [t3]; doubles: [t4]
   const int64_t before = group->collectives();

@@ -18,7 +18,7 @@ inline search::SearchConfig tiny_search_config(const std::string& out_dir, const
   c.optim.eval_batches = 2;
   c.run.method = method;
   if (method == "nasp") c.supernet.op_set = "nasp7";  // NASP's space has no `none`
-  c.eoinas.warmup_epochs = 1;  // EoiNAS: one warm-up epoch, then statistics and a prune
+  c.eoinas.warmup_epochs = 1;                         // EoiNAS: one warm-up epoch, then statistics and a prune
   c.eoinas.prune_every = 1;
   c.run.threads = 1;
   c.run.progress = false;

@@ -63,9 +63,11 @@ TEST(ConfigKeys, IniTextGroupsSectionsAndIdentityLeavesOutRunOnlyKeys) {
   s.list = {"x", "y"};
   s.flag = true;
   const auto t = table_of(s);
-  EXPECT_EQ(dnas::core::to_ini(t),
-            "[opt]\nrate = 0.025\ncount = 3\nseed = 0\n[data]\nflag = true\nname = a\nlist = x y\n[run]\nthreads = 0\n");
-  EXPECT_EQ(dnas::core::identity_text(t), "[opt]\nrate = 0.025\ncount = 3\nseed = 0\n[data]\nflag = true\nname = a\nlist = x y\n");
+  EXPECT_EQ(
+      dnas::core::to_ini(t),
+      "[opt]\nrate = 0.025\ncount = 3\nseed = 0\n[data]\nflag = true\nname = a\nlist = x y\n[run]\nthreads = 0\n");
+  EXPECT_EQ(dnas::core::identity_text(t),
+            "[opt]\nrate = 0.025\ncount = 3\nseed = 0\n[data]\nflag = true\nname = a\nlist = x y\n");
   Settings back;
   const auto u = table_of(back);
   dnas::core::set_key(u, "data.list", "x  y", "x", "");
@@ -77,9 +79,15 @@ TEST(ConfigKeys, IniTextGroupsSectionsAndIdentityLeavesOutRunOnlyKeys) {
 TEST(ConfigKeys, BadValuesAndRangesNameTheKeyAndWhere) {
   Settings s;
   const auto t = table_of(s);
-  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"opt.count", "3.5"}, {"opt.count", "12abc"}, {"opt.count", "11"}, {"opt.count", "0"}, {"opt.rate", "-1"},
-           {"opt.rate", "inf"}, {"opt.rate", "fast"}, {"opt.seed", "-1"}, {"data.flag", "maybe"}}) {
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{{"opt.count", "3.5"},
+                                                                                   {"opt.count", "12abc"},
+                                                                                   {"opt.count", "11"},
+                                                                                   {"opt.count", "0"},
+                                                                                   {"opt.rate", "-1"},
+                                                                                   {"opt.rate", "inf"},
+                                                                                   {"opt.rate", "fast"},
+                                                                                   {"opt.seed", "-1"},
+                                                                                   {"data.flag", "maybe"}}) {
     const auto msg = error_of(t, key, value);
     EXPECT_NE(msg.find(key), std::string::npos) << key << "=" << value << ": " << msg;
     EXPECT_NE(msg.find("file.ini"), std::string::npos) << msg;

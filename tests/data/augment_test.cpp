@@ -23,7 +23,7 @@ AugmentOptions identity_normalisation(int64_t channels) {
 
 // Image `x` ([C, H, W] uint8) zero-padded by p, cropped at (dy, dx), optionally flipped, / 255.
 torch::Tensor shifted(const torch::Tensor& x, int64_t p, int64_t dy, int64_t dx, bool flip) {
-  auto padded = torch::constant_pad_nd(x, {p, p, p, p}, 0);  // [C, H + 2p, W + 2p]
+  auto padded = torch::constant_pad_nd(x, {p, p, p, p}, 0);              // [C, H + 2p, W + 2p]
   auto crop = padded.narrow(1, dy, x.size(1)).narrow(2, dx, x.size(2));  // [C, H, W]
   if (flip) crop = crop.flip({2});
   return crop.to(torch::kFloat32).div(255);
@@ -51,7 +51,7 @@ TEST(Augment, EvalIsExactScaleAndNormalise) {
 
 // Every output sample must equal exactly one (shift, flip) of its input; returns the matches.
 std::vector<std::tuple<int64_t, int64_t, bool>> find_transforms(const torch::Tensor& images, const torch::Tensor& out,
-                                                                 int64_t p, bool allow_flip) {
+                                                                int64_t p, bool allow_flip) {
   std::vector<std::tuple<int64_t, int64_t, bool>> found;
   for (int64_t b = 0; b < images.size(0); ++b) {
     bool matched = false;

@@ -15,7 +15,7 @@ namespace {
 ImageSet numbered_set(int64_t n = 20) {
   ImageSet set;
   set.images = torch::arange(n, torch::kUInt8).view({n, 1, 1, 1}).expand({n, 1, 2, 2}).contiguous();  // [n, 1, 2, 2]
-  set.labels = torch::arange(n, torch::kInt64).remainder(10);  // [n]
+  set.labels = torch::arange(n, torch::kInt64).remainder(10);                                         // [n]
   return set;
 }
 

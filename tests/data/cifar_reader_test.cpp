@@ -13,8 +13,8 @@
 namespace dnas::data {
 namespace {
 
-using ::testing::HasSubstr;
 using test_files::TempDir;
+using ::testing::HasSubstr;
 
 constexpr int kPlane = 32 * 32;
 
@@ -48,8 +48,8 @@ void expect_error_containing(F f, const std::string& needle) {
 TEST(CifarReader, Cifar10ExactValuesAndPlaneOrder) {
   TempDir dir;
   const auto path = dir.file("data_batch_1.bin");
-  test_files::write_bytes(path, concat({record({3}, 10, 20, 30, 1), record({0}, 40, 50, 60, 2),
-                                        record({9}, 70, 80, 90, 3)}));
+  test_files::write_bytes(path,
+                          concat({record({3}, 10, 20, 30, 1), record({0}, 40, 50, 60, 2), record({9}, 70, 80, 90, 3)}));
   const auto set = read_cifar_binary({path}, CifarKind::Cifar10);
   ASSERT_EQ(set.images.sizes(), (std::vector<int64_t>{3, 3, 32, 32}));
   EXPECT_EQ(set.images.scalar_type(), torch::kUInt8);
@@ -66,8 +66,8 @@ TEST(CifarReader, Cifar10ExactValuesAndPlaneOrder) {
 TEST(CifarReader, Cifar100UsesFineLabel) {
   TempDir dir;
   const auto path = dir.file("train.bin");
-  test_files::write_bytes(path, concat({record({19, 99}, 1, 2, 3, 0), record({0, 42}, 4, 5, 6, 0),
-                                        record({7, 0}, 7, 8, 9, 0)}));
+  test_files::write_bytes(
+      path, concat({record({19, 99}, 1, 2, 3, 0), record({0, 42}, 4, 5, 6, 0), record({7, 0}, 7, 8, 9, 0)}));
   const auto set = read_cifar_binary({path}, CifarKind::Cifar100);
   EXPECT_TRUE(torch::equal(set.labels, torch::tensor({99, 42, 0}, torch::kInt64)));
   EXPECT_EQ(set.images[1][0][3][3].item<int>(), 4);
@@ -119,7 +119,8 @@ TEST(CifarReader, LoadDatasetFindsBatchesDirectory) {
   for (int i = 1; i <= 5; ++i)
     test_files::write_bytes((sub / ("data_batch_" + std::to_string(i) + ".bin")).string(),
                             record({static_cast<uint8_t>(i)}, 0, 0, 0, 0));
-  test_files::write_bytes((sub / "test_batch.bin").string(), concat({record({0}, 0, 0, 0, 0), record({9}, 0, 0, 0, 0)}));
+  test_files::write_bytes((sub / "test_batch.bin").string(),
+                          concat({record({0}, 0, 0, 0, 0), record({9}, 0, 0, 0, 0)}));
   const auto d = load_dataset("cifar10", dir.path());
   EXPECT_EQ(d.info.channels, 3);
   EXPECT_TRUE(torch::equal(d.train.labels, torch::tensor({1, 2, 3, 4, 5}, torch::kInt64)));

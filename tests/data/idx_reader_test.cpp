@@ -18,8 +18,8 @@
 namespace dnas::data {
 namespace {
 
-using ::testing::HasSubstr;
 using test_files::TempDir;
+using ::testing::HasSubstr;
 
 // 2 images of 2x3 pixels with distinct values 10..21.
 std::vector<uint8_t> image_file_bytes(uint32_t magic = 2051, uint32_t count = 2) {
@@ -146,7 +146,8 @@ void write_tiny_mnist(const TempDir& dir, uint32_t train_images, uint32_t train_
     return b;
   };
   test_files::write_bytes(dir.file("train-images-idx3-ubyte"), images(train_images));
-  test_files::write_gzip(dir.file("train-labels-idx1-ubyte.gz"), label_file_bytes(std::vector<uint8_t>(train_labels, 4)));
+  test_files::write_gzip(dir.file("train-labels-idx1-ubyte.gz"),
+                         label_file_bytes(std::vector<uint8_t>(train_labels, 4)));
   test_files::write_gzip(dir.file("t10k-images-idx3-ubyte.gz"), images(1));
   test_files::write_bytes(dir.file("t10k-labels-idx1-ubyte"), label_file_bytes({5}));
 }

@@ -33,16 +33,11 @@ struct ReferenceCount {
 // Parameter counts of the reference DARTS model.py (NetworkCIFAR / NetworkImageNet with
 // auxiliary=True), computed with PyTorch for these genotypes and settings.
 const ReferenceCount kReference[] = {
-    {"DARTS_V2", 36, 20, 10, "cifar", 3825768, 3349342},
-    {"DARTS_V2", 16, 8, 10, "cifar", 681572, 246106},
-    {"DARTS_V2", 36, 20, 100, "cifar", 3946908, 3401272},
-    {"DARTS_V2", 48, 14, 1000, "imagenet", 5979528, 4718752},
-    {"DARTS_V1", 36, 20, 10, "cifar", 3645840, 3169414},
-    {"DARTS_V1", 48, 14, 1000, "imagenet", 5771208, 4510432},
-    {"NASNet", 36, 20, 10, "cifar", 4288944, 3830950},
-    {"NASNet", 16, 8, 10, "cifar", 761220, 333946},
-    {"AmoebaNet", 36, 20, 10, "cifar", 3603072, 3145078},
-    {"AmoebaNet", 48, 14, 1000, "imagenet", 5863560, 4627360},
+    {"DARTS_V2", 36, 20, 10, "cifar", 3825768, 3349342},  {"DARTS_V2", 16, 8, 10, "cifar", 681572, 246106},
+    {"DARTS_V2", 36, 20, 100, "cifar", 3946908, 3401272}, {"DARTS_V2", 48, 14, 1000, "imagenet", 5979528, 4718752},
+    {"DARTS_V1", 36, 20, 10, "cifar", 3645840, 3169414},  {"DARTS_V1", 48, 14, 1000, "imagenet", 5771208, 4510432},
+    {"NASNet", 36, 20, 10, "cifar", 4288944, 3830950},    {"NASNet", 16, 8, 10, "cifar", 761220, 333946},
+    {"AmoebaNet", 36, 20, 10, "cifar", 3603072, 3145078}, {"AmoebaNet", 48, 14, 1000, "imagenet", 5863560, 4627360},
 };
 
 TEST(EvalNetwork, ParameterCountsMatchTheReference) {
@@ -95,10 +90,10 @@ TEST(EvalNetwork, SpecCountsForNaspAndAuxHead) {
 TEST(EvalNetwork, StateDictNamesFollowTheReference) {
   EvalNetwork net(genotype::published_genotype("DARTS_V2"), cifar(8, 5, 10));
   auto params = net->named_parameters();
-  for (const char* name : {"stem.0.weight", "stem.1.weight", "cells.0.preprocess0.op.1.weight",
-                           "cells.0._ops.0.op.1.weight", "cells.2.preprocess0.conv_1.weight",
-                           "auxiliary_head.features.2.weight", "auxiliary_head.features.5.weight",
-                           "auxiliary_head.classifier.weight", "classifier.bias"})
+  for (const char* name :
+       {"stem.0.weight", "stem.1.weight", "cells.0.preprocess0.op.1.weight", "cells.0._ops.0.op.1.weight",
+        "cells.2.preprocess0.conv_1.weight", "auxiliary_head.features.2.weight", "auxiliary_head.features.5.weight",
+        "auxiliary_head.classifier.weight", "classifier.bias"})
     EXPECT_TRUE(params.contains(name)) << name;
   auto buffers = net->named_buffers();
   EXPECT_TRUE(buffers.contains("auxiliary_head.features.6.running_mean"));
@@ -211,10 +206,10 @@ TEST(NetworkCost, HandCountOfATinyNetwork) {
   cfg.classes = 3;
   cfg.auxiliary = false;
   auto cost = network_cost(g, cfg, 4, 4);
-  const int64_t stem = 9 * 1 * 6 * 16;                 // 1 -> 6 channels at 4x4
-  const int64_t cell0 = 6 * 2 * 16 + 6 * 2 * 16;       // two 1x1 6->2 at 4x4
-  const int64_t cell1 = 6 * 4 * 16 + 2 * 4 * 16;       // 1x1 6->4, 1x1 2->4 at 4x4
-  const int64_t cell2 = 2 * 8 * 4 + 4 * 8 * 4;         // FactorizedReduce 2->8 and 1x1 4->8, both at 2x2
+  const int64_t stem = 9 * 1 * 6 * 16;            // 1 -> 6 channels at 4x4
+  const int64_t cell0 = 6 * 2 * 16 + 6 * 2 * 16;  // two 1x1 6->2 at 4x4
+  const int64_t cell1 = 6 * 4 * 16 + 2 * 4 * 16;  // 1x1 6->4, 1x1 2->4 at 4x4
+  const int64_t cell2 = 2 * 8 * 4 + 4 * 8 * 4;    // FactorizedReduce 2->8 and 1x1 4->8, both at 2x2
   const int64_t classifier = 8 * 3;
   EXPECT_EQ(cost.multiply_adds, stem + cell0 + cell1 + cell2 + classifier);
 }
@@ -230,9 +225,11 @@ TEST(EvalNetwork, ChannelsLastGivesTheSameWeightsOutputsAndGradients) {
   // pools, skips and the reduction cells' FactorizedReduce.
   const auto g = genotype::parse_genotype(
       "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_5x5', 1), ('dil_conv_3x3', 0), ('avg_pool_3x3', 1), "
-      "('skip_connect', 0), ('dil_conv_5x5', 2), ('max_pool_3x3', 1), ('sep_conv_3x3', 3)], normal_concat=[2, 3, 4, 5], "
+      "('skip_connect', 0), ('dil_conv_5x5', 2), ('max_pool_3x3', 1), ('sep_conv_3x3', 3)], normal_concat=[2, 3, 4, "
+      "5], "
       "reduce=[('max_pool_3x3', 0), ('avg_pool_3x3', 1), ('skip_connect', 2), ('sep_conv_5x5', 0), "
-      "('dil_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 4), ('dil_conv_5x5', 2)], reduce_concat=[2, 3, 4, 5])");
+      "('dil_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 4), ('dil_conv_5x5', 2)], reduce_concat=[2, 3, 4, "
+      "5])");
   auto cfg = cifar(8, 5, 10);
   std::vector<EvalNetwork> nets;
   std::vector<EvalOutput> outs;

@@ -60,8 +60,7 @@ TEST(DeriveDarts, TiesKeepSmallerEdgeAndLowerColumn) {
   torch::Tensor w = uniform.clone();
   set_row(w, edge_index(3, 2), column(names, "sep_conv_5x5"), 0.4);
   set_row(w, edge_index(3, 1), column(names, "dil_conv_3x3"), 0.4);
-  EXPECT_EQ(derive_darts(w, names, 2).nodes[1],
-            (std::vector<Gene>{{"dil_conv_3x3", 1}, {"sep_conv_5x5", 2}}));
+  EXPECT_EQ(derive_darts(w, names, 2).nodes[1], (std::vector<Gene>{{"dil_conv_3x3", 1}, {"sep_conv_5x5", 2}}));
 }
 
 // Alphas whose softmax derives `cell`: first gene of a node 2.0, second 1.5, the rest 0, and a
@@ -70,8 +69,7 @@ torch::Tensor alphas_for(const CellGenotype& cell, const std::vector<std::string
   torch::Tensor a = torch::zeros({num_edges(cell.steps()), static_cast<int64_t>(names.size())});
   for (int m = 0; m < cell.steps(); ++m)
     for (size_t r = 0; r < cell.nodes[m].size(); ++r)
-      a[edge_index(2 + m, cell.nodes[m][r].src)][column(names, cell.nodes[m][r].op)] =
-          r == 0 ? 2.0 : 1.5;
+      a[edge_index(2 + m, cell.nodes[m][r].src)][column(names, cell.nodes[m][r].op)] = r == 0 ? 2.0 : 1.5;
   const int none = column(names, "none");
   if (none < static_cast<int>(names.size()))
     for (int e = 0; e < a.size(0); ++e)
@@ -116,8 +114,7 @@ TEST(DeriveDarts, RejectsBadShapes) {
 TEST(DeriveTopK, SkipsNoneEdgesAndHonoursKeep) {
   // steps=2: edges 0->2, 1->2 | 0->3, 1->3, 2->3
   const std::vector<double> strength = {0.1, 0.2, 0.9, 0.5, 0.7};
-  const std::vector<std::string> op = {"sep_3x3", "skip_connect", "none", "avg_pool_3x3",
-                                       "dil_conv_5x5"};
+  const std::vector<std::string> op = {"sep_3x3", "skip_connect", "none", "avg_pool_3x3", "dil_conv_5x5"};
   const CellGenotype two = derive_top_k(strength, op, 2);
   EXPECT_EQ(two.nodes[0], (std::vector<Gene>{{"skip_connect", 1}, {"sep_conv_3x3", 0}}));
   EXPECT_EQ(two.nodes[1], (std::vector<Gene>{{"dil_conv_5x5", 2}, {"avg_pool_3x3", 1}}));

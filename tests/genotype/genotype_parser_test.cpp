@@ -22,21 +22,17 @@ const std::string kDartsV2 =
 const Genotype& small() {
   static const Genotype g = [] {
     Genotype s;
-    s.normal.nodes = {{{"sep_conv_3x3", 0}, {"skip_connect", 1}},
-                      {{"dil_conv_3x3", 2}, {"sep_conv_5x5", 0}}};
+    s.normal.nodes = {{{"sep_conv_3x3", 0}, {"skip_connect", 1}}, {{"dil_conv_3x3", 2}, {"sep_conv_5x5", 0}}};
     s.normal.concat = {2, 3};
-    s.reduce.nodes = {{{"max_pool_3x3", 0}, {"avg_pool_3x3", 1}},
-                      {{"skip_connect", 2}, {"max_pool_3x3", 1}}};
+    s.reduce.nodes = {{{"max_pool_3x3", 0}, {"avg_pool_3x3", 1}}, {{"skip_connect", 2}, {"max_pool_3x3", 1}}};
     s.reduce.concat = {2, 3};
     return s;
   }();
   return g;
 }
 
-const std::string kSmallNormal =
-    "[('sep_conv_3x3', 0), ('skip_connect', 1), ('dil_conv_3x3', 2), ('sep_conv_5x5', 0)]";
-const std::string kSmallReduce =
-    "[('max_pool_3x3', 0), ('avg_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1)]";
+const std::string kSmallNormal = "[('sep_conv_3x3', 0), ('skip_connect', 1), ('dil_conv_3x3', 2), ('sep_conv_5x5', 0)]";
+const std::string kSmallReduce = "[('max_pool_3x3', 0), ('avg_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1)]";
 
 TEST(GenotypeParser, ParsesDartsV2AsPrinted) {
   const Genotype g = parse_genotype(kDartsV2);
@@ -70,8 +66,7 @@ TEST(GenotypeParser, AcceptsSyntaxVariants) {
       "('dil_conv_3x3', 2),\n"
       "    ('sep_conv_5x5', 0),\n  ],\n  normal_concat = [2, 3,],\n  reduce = " +
           kSmallReduce + ",\n  reduce_concat = [2, 3],\n)\n",
-      "Genotype(reduce_concat=[2, 3], reduce=" + kSmallReduce +
-          ", normal_concat=[2, 3], normal=" + kSmallNormal + ")",
+      "Genotype(reduce_concat=[2, 3], reduce=" + kSmallReduce + ", normal_concat=[2, 3], normal=" + kSmallNormal + ")",
       "Genotype(" + kSmallNormal + ", [2, 3], " + kSmallReduce + ", [2, 3])",
       "Genotype(normal=" + kSmallNormal + ", normal_concat=range(2, 4), reduce=" + kSmallReduce +
           ", reduce_concat=range(2,4))",
@@ -134,14 +129,12 @@ void expect_parse_error(const std::string& text, const std::vector<std::string>&
     const std::string msg = e.what();
     EXPECT_NE(msg.find("cfg:arch"), std::string::npos) << msg;
     EXPECT_NE(msg.find("Hint:"), std::string::npos) << msg;
-    for (const auto& p : parts)
-      EXPECT_NE(msg.find(p), std::string::npos) << "missing '" << p << "' in: " << msg;
+    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "missing '" << p << "' in: " << msg;
   }
 }
 
 TEST(GenotypeParser, RejectsBadText) {
-  const std::string tail =
-      ", normal_concat=[2, 3], reduce=" + kSmallReduce + ", reduce_concat=[2, 3])";
+  const std::string tail = ", normal_concat=[2, 3], reduce=" + kSmallReduce + ", reduce_concat=[2, 3])";
   expect_parse_error(
       "Genotype(normal=[('sep_conv_9x9', 0), ('skip_connect', 1), ('dil_conv_3x3', 2), "
       "('sep_conv_5x5', 0)]" +
@@ -162,22 +155,19 @@ TEST(GenotypeParser, RejectsBadText) {
       "reduce=" +
           kSmallReduce + ", reduce_concat=[2, 3])",
       {"out of range"});
+  expect_parse_error("Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 1), ('dil_conv_3x3', 2)]" + tail,
+                     {"odd number"});
+  expect_parse_error("Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 3])", {"missing field 'reduce'"});
+  expect_parse_error("Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 3], reduce=" + kSmallReduce + ")",
+                     {"missing field 'reduce_concat'"});
   expect_parse_error(
-      "Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 1), ('dil_conv_3x3', 2)]" + tail,
-      {"odd number"});
-  expect_parse_error("Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 3])",
-                     {"missing field 'reduce'"});
+      "Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 4], reduce=" + kSmallReduce + ", reduce_concat=[2, 3])",
+      {"normal_concat state 4 is out of range"});
   expect_parse_error(
-      "Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 3], reduce=" + kSmallReduce + ")",
-      {"missing field 'reduce_concat'"});
-  expect_parse_error("Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 4], reduce=" +
-                         kSmallReduce + ", reduce_concat=[2, 3])",
-                     {"normal_concat state 4 is out of range"});
-  expect_parse_error("Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 3], reduce=" +
-                         kSmallReduce + ", reduce_concat=[3, 3])",
-                     {"reduce_concat state 3 appears twice"});
-  expect_parse_error("Genotype(normal=" + kSmallNormal + ", normal_concat=range(2, 5), reduce=" +
-                         kSmallReduce + ", reduce_concat=[2, 3])",
+      "Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 3], reduce=" + kSmallReduce + ", reduce_concat=[3, 3])",
+      {"reduce_concat state 3 appears twice"});
+  expect_parse_error("Genotype(normal=" + kSmallNormal + ", normal_concat=range(2, 5), reduce=" + kSmallReduce +
+                         ", reduce_concat=[2, 3])",
                      {"out of range"});
   expect_parse_error(
       "Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 1), ('dil_conv_3x3', 2), "
@@ -189,9 +179,9 @@ TEST(GenotypeParser, RejectsBadText) {
       "('sep_conv_5x5', 0))]" +
           tail,
       {"expected ',' or ']'", "found ')'"});
-  expect_parse_error("Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 3], reduce=" +
-                         kSmallReduce + ", reduce_concat=[2, 3]",
-                     {"end of text"});
+  expect_parse_error(
+      "Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 3], reduce=" + kSmallReduce + ", reduce_concat=[2, 3]",
+      {"end of text"});
   expect_parse_error("Genotype(normal=" + kSmallNormal + tail + ")", {"after the closing ')'"});
   expect_parse_error("Genotype(normal=" + kSmallNormal + tail + " extra", {"extra"});
   expect_parse_error("", {"empty"});
@@ -201,24 +191,19 @@ TEST(GenotypeParser, RejectsBadText) {
       "('sep_conv_5x5', 0)]" +
           tail,
       {"integer", "0.5"});
-  expect_parse_error("Genotype(normal=[('sep_conv_3x3', zero), ('skip_connect', 1)]" + tail,
-                     {"integer", "zero"});
+  expect_parse_error("Genotype(normal=[('sep_conv_3x3', zero), ('skip_connect', 1)]" + tail, {"integer", "zero"});
   expect_parse_error("Genotype(normal=[('sep_conv_3x3, 0)]" + tail, {"unterminated"});
-  expect_parse_error(
-      "Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 3], normal=" + kSmallNormal + tail,
-      {"given twice"});
-  expect_parse_error(
-      "Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 3], reduced=" + kSmallReduce + tail,
-      {"unknown field 'reduced'"});
-  expect_parse_error("Genotype(normal=[[('sep_conv_3x3', 0)], ('skip_connect', 1)]" + tail,
-                     {"edge"});
+  expect_parse_error("Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 3], normal=" + kSmallNormal + tail,
+                     {"given twice"});
+  expect_parse_error("Genotype(normal=" + kSmallNormal + ", normal_concat=[2, 3], reduced=" + kSmallReduce + tail,
+                     {"unknown field 'reduced'"});
+  expect_parse_error("Genotype(normal=[[('sep_conv_3x3', 0)], ('skip_connect', 1)]" + tail, {"edge"});
   expect_parse_error("Network(normal=" + kSmallNormal + tail, {"expected 'Genotype('", "Network"});
   expect_parse_error("Genotype(normal=[]" + tail, {"empty cell"});
 }
 
 TEST(GenotypeParser, ErrorReportsLineAndColumn) {
-  expect_parse_error("Genotype(\n  normal=[('sep_conv_3x3', 0), ('bogus', 1)],",
-                     {"line 2, column 33", "bogus"});
+  expect_parse_error("Genotype(\n  normal=[('sep_conv_3x3', 0), ('bogus', 1)],", {"line 2, column 33", "bogus"});
 }
 
 TEST(Genotype, ValidateCellCatchesProgrammaticMistakes) {

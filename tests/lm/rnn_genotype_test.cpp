@@ -34,9 +34,11 @@ TEST(RnnGenotype, BadStringsNameTheProblem) {
   };
   EXPECT_NE(err("Genotype(recurrent=[('gelu', 0)], concat=range(1, 2))").find("unknown activation 'gelu' at node 1"),
             std::string::npos);
-  EXPECT_NE(err("Genotype(recurrent=[('tanh', 0), ('relu', 2)], concat=range(1, 3))").find("node 2 takes predecessor 2"),
+  EXPECT_NE(
+      err("Genotype(recurrent=[('tanh', 0), ('relu', 2)], concat=range(1, 3))").find("node 2 takes predecessor 2"),
+      std::string::npos);
+  EXPECT_NE(err("Genotype(recurrent=[('tanh', 0) junk], concat=range(1, 2))").find("unexpected text"),
             std::string::npos);
-  EXPECT_NE(err("Genotype(recurrent=[('tanh', 0) junk], concat=range(1, 2))").find("unexpected text"), std::string::npos);
   EXPECT_NE(err("Genotype(recurrent=[('tanh', 0)], concat=range(1, 5))").find("concat must list"), std::string::npos);
   EXPECT_NE(err("Genotype(normal=[])").find("retrain.genotype"), std::string::npos);
   EXPECT_NE(err("DARTS_V9").find("DARTS_V1, DARTS_V2"), std::string::npos);

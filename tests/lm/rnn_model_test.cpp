@@ -161,10 +161,10 @@ TEST(RnnArch, NaspDiscreteKeepsTopOneEdgePerNode) {
 
 TEST(RnnArch, DartsRuleIgnoresNone) {
   const std::vector<std::string> ops = {"none", "tanh", "sigmoid"};
-  auto w = torch::full({3, 3}, 0.1);  // 2 nodes: edges (1,0), (2,0), (2,1)
+  auto w = torch::full({3, 3}, 0.1);        // 2 nodes: edges (1,0), (2,0), (2,1)
   w[0] = torch::tensor({0.9, 0.05, 0.05});  // node 1: none is largest, then a tie -> tanh
   w[1] = torch::tensor({0.2, 0.3, 0.5});
-  w[2] = torch::tensor({0.0, 0.6, 0.4});   // node 2: edge j=1 tanh 0.6 beats sigmoid 0.5
+  w[2] = torch::tensor({0.0, 0.6, 0.4});  // node 2: edge j=1 tanh 0.6 beats sigmoid 0.5
   const auto g = derive_rnn_genotype(w, ops, 2);
   EXPECT_EQ(g.recurrent[0], (std::pair<std::string, int>{"tanh", 0}));
   EXPECT_EQ(g.recurrent[1], (std::pair<std::string, int>{"tanh", 1}));

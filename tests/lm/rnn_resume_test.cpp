@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "common/error_of.h"
 #include "dnas/core/signals.h"
 #include "dnas/lm/rnn_search.h"
-#include "common/error_of.h"
 #include "dnas/lm/rnn_train.h"
 #include "lm/lm_fixtures.h"
 
@@ -32,7 +32,7 @@ TEST_P(RnnSearchStops, ResumedMidEpochTwiceEqualsTheUninterruptedRun) {
   EXPECT_THROW(run_rnn_search(markov(), cfg, [&](const RnnSearchResult&) { ++epoch_ends; }), core::Interrupted);
   EXPECT_EQ(epoch_ends, 1);
   cfg.stop_after_steps = 0;
-  torch::manual_seed(12345);  // the resumed run must restore the generator itself
+  torch::manual_seed(12345);     // the resumed run must restore the generator itself
   std::vector<size_t> reported;  // epochs in the result at each callback
   const auto resumed =
       run_rnn_search(markov(), cfg, [&](const RnnSearchResult& r) { reported.push_back(r.valid_ppl.size()); });

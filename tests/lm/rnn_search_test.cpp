@@ -131,13 +131,15 @@ TEST(RnnSearch, BadSettingsNameTheKey) {
   EXPECT_NE(dnas::testing::error_of([&] { run_rnn_search(markov(), cfg); }).find("contains none"), std::string::npos);
   cfg = tiny("darts_1st");
   cfg.search.ops = {"tanh", "gelu"};
-  EXPECT_NE(dnas::testing::error_of([&] { run_rnn_search(markov(), cfg); }).find("unknown op 'gelu'"), std::string::npos);
+  EXPECT_NE(dnas::testing::error_of([&] { run_rnn_search(markov(), cfg); }).find("unknown op 'gelu'"),
+            std::string::npos);
   cfg = tiny("darts_1st");
   cfg.model.dropout_h = 1.0;
   EXPECT_NE(dnas::testing::error_of([&] { run_rnn_search(markov(), cfg); }).find("model.dropout_h"), std::string::npos);
   cfg = tiny("darts_1st");
   cfg.search.batch_size = 100000;
-  EXPECT_NE(dnas::testing::error_of([&] { run_rnn_search(markov(), cfg); }).find("too few for batch size"), std::string::npos);
+  EXPECT_NE(dnas::testing::error_of([&] { run_rnn_search(markov(), cfg); }).find("too few for batch size"),
+            std::string::npos);
 }
 
 TEST(RnnRetrain, LearnsTheMarkovCorpusAndIsDeterministic) {

@@ -18,9 +18,7 @@ using namespace dnas;
 namespace {
 
 // 10 examples whose label is their index: a batch's labels name the examples it holds.
-data::ImageSet numbered_set() {
-  return {torch::zeros({10, 1, 2, 2}, torch::kUInt8), torch::arange(10, torch::kInt64)};
-}
+data::ImageSet numbered_set() { return {torch::zeros({10, 1, 2, 2}, torch::kUInt8), torch::arange(10, torch::kInt64)}; }
 
 // A loop of 2 epochs of 3 steps over batches of 2 (5 per epoch, so the epoch is cut at 3) that
 // logs every call, with a step whose loss is the sum of its example numbers.
@@ -132,8 +130,8 @@ namespace {
 struct CallerStepsLoop {
   int64_t next = 0;
   loop::BatchStats train_sum;
-  std::vector<int64_t> taken;             // `next` of every step run
-  std::vector<double> described;          // the loss sums the progress line was made from
+  std::vector<int64_t> taken;     // `next` of every step run
+  std::vector<double> described;  // the loss sums the progress line was made from
   loop::EpochLoop loop;
 
   CallerStepsLoop() {

@@ -40,8 +40,8 @@ TEST(DepthwiseConv, ClosedFormOnAOnesKernel) {
   // A 3x3 ones kernel with padding 1 sums each 3x3 neighbourhood: the centre of a 3x3 ones
   // image gets 9, a corner 4, an edge 6.
   dnas::ops::set_depthwise_mode(DepthwiseMode::Direct);
-  auto y = dnas::ops::depthwise_conv2d(torch::ones({1, 1, 3, 3}), torch::ones({1, 1, 3, 3}),
-                                       DepthwiseGeometry{3, 1, 1, 1});
+  auto y =
+      dnas::ops::depthwise_conv2d(torch::ones({1, 1, 3, 3}), torch::ones({1, 1, 3, 3}), DepthwiseGeometry{3, 1, 1, 1});
   dnas::ops::set_depthwise_mode(DepthwiseMode::Auto);
   EXPECT_FLOAT_EQ(y[0][0][1][1].item<float>(), 9.f);
   EXPECT_FLOAT_EQ(y[0][0][0][0].item<float>(), 4.f);
@@ -79,12 +79,11 @@ TEST_P(DepthwiseNhwcMatchesTorch, ForwardAndBothGradients) {
   EXPECT_TRUE(torch::allclose(grads[1], ref[1], 1e-4, 1e-4));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Geometries, DepthwiseNhwcMatchesTorch,
-    ::testing::Values(std::make_tuple(3, 1, 1, 16, false), std::make_tuple(3, 1, 1, 21, true),
-                      std::make_tuple(5, 1, 1, 36, true), std::make_tuple(3, 1, 2, 21, true),
-                      std::make_tuple(5, 1, 2, 8, false), std::make_tuple(3, 2, 1, 21, true),
-                      std::make_tuple(5, 2, 2, 5, true), std::make_tuple(7, 1, 1, 3, false)));
+INSTANTIATE_TEST_SUITE_P(Geometries, DepthwiseNhwcMatchesTorch,
+                         ::testing::Values(std::make_tuple(3, 1, 1, 16, false), std::make_tuple(3, 1, 1, 21, true),
+                                           std::make_tuple(5, 1, 1, 36, true), std::make_tuple(3, 1, 2, 21, true),
+                                           std::make_tuple(5, 1, 2, 8, false), std::make_tuple(3, 2, 1, 21, true),
+                                           std::make_tuple(5, 2, 2, 5, true), std::make_tuple(7, 1, 1, 3, false)));
 
 TEST(DepthwiseNhwc, GradientsDoNotDependOnTheThreadCount) {
   torch::manual_seed(9);

@@ -39,10 +39,9 @@ TEST_P(EveryOp, OutputShapeAndParameterCount) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllOps, EveryOp,
-    ::testing::Combine(::testing::ValuesIn(dnas::ops::known_op_names()), ::testing::Values(1, 2),
-                       ::testing::Bool()));
+INSTANTIATE_TEST_SUITE_P(AllOps, EveryOp,
+                         ::testing::Combine(::testing::ValuesIn(dnas::ops::known_op_names()), ::testing::Values(1, 2),
+                                            ::testing::Bool()));
 
 TEST(Operations, NoneWithStrideTwoGivesHalfSizeZeros) {
   auto op = dnas::ops::make_op("none", 8, 2, {});

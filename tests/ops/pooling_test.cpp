@@ -31,8 +31,7 @@ TEST_P(PoolingMatchesTorch, ForwardAndGradient) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Pools, PoolingMatchesTorch,
-                         ::testing::Combine(::testing::Values(3, 5, 7), ::testing::Values(1, 2),
-                                            ::testing::Bool()));
+                         ::testing::Combine(::testing::Values(3, 5, 7), ::testing::Values(1, 2), ::testing::Bool()));
 
 TEST(Pooling, AverageOfACornerWindowCountsOnlyImageCells) {
   // 3x3 input 1..9: the corner window holds 1,2,4,5 -> mean 3; the centre 1..9 -> mean 5.
@@ -86,8 +85,8 @@ TEST_P(MaxPoolNonFinite, MatchesTorch) {
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
   torch::manual_seed(4);
   auto base = torch::randn({2, 3, 8, 9});
-  base[0][0].fill_(nan);                              // every window NaN
-  base[0][1].fill_(-inf);                             // every window -inf
+  base[0][0].fill_(nan);                                  // every window NaN
+  base[0][1].fill_(-inf);                                 // every window -inf
   base[0][2].narrow(0, 0, 3).narrow(1, 0, 3).fill_(nan);  // NaN corner
   base[1][0][0][0] = inf;
   base[1][1][7][8] = -inf;
@@ -109,5 +108,4 @@ TEST_P(MaxPoolNonFinite, MatchesTorch) {
   EXPECT_TRUE(torch::equal(ours.second, ref.second));
 }
 
-INSTANTIATE_TEST_SUITE_P(Pools, MaxPoolNonFinite,
-                         ::testing::Combine(::testing::Values(3, 5), ::testing::Values(1, 2)));
+INSTANTIATE_TEST_SUITE_P(Pools, MaxPoolNonFinite, ::testing::Combine(::testing::Values(3, 5), ::testing::Values(1, 2)));

@@ -60,7 +60,7 @@ TEST(EoinasIndicator, SpecExampleGivesTheHandValuesAndPrunesOp1) {
   EXPECT_EQ(x.stats.prune(x.alpha, 0.5), (std::vector<int64_t>{1}));
   EXPECT_EQ(x.stats.remaining(0), 2);
   EXPECT_TRUE(torch::equal(x.stats.ce(), torch::zeros({1, 3}, torch::kDouble)));  // Ce reset
-  EXPECT_TRUE(torch::equal(x.stats.ca(), ca_before));                              // Ca kept
+  EXPECT_TRUE(torch::equal(x.stats.ca(), ca_before));                             // Ca kept
   EXPECT_NEAR(x.stats.strength()[0].item<double>(), 0.925, 1e-12);
   // The survivors' beta renormalises over the remaining ops: (0.2, 0.5) / 0.7.
   auto beta = x.stats.beta(x.alpha);
@@ -165,7 +165,7 @@ struct RecordedStep {
   std::vector<torch::Tensor> ce, ca;        // per cell type, [5, 8], after the step
   std::vector<torch::Tensor> k_w, k_alpha;  // per cell type, [5]: the ops sampled for the w / alpha step
   std::vector<torch::Tensor> grads, expected_grads, alphas, expected_alphas;  // per cell type, [5, 8]
-  torch::Tensor predictions;                // [8] of the alpha step's forward, recomputed
+  torch::Tensor predictions;  // [8] of the alpha step's forward, recomputed
 };
 
 RecordedStep recorded_step(const torch::Tensor& labels) {

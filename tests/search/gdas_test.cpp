@@ -94,8 +94,8 @@ TEST(Gdas, OnlyTheSampledOpIsComputedOnEveryEdge) {
     const auto hard = torch::zeros_like(h).scatter_(1, drawn[2 + c].unsqueeze(1), 1.0) - h.detach() + h;
     return supernet::CellMix{hard, supernet::argmax_modes(hard.detach()), {}};
   };
-  const auto expected = dnas::testing::grads_of(
-      torch::cross_entropy_loss(net->forward(val.x, {cell(0), cell(1)}), val.y), leaves);
+  const auto expected =
+      dnas::testing::grads_of(torch::cross_entropy_loss(net->forward(val.x, {cell(0), cell(1)}), val.y), leaves);
   const auto& a = gdas.arch();
   EXPECT_LT(dnas::testing::max_relative_difference({a.alpha_normal.grad(), a.alpha_reduce.grad()}, expected), 1e-4);
   for (size_t k = 0; k < 2; ++k) {
@@ -148,8 +148,8 @@ TEST(Gdas, ACellTypeOffThePathToTheLossIsLeftAlone) {
     for (int64_t e : {1, 3}) normal[e][0].fill_(100.0);  // `none` beyond any Gumbel draw
   }
   const auto before = dnas::testing::snapshot(gdas.arch().list());
-  ASSERT_NO_THROW(gdas.step(weights, {dnas::testing::random_batch(4), dnas::testing::random_batch(4), {}},
-                            search::EpochInfo{}));
+  ASSERT_NO_THROW(
+      gdas.step(weights, {dnas::testing::random_batch(4), dnas::testing::random_batch(4), {}}, search::EpochInfo{}));
   const auto& a = gdas.arch();
   EXPECT_FALSE(a.alpha_reduce.grad().defined());
   EXPECT_TRUE(torch::equal(a.alpha_reduce.detach(), before[1]));

@@ -6,11 +6,11 @@
 
 #include <cmath>
 
+#include "dnas/loop/schedule.h"
 #include "dnas/ops/depthwise_conv.h"
 #include "dnas/ops/op_names.h"
 #include "dnas/search/darts.h"
 #include "dnas/search/hypergradient.h"
-#include "dnas/loop/schedule.h"
 #include "dnas/search/search_loop.h"
 #include "search/search_fixtures.h"
 
@@ -139,7 +139,8 @@ std::pair<torch::Tensor, torch::Tensor> exact_hypergradient(const ClosedFormProb
   auto g = torch::autograd::grad({p.train(p.a.detach())}, w);
   const double k = search::clip_to_norm(g, clip);
   EXPECT_TRUE(clip == 0 || k < 1) << "g is clipped";
-  p.set_weights({before[0] - kXi * (g[0] + kWeightDecay * before[0]), before[1] - kXi * (g[1] + kWeightDecay * before[1])});
+  p.set_weights(
+      {before[0] - kXi * (g[0] + kWeightDecay * before[0]), before[1] - kXi * (g[1] + kWeightDecay * before[1])});
   auto gv = torch::autograd::grad({p.val(p.a)}, {p.a, p.w1, p.w2});
   std::vector<torch::Tensor> v = {gv[1], gv[2]};
   const double kv = search::clip_to_norm(v, clip);
@@ -155,9 +156,9 @@ std::pair<torch::Tensor, torch::Tensor> exact_hypergradient(const ClosedFormProb
 
 TEST(UnrolledHypergradient, BothFormsMatchDoubleBackpropAndRestoreTheWeights) {
   // The CNN reference never clips; 0.5 < ||g||, ||v|| clips g and v (k < 1) in the RNN form.
-  const std::vector<std::pair<search::FiniteDifferenceForm, double>> cases = {
-      {search::FiniteDifferenceForm::Cnn, 0.0}, {search::FiniteDifferenceForm::Rnn, 0.0},
-      {search::FiniteDifferenceForm::Rnn, 0.5}};
+  const std::vector<std::pair<search::FiniteDifferenceForm, double>> cases = {{search::FiniteDifferenceForm::Cnn, 0.0},
+                                                                              {search::FiniteDifferenceForm::Rnn, 0.0},
+                                                                              {search::FiniteDifferenceForm::Rnn, 0.5}};
   for (const auto& [form, clip] : cases) {
     const ClosedFormProblem p;
     const std::vector<torch::Tensor> before = {p.w1.detach().clone(), p.w2.detach().clone()};
@@ -199,7 +200,8 @@ TEST(UnrolledHypergradient, BothFormsMatchDoubleBackpropAndRestoreTheWeights) {
 }
 
 TEST(UnrolledHypergradient, ClipToNormReturnsTheUncappedCoefficient) {
-  std::vector<torch::Tensor> g{torch::tensor({3.0}, torch::kDouble), torch::tensor({4.0}, torch::kDouble)};  // ||g|| = 5
+  std::vector<torch::Tensor> g{torch::tensor({3.0}, torch::kDouble),
+                               torch::tensor({4.0}, torch::kDouble)};  // ||g|| = 5
   EXPECT_DOUBLE_EQ(search::clip_to_norm(g, 1.0), 1.0 / (5.0 + 1e-6));
   EXPECT_NEAR(g[0].item<double>(), 0.6, 1e-6);
   EXPECT_NEAR(g[1].item<double>(), 0.8, 1e-6);

@@ -131,9 +131,9 @@ TEST(ItnasTransition, IdentityTransitionAndOneHotAttentionPassTheWeightsOn) {
   a[g.pair_begin[5] + 2] = 200.0;  // e13 listens only to its third predecessor, e7
   a[g.pair_begin[1] + 0] = 200.0;  // e7 = 2->4 listens only to e0
   auto w = search::transition_weights(g, outer, outer, z, a);
-  EXPECT_TRUE(torch::allclose(w[7], outer[0]));   // w_e7 = w_e0
-  EXPECT_TRUE(torch::allclose(w[13], w[7]));      // w_e13 = w_e7 = w_e0
-  EXPECT_TRUE(torch::allclose(w[9], outer[6]));   // outer rows are the outer weights
+  EXPECT_TRUE(torch::allclose(w[7], outer[0]));  // w_e7 = w_e0
+  EXPECT_TRUE(torch::allclose(w[13], w[7]));     // w_e13 = w_e7 = w_e0
+  EXPECT_TRUE(torch::allclose(w[9], outer[6]));  // outer rows are the outer weights
 }
 
 TEST(ItnasTransition, GradientsReachOuterThetaThroughInnerEdges) {
@@ -176,7 +176,7 @@ TEST(ItnasTiep, HandToyOfTheSpecAndItsDifferenceFromTheSoftRule) {
   ASSERT_EQ(g.pairs, 2);
   auto theta = logits({0.7, 0.3, 0.4, 0.6, 0.6, 0.4, 0.3, 0.7}, {4, 2});  // e0 e1 e2 e3
   auto z = logits({0.9, 0.1, 0.5, 0.5, 0.5, 0.5, 0.2, 0.8}, {2, 2, 2});   // T_{e0->e4}, T_{e1->e4}
-  auto a = torch::tensor({0.0, std::log(3.0)}, torch::kDouble);            // A = (0.25, 0.75)
+  auto a = torch::tensor({0.0, std::log(3.0)}, torch::kDouble);           // A = (0.25, 0.75)
   const std::vector<std::string> ops = {"sep_conv_3x3", "skip_connect"};  // A, B
   auto tiep = search::tiep_derive(g, theta, z, a, ops);
   const std::string A = ops[0], B = ops[1];
@@ -208,8 +208,8 @@ TEST(ItnasTiep, PrunedPredecessorsLeaveAndAttentionIsRenormalised) {
   };
   for (int pair : {0, 1})
     for (int row : {0, 1}) set_row(pair, row, 0.1);  // e4 ends up B with strength 0.9
-  set_row(5, 1, 0.9);   // T_{e3->e8}[B] = (0.9, 0.1)
-  set_row(6, 1, 0.15);  // T_{e4->e8}[B] = (0.15, 0.85)
+  set_row(5, 1, 0.9);                                // T_{e3->e8}[B] = (0.9, 0.1)
+  set_row(6, 1, 0.15);                               // T_{e4->e8}[B] = (0.15, 0.85)
   auto z = logits(t, {7, 2, 2});
   auto a = torch::tensor({0.0, 0.0, 0.0, 0.0, 0.0, 0.0, std::log(2.0)}, torch::kDouble);
   auto tiep = search::tiep_derive(g, theta, z, a, {"A", "B"});

@@ -18,11 +18,13 @@ TEST(NaspProx, BoxThenDiscreteOnTheSpecVector) {
   EXPECT_TRUE(torch::allclose(boxed, torch::tensor({{0.3, 0.9, 0.0, 1.0}})));
   EXPECT_TRUE(torch::equal(search::prox_disc(boxed, false), torch::tensor({{0.0, 0.0, 0.0, 1.0}})));
   // keep_value: the selected entry keeps alpha's value.
-  EXPECT_TRUE(torch::allclose(search::prox_disc(torch::tensor({{0.3, 0.9, 0.1}}), true), torch::tensor({{0.0, 0.9, 0.0}})));
+  EXPECT_TRUE(
+      torch::allclose(search::prox_disc(torch::tensor({{0.3, 0.9, 0.1}}), true), torch::tensor({{0.0, 0.9, 0.0}})));
 }
 
 TEST(NaspProx, TiesGoToTheLowestOp) {
-  EXPECT_TRUE(torch::equal(search::prox_disc(torch::tensor({{1.0, 1.0, 0.2}}), false), torch::tensor({{1.0, 0.0, 0.0}})));
+  EXPECT_TRUE(
+      torch::equal(search::prox_disc(torch::tensor({{1.0, 1.0, 0.2}}), false), torch::tensor({{1.0, 0.0, 0.0}})));
 }
 
 TEST(NaspProx, ProximalStepOfEachVariant) {
@@ -136,7 +138,8 @@ TEST(NaspComplexity, EightSepConvEdgesInTheNasp12NormalCell) {
   for (int e = 0; e < 8; ++e) a[e][sep] = 1.0;
   EXPECT_NEAR(search::nasp_complexity(a, ops).item<double>(), 8.0 * 504 / 5412, 1e-6);
   // Pooling-only reduction ops cost nothing.
-  EXPECT_EQ(search::nasp_complexity(torch::ones({14, 5}), ops::op_set("nasp12", ops::CellType::Reduce)).item<double>(), 0.0);
+  EXPECT_EQ(search::nasp_complexity(torch::ones({14, 5}), ops::op_set("nasp12", ops::CellType::Reduce)).item<double>(),
+            0.0);
 }
 
 TEST(NaspStrategy, WeightStepRunsOnlyTheSelectedOpsAndAlphasStayInTheBox) {
@@ -185,17 +188,19 @@ TEST(NaspStrategy, ArchitectureGradientEqualsFullAutograd) {
   const auto ours = nasp.architecture_gradient(net, batch, stats);
   std::vector<torch::Tensor> a = {ours.discrete[0].detach().clone().requires_grad_(),
                                   ours.discrete[1].detach().clone().requires_grad_()};
-  auto loss = torch::cross_entropy_loss(net->forward(batch.x, {supernet::soft_mix(a[0]), supernet::soft_mix(a[1])}),
-                                        batch.y) +
-              nc.eta * (search::nasp_complexity(a[0], cfg.normal_ops) + search::nasp_complexity(a[1], cfg.reduce_ops));
+  auto loss =
+      torch::cross_entropy_loss(net->forward(batch.x, {supernet::soft_mix(a[0]), supernet::soft_mix(a[1])}), batch.y) +
+      nc.eta * (search::nasp_complexity(a[0], cfg.normal_ops) + search::nasp_complexity(a[1], cfg.reduce_ops));
   const auto full = torch::autograd::grad({loss}, a);
   for (size_t c = 0; c < 2; ++c) {
     EXPECT_TRUE(torch::allclose(ours.grads[c], full[c], 1e-5, 1e-7)) << c << "\n" << ours.grads[c] - full[c];
     // The unselected entries (weight 0) carry real gradient too.
     EXPECT_GT((ours.grads[c] * a[c].detach().eq(0)).abs().gt(0).sum().item<int64_t>(), 10) << c;
   }
-  EXPECT_NEAR(stats.loss(), loss.item<double>() - nc.eta * (search::nasp_complexity(a[0], cfg.normal_ops) +
-                                                            search::nasp_complexity(a[1], cfg.reduce_ops)).item<double>(),
+  EXPECT_NEAR(stats.loss(),
+              loss.item<double>() - nc.eta * (search::nasp_complexity(a[0], cfg.normal_ops) +
+                                              search::nasp_complexity(a[1], cfg.reduce_ops))
+                                                 .item<double>(),
               1e-6);
 }
 

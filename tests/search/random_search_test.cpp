@@ -33,7 +33,8 @@ TEST(RandomArchitecture, TwoDistinctInputsPerNodeWithRealOps) {
     }
   }
   EXPECT_EQ(op_count.size(), 4u) << "every non-none op is drawn";
-  auto g1 = at::detail::createCPUGenerator(5), g2 = at::detail::createCPUGenerator(5), g3 = at::detail::createCPUGenerator(6);
+  auto g1 = at::detail::createCPUGenerator(5), g2 = at::detail::createCPUGenerator(5),
+       g3 = at::detail::createCPUGenerator(6);
   EXPECT_TRUE(torch::equal(random_architecture(4, kOps, g1), random_architecture(4, kOps, g2)));
   EXPECT_FALSE(torch::equal(random_architecture(4, kOps, g1), random_architecture(4, kOps, g3)));
 }
@@ -74,8 +75,8 @@ TEST(RandomWs, StepRunsOnlyTheSampledOpsAndFinishPicksTheBestCandidate) {
   const auto params = net->parameters();
   const auto w0 = dnas::testing::snapshot(params);
   const auto loss = torch::cross_entropy_loss(net->forward(train.x, architecture_mix(normal, reduce)), train.y);
-  const auto w1 = dnas::testing::first_sgd_step(
-      w0, dnas::testing::grads_of(loss, params, /*zeros_for_unused=*/false), WeightOptions{});
+  const auto w1 = dnas::testing::first_sgd_step(w0, dnas::testing::grads_of(loss, params, /*zeros_for_unused=*/false),
+                                                WeightOptions{});
   const int64_t before = net->evaluations();
   torch::manual_seed(9);
   const auto r = ws.step(weights, {train, val, {}}, {0, 1, 0.025});
@@ -97,8 +98,8 @@ TEST(RandomWs, StepRunsOnlyTheSampledOpsAndFinishPicksTheBestCandidate) {
     return score;
   });
   ASSERT_EQ(scored.size(), 6u);
-  const auto best = std::min_element(scored.begin(), scored.end(),
-                                     [](const auto& a, const auto& b) { return a.first < b.first; });
+  const auto best =
+      std::min_element(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   EXPECT_EQ(genotype::to_string(ws.derive()), best->second);
 }
 

@@ -14,9 +14,9 @@
 #include "search_fixtures.h"
 
 using namespace dnas;
+using genotype::edge_index;
 using search::ScTopology;
 using search::ScTopologySettings;
-using genotype::edge_index;
 
 namespace {
 
@@ -109,8 +109,10 @@ TEST(ScRegularizer, ZeroForAValidTopologyAndTheSpecValueForAnOrphan) {
     double rest = 1.0 - top - best_with_2 - 7 * other_odd;
     for (int code = 1; code <= 15; ++code) {
       if (code == 14) continue;
-      if (code % 2 == 1) p[static_cast<size_t>(code - 1)] = code == 1 ? best_with_2 : other_odd;
-      else p[static_cast<size_t>(code - 1)] = rest / 6;
+      if (code % 2 == 1)
+        p[static_cast<size_t>(code - 1)] = code == 1 ? best_with_2 : other_odd;
+      else
+        p[static_cast<size_t>(code - 1)] = rest / 6;
     }
     return p;
   };
@@ -143,17 +145,17 @@ TEST(ScDerive, OrphanIsDroppedWithItsOutgoingEdgesOrRepaired) {
     logits[1] = torch::zeros({15});
     logits[1][13] = 5.0;  // state 1 -> {3, 4, 5}
     logits[2] = torch::zeros({7});
-    logits[2][6] = 5.0;   // state 2 -> {3, 4, 5}, but state 2 has no input
+    logits[2][6] = 5.0;  // state 2 -> {3, 4, 5}, but state 2 has no input
     logits[3] = torch::zeros({3});
-    logits[3][0] = 5.0;   // state 3 -> {4}
+    logits[3][0] = 5.0;  // state 3 -> {4}
     return logits;
   };
   ScTopology drop(4, with("stretchable"));
   auto cell = drop.derive(orphaned(drop), alpha, ops);
-  EXPECT_TRUE(cell.nodes[0].empty());                      // node 2 dropped
+  EXPECT_TRUE(cell.nodes[0].empty());  // node 2 dropped
   EXPECT_EQ(cell.concat, (std::vector<int>{3, 4, 5}));
   EXPECT_EQ(cell.nodes[1], (std::vector<genotype::Gene>{{"sep_conv_3x3", 0}, {"sep_conv_3x3", 1}}));  // no edge from 2
-  EXPECT_EQ(cell.nodes[2].size(), 3u);  // 0, 1, 3 -> 4
+  EXPECT_EQ(cell.nodes[2].size(), 3u);                                                                // 0, 1, 3 -> 4
   EXPECT_EQ(cell.nodes[3].size(), 3u);  // 0, 1, 4 -> 5 (state 3 chose {4} only)
   // Variable in-degree round-trips through the genotype text.
   genotype::Genotype g{cell, cell};

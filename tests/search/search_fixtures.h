@@ -25,8 +25,7 @@ inline supernet::SupernetConfig tiny_supernet_config(const std::string& op_set =
 
 // Random images [n, 3, 8, 8] and labels [n] in [0, 10).
 inline search::TensorBatch random_batch(int64_t n, torch::Dtype dtype = torch::kFloat32) {
-  return {torch::randn({n, 3, 8, 8}, torch::TensorOptions().dtype(dtype)),
-          torch::randint(0, 10, {n}, torch::kLong)};
+  return {torch::randn({n, 3, 8, 8}, torch::TensorOptions().dtype(dtype)), torch::randint(0, 10, {n}, torch::kLong)};
 }
 
 // Adam's first step from p0 with gradient g, by hand: the bias-corrected moments are g' and g'^2,

@@ -35,7 +35,8 @@ std::string read(const std::filesystem::path& p) {
 TEST(SearchLoop, SameSeedGivesTheSameGenotypeAndMetrics) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   const auto dir = std::filesystem::temp_directory_path() / "dnas_search_loop";
-  for (const char* method : {"darts_1st", "darts_2nd", "milenas", "gdas", "itnas", "eoinas", "darts_sc", "milenas_sc", "nasp"}) {
+  for (const char* method :
+       {"darts_1st", "darts_2nd", "milenas", "gdas", "itnas", "eoinas", "darts_sc", "milenas_sc", "nasp"}) {
     auto a = search::run_search(tiny((dir / "a").string(), method));
     auto b = search::run_search(tiny((dir / "b").string(), method));
     EXPECT_EQ(genotype::to_string(a.genotype), genotype::to_string(b.genotype)) << method;

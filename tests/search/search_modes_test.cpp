@@ -17,7 +17,7 @@ namespace {
 
 struct ModeKey {
   std::string key;
-  std::vector<std::string> values;                               // every allowed value
+  std::vector<std::string> values;                             // every allowed value
   std::function<std::string(const std::string&)> round_trip;   // name(parse(value))
   std::function<void(SearchConfig&, const std::string&)> set;  // the config field of the key
 };
@@ -37,24 +37,40 @@ std::vector<ModeKey> mode_keys() {
         "random_ws"},
        [](V v) { return std::string(search::method_name(search::parse_method(v))); },
        [](C& c, V v) { c.run.method = v; }},
-      {"search.derive_edges", {"input", "output"}, through(search::parse_derive_edges),
+      {"search.derive_edges",
+       {"input", "output"},
+       through(search::parse_derive_edges),
        [](C& c, V v) { c.optim.derive_edges = v; }},
       {"gdas.derive", {"darts", "autodl"}, through(search::parse_gdas_derive), [](C& c, V v) { c.gdas.derive = v; }},
-      {"eoinas.forward", {"soft", "hard"}, through(search::parse_eoinas_forward),
+      {"eoinas.forward",
+       {"soft", "hard"},
+       through(search::parse_eoinas_forward),
        [](C& c, V v) { c.eoinas.forward = v; }},
-      {"eoinas.acc_stat", {"last", "mean"}, through(search::parse_eoinas_acc_stat),
+      {"eoinas.acc_stat",
+       {"last", "mean"},
+       through(search::parse_eoinas_acc_stat),
        [](C& c, V v) { c.eoinas.acc_stat = v; }},
-      {"eoinas.alpha_init", {"zeros", "random"}, through(search::parse_eoinas_alpha_init),
+      {"eoinas.alpha_init",
+       {"zeros", "random"},
+       through(search::parse_eoinas_alpha_init),
        [](C& c, V v) { c.eoinas.alpha_init = v; }},
-      {"eoinas.C_when_Ce0", {"0", "inf"}, through(search::parse_eoinas_C_when_Ce0),
+      {"eoinas.C_when_Ce0",
+       {"0", "inf"},
+       through(search::parse_eoinas_C_when_Ce0),
        [](C& c, V v) { c.eoinas.C_when_Ce0 = v; }},
       {"sc.variant", {"stretchable", "fixed2"}, through(search::parse_sc_variant), [](C& c, V v) { c.sc.variant = v; }},
-      {"sc.perspective", {"output", "input"}, through(search::parse_sc_perspective),
+      {"sc.perspective",
+       {"output", "input"},
+       through(search::parse_sc_perspective),
        [](C& c, V v) { c.sc.perspective = v; }},
       {"sc.orphan", {"drop", "repair"}, through(search::parse_sc_orphan), [](C& c, V v) { c.sc.orphan = v; }},
-      {"sc.val_split", {"auto", "shared", "separate"}, through(search::parse_sc_val_split),
+      {"sc.val_split",
+       {"auto", "shared", "separate"},
+       through(search::parse_sc_val_split),
        [](C& c, V v) { c.sc.val_split = v; }},
-      {"itnas.derive_from", {"sample", "probs"}, through(search::parse_itnas_derive_from),
+      {"itnas.derive_from",
+       {"sample", "probs"},
+       through(search::parse_itnas_derive_from),
        [](C& c, V v) { c.itnas.derive_from = v; }},
   };
 }

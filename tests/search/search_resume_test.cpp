@@ -58,7 +58,9 @@ TEST_P(SearchResumeTest, InterruptedAndResumedEqualsUninterrupted) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, SearchResumeTest, ::testing::Values("darts_1st", "darts_2nd", "milenas", "gdas", "itnas", "eoinas", "darts_sc", "milenas_sc", "nasp"));
+INSTANTIATE_TEST_SUITE_P(Methods, SearchResumeTest,
+                         ::testing::Values("darts_1st", "darts_2nd", "milenas", "gdas", "itnas", "eoinas", "darts_sc",
+                                           "milenas_sc", "nasp"));
 
 // One epoch of one step on a small IDX set in `data`.
 SearchConfig one_step_config(const TempDir& data, const TempDir& out, const std::string& method) {

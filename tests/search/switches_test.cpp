@@ -41,7 +41,8 @@ TEST(Switches, MilenasClipsTheArchitectureGradientLikeItsCode) {
   for (const auto& t : g) sq += t.to(torch::kDouble).pow(2).sum().item<double>();
   const double scale = std::min(1.0, clip / (std::sqrt(sq) + 1e-6));
   ASSERT_LT(scale, 1e-6);
-  const std::vector<torch::Tensor> a0 = {m.arch().alpha_normal.detach().clone(), m.arch().alpha_reduce.detach().clone()};
+  const std::vector<torch::Tensor> a0 = {m.arch().alpha_normal.detach().clone(),
+                                         m.arch().alpha_reduce.detach().clone()};
   m.step(weights, {train, val, {}}, {0, 1, 0.025});
   for (size_t c = 0; c < 2; ++c) {
     const auto& a1 = c == 0 ? m.arch().alpha_normal : m.arch().alpha_reduce;

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dnas/core/error.h"
 #include "common/error_of.h"
+#include "dnas/core/error.h"
 #include "dnas/store/checkpoint_file.h"
 #include "dnas/store/module_state.h"
 

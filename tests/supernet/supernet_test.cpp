@@ -9,8 +9,8 @@ using namespace dnas;
 
 namespace {
 
-supernet::SupernetConfig config(const std::string& op_set, int64_t c, int64_t layers,
-                                int64_t in_channels = 3, int64_t steps = 4) {
+supernet::SupernetConfig config(const std::string& op_set, int64_t c, int64_t layers, int64_t in_channels = 3,
+                                int64_t steps = 4) {
   supernet::SupernetConfig cfg;
   cfg.in_channels = in_channels;
   cfg.channels = c;
@@ -70,8 +70,7 @@ TEST(Supernet, FeatureShapesOnCifarInput) {
   EXPECT_EQ(outs[1].sizes(), (std::vector<int64_t>{2, 64, 32, 32}));
   EXPECT_EQ(outs[2].sizes(), (std::vector<int64_t>{2, 128, 16, 16}));
   EXPECT_EQ(outs[5].sizes(), (std::vector<int64_t>{2, 256, 8, 8}));
-  EXPECT_EQ(net->forward(torch::randn({2, 3, 32, 32}), uniform_mix(cfg)).sizes(),
-            (std::vector<int64_t>{2, 10}));
+  EXPECT_EQ(net->forward(torch::randn({2, 3, 32, 32}), uniform_mix(cfg)).sizes(), (std::vector<int64_t>{2, 10}));
 }
 
 TEST(Supernet, GrayscaleInputAndSixSteps) {
@@ -84,9 +83,9 @@ TEST(Supernet, GrayscaleInputAndSixSteps) {
 TEST(Supernet, StateDictNamesFollowTheReferenceHierarchy) {
   supernet::Supernet net(config("darts8", 4, 3));
   auto params = net->named_parameters();
-  for (const char* key : {"stem.0.weight", "stem.1.weight", "cells.0.preprocess0.op.1.weight",
-                          "cells.2.preprocess0.conv_1.weight", "cells.0._ops.0._ops.4.op.1.weight",
-                          "cells.2._ops.13._ops.7.op.2.weight", "classifier.weight"})
+  for (const char* key :
+       {"stem.0.weight", "stem.1.weight", "cells.0.preprocess0.op.1.weight", "cells.2.preprocess0.conv_1.weight",
+        "cells.0._ops.0._ops.4.op.1.weight", "cells.2._ops.13._ops.7.op.2.weight", "classifier.weight"})
     EXPECT_TRUE(params.contains(key)) << key;
 }
 

@@ -22,18 +22,17 @@ ExperimentSummary experiment(const std::string& method, const std::string& seed,
 
 TEST(Report, MeanAndStdOverSearchAndEvalSeeds) {
   // darts, L=8: search seed 0 -> errors 10, 12 (mean 11); seed 1 -> 14, 14 (mean 14).
-  std::vector<ExperimentSummary> ex = {experiment("darts", "0", "8", {0.90, 0.88}),
-                                       experiment("darts", "1", "8", {0.86, 0.86}),
-                                       experiment("darts", "2", "8", {}, "failed"),
-                                       experiment("darts", "0", "12", {0.95, 0.95}),
-                                       experiment("gdas", "0", "8", {0.80, 0.70})};
+  std::vector<ExperimentSummary> ex = {
+      experiment("darts", "0", "8", {0.90, 0.88}), experiment("darts", "1", "8", {0.86, 0.86}),
+      experiment("darts", "2", "8", {}, "failed"), experiment("darts", "0", "12", {0.95, 0.95}),
+      experiment("gdas", "0", "8", {0.80, 0.70})};
   auto rows = aggregate(ex);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].group, "darts, supernet.layers=8");
   EXPECT_EQ(rows[0].runs, 3);
   EXPECT_EQ(rows[0].finished, 2);
   EXPECT_NEAR(rows[0].error_mean, 12.5, 1e-9);
-  EXPECT_NEAR(rows[0].error_std_search, std::sqrt(4.5), 1e-9);  // sample std of {11, 14}
+  EXPECT_NEAR(rows[0].error_std_search, std::sqrt(4.5), 1e-9);    // sample std of {11, 14}
   EXPECT_NEAR(rows[0].error_std_eval, std::sqrt(2.0) / 2, 1e-9);  // mean of {sqrt(2), 0}
   EXPECT_NEAR(rows[0].best_error, 10.0, 1e-9);
   EXPECT_NEAR(rows[0].params_m, 3.3, 1e-9);
@@ -79,8 +78,9 @@ TEST(Report, AblationRowsCompareWithTheRandomRowOfTheirSpace) {
     e.grid["retrain.model.genotype_epoch"] = epoch;
     return e;
   };
-  const auto rows = aggregate({ablation("random", "0", "8", "0", 0.80), ablation("eoinas", "0", "8", "20", 0.84),
-                               ablation("eoinas", "0.5", "8", "40", 0.85), ablation("eoinas", "0.5", "12", "40", 0.85)});
+  const auto rows =
+      aggregate({ablation("random", "0", "8", "0", 0.80), ablation("eoinas", "0", "8", "20", 0.84),
+                 ablation("eoinas", "0.5", "8", "40", 0.85), ablation("eoinas", "0.5", "12", "40", 0.85)});
   ASSERT_EQ(rows.size(), 4u);
   EXPECT_NEAR(rows[1].vs_random, 20.0, 1e-9);
   EXPECT_NEAR(rows[2].vs_random, 25.0, 1e-9);

@@ -32,7 +32,8 @@ std::string error_of(const StudyPlan& plan) {
 }  // namespace
 
 TEST(StudyPlan, ZippedKeysSetTheirValuesTogetherAndOtherKeysMultiply) {
-  auto plan = plan_with_search({{"search.method+sc.lambda", {"darts_sc+1", "milenas_sc+10"}}, {"search.seed", {"0", "1"}}});
+  auto plan =
+      plan_with_search({{"search.method+sc.lambda", {"darts_sc+1", "milenas_sc+10"}}, {"search.seed", {"0", "1"}}});
   const auto experiments = expand_study(plan);
   ASSERT_EQ(experiments.size(), 4u);
   EXPECT_EQ(experiments[0].id, "search.method-darts_sc_sc.lambda-1_search.seed-0");

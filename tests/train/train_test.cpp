@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "data/test_files.h"
 #include "common/error_of.h"
+#include "data/test_files.h"
 #include "dnas/core/error.h"
 #include "dnas/core/signals.h"
 #include "dnas/genotype/published.h"
@@ -52,9 +52,9 @@ TEST(Losses, LabelSmoothingByHand) {
   // eps 0.2, K 2: targets 0.9 / 0.1.
   EXPECT_NEAR(smoothed_cross_entropy(logits, label, 0.2).item<double>(), -(0.9 * log_p0 + 0.1 * log_p1), 1e-12);
   // Uniform logits: log K whatever eps.
-  EXPECT_NEAR(smoothed_cross_entropy(torch::zeros({3, 4}, torch::kFloat64), torch::tensor({0, 1, 3}), 0.3)
-                  .item<double>(),
-              std::log(4.0), 1e-12);
+  EXPECT_NEAR(
+      smoothed_cross_entropy(torch::zeros({3, 4}, torch::kFloat64), torch::tensor({0, 1, 3}), 0.3).item<double>(),
+      std::log(4.0), 1e-12);
 }
 
 TEST(GenotypeSource, NameTextFileAndDirectory) {

@@ -26,8 +26,8 @@ supernet::SupernetConfig bench_supernet_config(const BenchShape& shape, const st
 struct BenchOptions {
   std::vector<std::string> shapes = {"small", "paper"};
   std::vector<std::string> modes = {"weight", "darts_1st", "darts_2nd"};  // weight, retrain or a method
-  int64_t steps = 3;   // timed steps per case (after one warm-up step)
-  int64_t threads = 0; // 0 = all cores
+  int64_t steps = 3;    // timed steps per case (after one warm-up step)
+  int64_t threads = 0;  // 0 = all cores
   std::string op_set = "darts8";
   std::string depthwise = "auto";  // depthwise-conv kernel: auto | direct | torch
   std::string profile;             // write a chrome://tracing profile of the timed steps per case
@@ -38,8 +38,8 @@ struct BenchOptions {
 
 struct BenchRow {
   std::string shape, mode;
-  double mean_s = 0, min_s = 0;  // seconds per step
-  double peak_rss_mb = 0;        // peak resident memory of the case's process
+  double mean_s = 0, min_s = 0;          // seconds per step
+  double peak_rss_mb = 0;                // peak resident memory of the case's process
   double forward_s = 0, backward_s = 0;  // of the weight step, mean per iteration (search modes)
 };
 

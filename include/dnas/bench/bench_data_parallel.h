@@ -4,18 +4,18 @@
 #include <string>
 #include <vector>
 
-#include "dnas/comm/process_group.h"
 #include "dnas/bench/bench.h"
+#include "dnas/comm/process_group.h"
 
 namespace dnas::bench {
 
 struct DataParallelRow {
   std::string shape;
   int ranks = 1;
-  double step_s = 0;        // one weight step on the rank's shard, all-reduce included (mean)
-  double allreduce_s = 0;   // averaging the supernet's gradients alone (mean)
-  int64_t buckets = 0;      // collectives per all-reduce
-  double gradient_mb = 0;   // gradient bytes all-reduced per step
+  double step_s = 0;       // one weight step on the rank's shard, all-reduce included (mean)
+  double allreduce_s = 0;  // averaging the supernet's gradients alone (mean)
+  int64_t buckets = 0;     // collectives per all-reduce
+  double gradient_mb = 0;  // gradient bytes all-reduced per step
 };
 
 // Times weight steps of the supernet at each shape with the global batch split over `group`.

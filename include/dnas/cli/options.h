@@ -23,7 +23,6 @@ search::SearchConfig read_search_settings(const std::vector<std::string>& args);
 // Every key with its default and description.
 std::string search_help();
 
-
 struct TrainCommand {
   train::TrainConfig config;
   bool help = false;

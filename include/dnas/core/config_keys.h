@@ -17,7 +17,7 @@ struct ConfigKey {
   std::string name;  // "section.key"
   FieldRef field;
   std::string help;
-  bool changes_results = true;  // false: threads, output paths, logging, test stops
+  bool changes_results = true;     // false: threads, output paths, logging, test stops
   std::optional<double> min, max;  // inclusive bounds of a numeric key
 
   ConfigKey& run_only() {

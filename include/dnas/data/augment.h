@@ -9,9 +9,9 @@
 namespace dnas::data {
 
 struct AugmentOptions {
-  int64_t crop_padding = 4;  // zero padding before the random HxW crop; 0 = no random crop
-  bool flip = true;          // random horizontal flip with p = 0.5
-  int64_t cutout = 0;        // cutout square side; 0 = off
+  int64_t crop_padding = 4;      // zero padding before the random HxW crop; 0 = no random crop
+  bool flip = true;              // random horizontal flip with p = 0.5
+  int64_t cutout = 0;            // cutout square side; 0 = off
   std::vector<float> mean, std;  // per channel; empty = no normalisation beyond scaling to [0, 1]
 };
 
@@ -21,7 +21,7 @@ struct AugmentOptions {
 // !train: scale and normalise only.
 // Sample i draws from an RNG seeded by splitmix64-mixing (key, first_index + i), so a shard
 // whose first row is row `first_index` of a global batch augments exactly like those rows.
-torch::Tensor augment_batch(const torch::Tensor& images, const AugmentOptions& opt, bool train,
-                            uint64_t key, int64_t first_index = 0);
+torch::Tensor augment_batch(const torch::Tensor& images, const AugmentOptions& opt, bool train, uint64_t key,
+                            int64_t first_index = 0);
 
 }  // namespace dnas::data

@@ -11,8 +11,8 @@
 namespace dnas::data {
 
 struct Batch {
-  torch::Tensor images;  // [B, C, H, W] uint8
-  torch::Tensor labels;  // [B] int64
+  torch::Tensor images;     // [B, C, H, W] uint8
+  torch::Tensor labels;     // [B] int64
   uint64_t key = 0;         // augmentation key: a function of (seed, epoch, batch number)
   int64_t first_index = 0;  // offset of these rows in the global batch (for augment_batch)
 };
@@ -21,17 +21,17 @@ class BatchStream {
  public:
   // indices: [n] int64 into `set`. shuffle: a new order each epoch from (seed, epoch).
   // drop_last: drop a final batch shorter than batch_size. Starts at epoch 0, position 0.
-  BatchStream(const ImageSet& set, torch::Tensor indices, int64_t batch_size, uint64_t seed,
-              bool shuffle, bool drop_last = false);
+  BatchStream(const ImageSet& set, torch::Tensor indices, int64_t batch_size, uint64_t seed, bool shuffle,
+              bool drop_last = false);
 
   // Every rank walks the same global batches; rank r of `world` gets rows
   // [r*B/world, (r+1)*B/world) of each (B = that batch's size).
   void set_shard(int rank, int world);
 
   int64_t batches_per_epoch() const;
-  void start_epoch(int64_t epoch);  // resets the position and draws the epoch's order
-  bool next(Batch& out);            // false once the epoch is exhausted
-  Batch next_endless();             // moves on to the next epoch when one is exhausted
+  void start_epoch(int64_t epoch);             // resets the position and draws the epoch's order
+  bool next(Batch& out);                       // false once the epoch is exhausted
+  Batch next_endless();                        // moves on to the next epoch when one is exhausted
   void seek(int64_t epoch, int64_t position);  // resume: start_epoch(epoch), skip `position` batches
 
   int64_t position() const { return position_; }  // batches already taken this epoch
@@ -39,8 +39,8 @@ class BatchStream {
   int64_t size() const { return static_cast<int64_t>(indices_.size()); }
 
  private:
-  torch::Tensor images_;  // [N, C, H, W] uint8, the whole set (shared storage)
-  torch::Tensor labels_;  // [N] int64
+  torch::Tensor images_;          // [N, C, H, W] uint8, the whole set (shared storage)
+  torch::Tensor labels_;          // [N] int64
   std::vector<int64_t> indices_;  // [n] the stream's examples
   std::vector<int64_t> order_;    // [n] this epoch's order
   int64_t batch_size_;

@@ -33,8 +33,8 @@ class EvalCellImpl : public torch::nn::Module {
   genotype::CellGenotype cell_;
   bool reduction_;
   ops::CandidateOpPtr preprocess0, preprocess1;
-  std::vector<ops::CandidateOpPtr> ops_;  // one per gene, node by node
-  std::vector<bool> is_identity_;         // per gene: stride-1 skip_connect (no drop-path)
+  std::vector<ops::CandidateOpPtr> ops_;     // one per gene, node by node
+  std::vector<bool> is_identity_;            // per gene: stride-1 skip_connect (no drop-path)
   torch::nn::ModuleList ops_list_{nullptr};  // "_ops"
 };
 TORCH_MODULE(EvalCell);

@@ -18,7 +18,7 @@
 namespace dnas::eval {
 
 struct EvalNetworkConfig {
-  int64_t in_channels = 3;      // 3 for CIFAR/ImageNet, 1 for (Fashion-)MNIST
+  int64_t in_channels = 3;  // 3 for CIFAR/ImageNet, 1 for (Fashion-)MNIST
   int64_t classes = 10;
   int64_t channels = 36;        // C of the first cells
   int64_t layers = 20;          // L

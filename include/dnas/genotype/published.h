@@ -21,7 +21,7 @@ const std::vector<PublishedGenotype>& published_genotypes();
 // Name lookup is case-insensitive; "DARTS" means DARTS_V2 (as in the DARTS code).
 bool is_published_genotype(const std::string& name);
 const PublishedGenotype& published_genotype_info(const std::string& name);  // throws if unknown
-Genotype published_genotype(const std::string& name);  // throws listing the known names
+Genotype published_genotype(const std::string& name);                       // throws listing the known names
 
 // "NASNet, AmoebaNet, ..." for help texts and error hints.
 std::string published_genotype_names();

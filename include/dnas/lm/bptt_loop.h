@@ -10,8 +10,8 @@
 #include <utility>
 
 #include "dnas/comm/process_group.h"
-#include "dnas/loop/epoch_loop.h"
 #include "dnas/lm/rnn_checkpoint.h"
+#include "dnas/loop/epoch_loop.h"
 
 namespace dnas::lm {
 
@@ -26,8 +26,8 @@ class BpttWindows {
  public:
   BpttWindows(torch::Tensor rows, int64_t bptt, uint64_t seed) : rows_(std::move(rows)), bptt_(bptt), rng_(seed) {}
   bool more() const { return start_ < rows_.size(0) - 2; }
-  BpttWindow next();                 // draws the length and moves past the window
-  void restart() { start_ = 0; }     // the next epoch starts at row 0
+  BpttWindow next();                                                    // draws the length and moves past the window
+  void restart() { start_ = 0; }                                        // the next epoch starts at row 0
   int64_t expected_per_epoch() const { return rows_.size(0) / bptt_; }  // for the progress bar
   // Checkpoint state: the next window's start and the length generator.
   void save(RnnLoopState& state) const;
@@ -43,9 +43,9 @@ class BpttWindows {
 // A loop named `name` ("rnn search") of `epochs` epochs over `windows` in one process, at most
 // `steps_per_epoch` steps each (0 = every window), stopping as if asked after `stop_after_steps`
 // steps (0 = never). The caller adds the step, the epoch-end record, save and the results hook.
-loop::EpochLoop bptt_epoch_loop(const std::string& name, int64_t epochs, int64_t steps_per_epoch,
-                                BpttWindows& windows, comm::ProcessGroup& solo, bool progress,
-                                const std::string& checkpoint_path, int64_t stop_after_steps);
+loop::EpochLoop bptt_epoch_loop(const std::string& name, int64_t epochs, int64_t steps_per_epoch, BpttWindows& windows,
+                                comm::ProcessGroup& solo, bool progress, const std::string& checkpoint_path,
+                                int64_t stop_after_steps);
 
 // A step's statistics for the loop: the NLL summed over the window's target tokens.
 loop::BatchStats token_stats(double mean_nll, int64_t tokens);

@@ -18,7 +18,7 @@ struct RnnLoopState {
   int64_t window_start = 0;     // first token row of the next training window
   loop::BatchStats epoch_sum;   // the epoch's NLL summed over tokens, and its tokens, so far
   torch::Tensor torch_rng;
-  std::string sequence_rng;     // the window lengths' std::mt19937_64 state as text
+  std::string sequence_rng;  // the window lengths' std::mt19937_64 state as text
 };
 
 // A search: weights, alphas and their Adam moments, the carried hidden states, counters and the
@@ -42,7 +42,7 @@ struct RnnTrainCheckpoint {
   std::string genotype;
   RnnLoopState loop;
   int asgd_epoch = -1;
-  int64_t asgd_count = -1;       // iterates averaged so far; -1 = still plain SGD
+  int64_t asgd_count = -1;  // iterates averaged so far; -1 = still plain SGD
   double best_valid_ppl = 0;
   store::NamedTensors model, best, average;
   torch::Tensor hidden;

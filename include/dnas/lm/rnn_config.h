@@ -23,7 +23,7 @@ struct RnnSearchSettings {
   int64_t steps_per_epoch = 0;   // cap on weight steps per epoch (0 = a full pass)
   int64_t eval_batches = 0;      // cap on validation batches (0 = all)
   double lr = 20, weight_decay = 5e-7, clip = 0.25;
-  double ar = 0, tar = 1e-3;     // activation / temporal activation regularisation
+  double ar = 0, tar = 1e-3;  // activation / temporal activation regularisation
   double arch_lr = 3e-3, arch_beta1 = 0.9, arch_beta2 = 0.999, arch_weight_decay = 1e-3;
   double hessian_radius = 0.01;  // darts_2nd: eps = r / ||v||
   std::vector<std::string> ops;  // empty: the method's default (search_ops)
@@ -34,9 +34,9 @@ struct RnnSearchSettings {
 std::vector<std::string> search_ops(const RnnSearchSettings& s);
 
 struct RnnRetrainSettings {
-  std::string genotype;          // `dnas rnn train`: text form or DARTS_V1 / DARTS_V2
-  uint64_t seed = 0;             // 0 = the search seed
-  int epochs = 0;                // 0 = no retrain after a search
+  std::string genotype;  // `dnas rnn train`: text form or DARTS_V1 / DARTS_V2
+  uint64_t seed = 0;     // 0 = the search seed
+  int epochs = 0;        // 0 = no retrain after a search
   int64_t hidden = 850;
   int64_t batch_size = 64, eval_batch_size = 10, test_batch_size = 1, bptt = 35;
   int64_t steps_per_epoch = 0, eval_batches = 0;
@@ -50,9 +50,9 @@ struct RnnRetrainSettings {
 };
 
 struct RnnConfig {
-  std::string corpus;            // directory with train/valid/test text files
-  int64_t limit_tokens = 0;      // first N tokens of each split (0 = all)
-  RnnModelConfig model;          // search network (vocab comes from the corpus)
+  std::string corpus;        // directory with train/valid/test text files
+  int64_t limit_tokens = 0;  // first N tokens of each split (0 = all)
+  RnnModelConfig model;      // search network (vocab comes from the corpus)
   RnnSearchSettings search;
   RnnRetrainSettings retrain;
   std::string out_dir = "runs/rnn";
@@ -60,7 +60,7 @@ struct RnnConfig {
   bool resume = false;           // continue the search from `checkpoint`
   int64_t stop_after_steps = 0;  // checkpoint and stop the search as if asked after this many steps (0 = never)
   bool progress = true;
-  std::string config_text;       // the resolved INI, stored in results.h5
+  std::string config_text;  // the resolved INI, stored in results.h5
 };
 
 // Throws naming the key for values outside their range and unknown methods/ops.

@@ -11,7 +11,7 @@ namespace dnas::lm {
 
 struct RnnGenotype {
   std::vector<std::pair<std::string, int>> recurrent;  // node i+1: (activation, predecessor)
-  std::vector<int> concat;                              // averaged nodes, ascending
+  std::vector<int> concat;                             // averaged nodes, ascending
 };
 
 // tanh, relu, sigmoid, identity: the activations of the space.

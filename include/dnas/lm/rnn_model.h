@@ -34,9 +34,9 @@ int rnn_edge_index(int node, int pred);
 
 // How the cell combines its edges.
 struct CellPlan {
-  torch::Tensor weights;          // mixed: [edges, ops]; undefined: follow `genotype`
-  std::vector<std::string> ops;   // mixed: activation per column ("none" contributes nothing)
-  RnnGenotype genotype;           // fixed plan
+  torch::Tensor weights;         // mixed: [edges, ops]; undefined: follow `genotype`
+  std::vector<std::string> ops;  // mixed: activation per column ("none" contributes nothing)
+  RnnGenotype genotype;          // fixed plan
   // mixed: pairs with weight 0 run without autograd, so only their weight gets a gradient
   // (exact, as they contribute nothing else: NASP's architecture step at a discrete point).
   bool grads_through_selected_only = false;
@@ -76,9 +76,9 @@ class RnnLanguageModelImpl : public torch::nn::Module {
   torch::Tensor node_norm(const torch::Tensor& s);
 
   RnnModelConfig cfg_;
-  torch::Tensor encoder_;       // [vocab, H], also the decoder weight
-  torch::Tensor decoder_bias_;  // [vocab]
-  torch::Tensor w0_;            // [2H, 2H]: [x_t, h_{t-1}] -> [c0, h0]
+  torch::Tensor encoder_;          // [vocab, H], also the decoder weight
+  torch::Tensor decoder_bias_;     // [vocab]
+  torch::Tensor w0_;               // [2H, 2H]: [x_t, h_{t-1}] -> [c0, h0]
   std::vector<torch::Tensor> ws_;  // steps x [H, 2H]: node i's W_i, shared by its incoming edges
   int64_t evaluations_ = 0;
 };

@@ -15,9 +15,9 @@ namespace dnas::lm {
 struct RnnRunRecord {
   const RnnConfig* config = nullptr;
   int64_t vocab = 0;
-  const RnnSearchResult* search = nullptr;   // null: no search (dnas rnn train)
-  const RnnTrainResult* retrain = nullptr;   // null: not retrained (yet)
-  std::string status = "running";            // running | finished | failed
+  const RnnSearchResult* search = nullptr;  // null: no search (dnas rnn train)
+  const RnnTrainResult* retrain = nullptr;  // null: not retrained (yet)
+  std::string status = "running";           // running | finished | failed
   std::string error;
 };
 

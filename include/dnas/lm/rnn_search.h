@@ -15,11 +15,11 @@ namespace dnas::lm {
 
 struct RnnSearchResult {
   std::string method;
-  RnnGenotype genotype;                 // after the last finished epoch
-  std::vector<double> train_ppl;        // per epoch, from the weight-step NLL (with dropout)
-  std::vector<double> valid_ppl;        // per epoch, the inference architecture
-  std::vector<std::string> genotypes;   // per epoch
-  std::vector<torch::Tensor> alphas;    // per epoch, [edges, ops]
+  RnnGenotype genotype;                // after the last finished epoch
+  std::vector<double> train_ppl;       // per epoch, from the weight-step NLL (with dropout)
+  std::vector<double> valid_ppl;       // per epoch, the inference architecture
+  std::vector<std::string> genotypes;  // per epoch
+  std::vector<torch::Tensor> alphas;   // per epoch, [edges, ops]
   std::vector<std::string> ops;
   int64_t weight_steps = 0;
   int64_t edge_evaluations = 0;         // (edge, activation) pairs computed, all forwards

@@ -17,7 +17,7 @@ struct RnnTrainResult {
   std::vector<double> train_ppl, valid_ppl;  // per epoch
   double best_valid_ppl = 0, test_ppl = 0;   // test_ppl: after the last epoch, best-validation weights
   int64_t params = 0;
-  int asgd_epoch = -1;                        // first epoch trained with ASGD, -1 = never
+  int asgd_epoch = -1;  // first epoch trained with ASGD, -1 = never
   double seconds = 0;
   bool finished = false;
 };

@@ -12,7 +12,11 @@ struct BatchStats {
   double loss_sum = 0.0;  // sum over samples of the cross-entropy
   int64_t correct = 0;
   int64_t count = 0;
-  void add(const BatchStats& o) { loss_sum += o.loss_sum; correct += o.correct; count += o.count; }
+  void add(const BatchStats& o) {
+    loss_sum += o.loss_sum;
+    correct += o.correct;
+    count += o.count;
+  }
   double loss() const { return count ? loss_sum / count : 0.0; }
   double accuracy() const { return count ? static_cast<double>(correct) / count : 0.0; }
 };

@@ -56,14 +56,14 @@ struct Replica {
 using ResultsWriter = std::function<void(const std::string& status, const std::string& error)>;
 
 struct EpochLoop {
-  std::string name;               // "search", "train": prefixes the stop message
+  std::string name;  // "search", "train": prefixes the stop message
   int64_t epochs = 0;
-  int64_t steps_per_epoch = 0;    // at most; an epoch also ends when the stream (or more_steps) runs out
-  int64_t expected_steps = 0;     // the progress bar's total when steps_per_epoch is only a cap (0 = steps_per_epoch)
-  int64_t stop_after_steps = 0;   // run.stop_after_steps: stop as if asked after this many steps (0 = never)
+  int64_t steps_per_epoch = 0;   // at most; an epoch also ends when the stream (or more_steps) runs out
+  int64_t expected_steps = 0;    // the progress bar's total when steps_per_epoch is only a cap (0 = steps_per_epoch)
+  int64_t stop_after_steps = 0;  // run.stop_after_steps: stop as if asked after this many steps (0 = never)
   double log_period_s = 10.0;
   bool progress = true;
-  std::string checkpoint_path;    // named in the stop message
+  std::string checkpoint_path;  // named in the stop message
   comm::ProcessGroup* group = nullptr;
   data::BatchStream* stream = nullptr;  // the training batches; null: see more_steps
   // Without a stream: whether the epoch has another step. The step then gets an empty batch and
@@ -75,11 +75,11 @@ struct EpochLoop {
 
   std::function<void(int64_t epoch)> begin_epoch;  // optional: before the stream is sought to (epoch, step)
   std::function<StepStats(const data::Batch& batch)> step;
-  std::function<void()> after_steps;               // optional: before the group synchronises
+  std::function<void()> after_steps;  // optional: before the group synchronises
   // Optional: the progress line's figures from the epoch's statistics so far (default: loss and accuracy).
   std::function<std::string(const BatchStats& epoch_so_far)> describe;
   std::function<std::vector<torch::Tensor>()> buffers;  // broadcast from rank 0 at an epoch end
-  std::function<std::vector<Replica>()> replicas;      // checked identical across ranks at an epoch end
+  std::function<std::vector<Replica>()> replicas;       // checked identical across ranks at an epoch end
   // After the synchronisation: evaluate and record the epoch; `epoch_seconds()` is its time so far.
   std::function<void(int64_t epoch, const std::function<double()>& epoch_seconds)> end_epoch;
   std::function<void()> save;  // writes the checkpoint of the current position

@@ -15,14 +15,13 @@ struct DepthwiseGeometry {
 
 // Functional form. input [N, C, H, W] float32, weight [C, 1, k, k] -> [N, C, H', W'].
 // The direct kernels (CPU float only) are differentiable once; see DepthwiseMode.
-torch::Tensor depthwise_conv2d(const torch::Tensor& input, const torch::Tensor& weight,
-                               const DepthwiseGeometry& geom);
+torch::Tensor depthwise_conv2d(const torch::Tensor& input, const torch::Tensor& weight, const DepthwiseGeometry& geom);
 
 // Channels-last (NHWC) CPU float inputs: direct kernels vectorised over channels, computing the
 // conv of ReLU(input) when relu_input is set (the ReLU's gradient included). Differentiable once.
 bool depthwise_nhwc_supported(const torch::Tensor& input, const torch::Tensor& weight, const DepthwiseGeometry& g);
-torch::Tensor depthwise_conv2d_nhwc(const torch::Tensor& input, const torch::Tensor& weight,
-                                    const DepthwiseGeometry& g, bool relu_input);
+torch::Tensor depthwise_conv2d_nhwc(const torch::Tensor& input, const torch::Tensor& weight, const DepthwiseGeometry& g,
+                                    bool relu_input);
 
 // Process-wide kernel choice. Auto: the direct kernel where it beats oneDNN (stride 1 with
 // 5x5 or dilation); Direct: always (CPU float); Torch: always torch::conv2d, which also

@@ -13,8 +13,7 @@ struct OpOptions {
 
 // Builds op `name` (canonical or alias) for `channels` channels and stride 1 or 2;
 // throws dnas::Error on an unknown name.
-CandidateOpPtr make_op(const std::string& name, int64_t channels, int64_t stride,
-                       const OpOptions& options);
+CandidateOpPtr make_op(const std::string& name, int64_t channels, int64_t stride, const OpOptions& options);
 
 // Cell preprocessing: ReLU, conv kxk (stride 1, pad k/2), BN with c_in -> c_out channels.
 CandidateOpPtr make_relu_conv_bn(int64_t c_in, int64_t c_out, int64_t kernel, bool affine);

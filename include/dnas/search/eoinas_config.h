@@ -35,9 +35,11 @@ struct EoinasConfig {
   double temp_decay = 0.965;         // eoinas.temp_decay: T_e = temp0 * decay^(e - warmup) afterwards
   std::string alpha_init = "zeros";  // eoinas.alpha_init: zeros (paper) | random (1e-3 N(0,1), the code)
   double arch_grad_clip = 0.0;       // eoinas.arch_grad_clip: clip alpha gradients (code: 5; 0 = off)
-  double c_reference_window = 7820;  // eoinas.c_reference_window: C scaled by N / this (the paper's 20 epochs x 391 steps; 0 = unscaled)
-  std::string C_when_Ce0 = "0";      // eoinas.C_when_Ce0: 0 (C = 0 for an op not trained since the last prune) | inf (the code: never pruned)
-  bool skip_dropout = false;         // eoinas.skip_dropout: the code's dropout on skip_connect outputs
+  double c_reference_window =
+      7820;  // eoinas.c_reference_window: C scaled by N / this (the paper's 20 epochs x 391 steps; 0 = unscaled)
+  std::string C_when_Ce0 =
+      "0";  // eoinas.C_when_Ce0: 0 (C = 0 for an op not trained since the last prune) | inf (the code: never pruned)
+  bool skip_dropout = false;  // eoinas.skip_dropout: the code's dropout on skip_connect outputs
 };
 
 // Checks ranges and modes; throws dnas::Error naming the offending key.

@@ -40,12 +40,12 @@ class OpStatistics {
   std::vector<int64_t> prune(const torch::Tensor& alpha, double lambda);
 
   int64_t remaining(int64_t edge) const;
-  bool fully_pruned() const;  // every edge down to one op
-  const torch::Tensor& alive() const { return alive_; }           // [E, O] bool
-  const torch::Tensor& ce() const { return ce_; }                 // [E, O] double
-  const torch::Tensor& ca() const { return ca_; }                 // [E, O] double
-  const torch::Tensor& ca_count() const { return ca_count_; }     // [E, O] double, for acc_stat=mean
-  const torch::Tensor& strength() const { return strength_; }     // [E] double, at the last prune
+  bool fully_pruned() const;                                   // every edge down to one op
+  const torch::Tensor& alive() const { return alive_; }        // [E, O] bool
+  const torch::Tensor& ce() const { return ce_; }              // [E, O] double
+  const torch::Tensor& ca() const { return ca_; }              // [E, O] double
+  const torch::Tensor& ca_count() const { return ca_count_; }  // [E, O] double, for acc_stat=mean
+  const torch::Tensor& strength() const { return strength_; }  // [E] double, at the last prune
   int64_t prunes() const { return prunes_; }
 
   // Checkpoint entries "<prefix>alive" etc., and back.

@@ -48,7 +48,6 @@ class GdasStrategy : public SearchStrategy {
 
 // AutoDL's GDAS genotype: per node the two strongest (op, src) pairs over all incoming edges
 // (none excluded), which may use one source twice.
-genotype::CellGenotype derive_autodl(const torch::Tensor& weights, const std::vector<std::string>& op_names,
-                                     int steps);
+genotype::CellGenotype derive_autodl(const torch::Tensor& weights, const std::vector<std::string>& op_names, int steps);
 
 }  // namespace dnas::search

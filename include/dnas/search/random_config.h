@@ -7,8 +7,8 @@
 namespace dnas::search {
 
 struct RandomConfig {
-  int candidates = 100;         // random.candidates: architectures scored after the last epoch
-  int64_t eval_batches = 2;     // random.eval_batches: D_val batches scoring each candidate
+  int candidates = 100;      // random.candidates: architectures scored after the last epoch
+  int64_t eval_batches = 2;  // random.eval_batches: D_val batches scoring each candidate
 };
 
 }  // namespace dnas::search

@@ -23,7 +23,7 @@ genotype::CellGenotype architecture_genotype(const torch::Tensor& arch, const st
 
 // Only the selected ops of each cell run.
 supernet::ArchMix architecture_mix(const torch::Tensor& normal, const torch::Tensor& reduce,
-                                    torch::Device device = torch::kCPU);
+                                   torch::Device device = torch::kCPU);
 
 class RandomStrategy : public SearchStrategy {
  public:

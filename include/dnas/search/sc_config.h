@@ -30,7 +30,8 @@ struct ScConfig {
   double lambda = 10.0;                 // sc.lambda: weight of the passive-aggressive regulariser r(beta)
   bool allow_empty_code = false;        // sc.allow_empty_code: include the empty output code
   std::string orphan = "drop";          // sc.orphan: drop | repair (intermediates without inputs)
-  std::string val_split = "auto";       // sc.val_split: auto (separate for milenas_sc on imagenet, else shared) | shared | separate
+  std::string val_split =
+      "auto";  // sc.val_split: auto (separate for milenas_sc on imagenet, else shared) | shared | separate
 };
 
 // Checks ranges and modes; throws dnas::Error naming the offending key.

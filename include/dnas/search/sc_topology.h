@@ -29,10 +29,10 @@ class ScTopology {
   ScTopology(int steps, const ScTopologySettings& settings);
 
   struct Chooser {
-    int state = 0;                             // the state whose choice this is
-    std::vector<std::vector<int>> options;     // option -> edges it switches on
+    int state = 0;                          // the state whose choice this is
+    std::vector<std::vector<int>> options;  // option -> edges it switches on
     double scale = 1.0;
-    torch::Tensor membership;                  // [options, E] 0/1: the options as a matrix
+    torch::Tensor membership;  // [options, E] 0/1: the options as a matrix
   };
   const std::vector<Chooser>& choosers() const { return choosers_; }
   std::vector<int64_t> logit_sizes() const;  // one per chooser

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "dnas/data/batch_stream.h"
-#include "dnas/search/search_config.h"
 #include "dnas/loop/epoch_loop.h"
+#include "dnas/search/search_config.h"
 #include "dnas/search/search_loop.h"
 #include "dnas/search/strategy.h"
 #include "dnas/search/weight_trainer.h"
@@ -15,7 +15,7 @@
 namespace dnas::search {
 
 struct SearchProgress : loop::LoopPosition {
-  BatchStats train, search_val;       // the current epoch's finished steps
+  BatchStats train, search_val;  // the current epoch's finished steps
   std::vector<EpochRecord> history;
   std::vector<std::vector<NamedTensor>> arch_history;  // [epoch] -> arch_tensors() at its end
 };

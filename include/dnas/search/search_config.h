@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dnas/data/data_settings.h"
 #include "dnas/loop/run_settings.h"
 #include "dnas/search/eoinas_config.h"
 #include "dnas/search/gdas_config.h"
@@ -16,23 +17,17 @@
 
 namespace dnas::search {
 
-struct DataConfig {
-  std::string dataset = "fashion_mnist";  // data.dataset: fashion_mnist mnist cifar10 cifar100
-  std::string root;                       // data.root: "" = the dataset's default location
-  bool split_shuffle = false;             // data.split_shuffle: shuffle before D_train/D_val
-  double train_portion = 0.5;             // data.train_portion: share of D_train
-  int64_t limit = 0;                      // data.limit: use only this many training images (0 = all)
-  int64_t batch_size = 64;                // data.batch_size
-  int64_t crop_padding = 4;               // data.crop_padding: random-crop padding (0 = off)
-  bool flip = true;                       // data.flip: random horizontal flip
+struct DataConfig : data::DataSettings {
+  bool split_shuffle = false;  // data.split_shuffle: shuffle before D_train/D_val
+  double train_portion = 0.5;  // data.train_portion: share of D_train
 };
 
 struct SupernetSettings {
-  int64_t channels = 16;     // supernet.channels
-  int64_t layers = 8;        // supernet.layers
-  int64_t steps = 4;         // supernet.steps (intermediate nodes)
+  int64_t channels = 16;  // supernet.channels
+  int64_t layers = 8;     // supernet.layers
+  int64_t steps = 4;      // supernet.steps (intermediate nodes)
   int64_t stem_multiplier = 3;
-  std::string op_set = "darts8";  // supernet.op_set
+  std::string op_set = "darts8";                    // supernet.op_set
   std::vector<std::string> normal_ops, reduce_ops;  // supernet.normal_ops/reduce_ops override op_set
 };
 
@@ -43,20 +38,20 @@ DeriveEdges parse_derive_edges(const std::string& value);  // throws dnas::Error
 const char* mode_name(DeriveEdges mode);
 
 struct OptimConfig {
-  int64_t epochs = 50;             // search.epochs
-  double w_lr = 0.025;             // search.w_lr: cosine from here ...
-  double w_lr_min = 0.001;         // search.w_lr_min: ... down to here
-  double w_momentum = 0.9;         // search.w_momentum
-  bool w_nesterov = false;         // search.w_nesterov: Nesterov momentum (the GDAS code)
-  double w_weight_decay = 3e-4;    // search.w_weight_decay
-  double w_grad_clip = 5.0;        // search.w_grad_clip (global norm, 0 = off)
-  double arch_lr = 3e-4;           // search.arch_lr (Adam)
-  double arch_beta1 = 0.5;         // search.arch_beta1
-  double arch_beta2 = 0.999;       // search.arch_beta2
-  double arch_weight_decay = 1e-3; // search.arch_weight_decay
-  double hessian_radius = 0.01;    // search.hessian_radius: r in eps = r/||v|| (DARTS 2nd order)
-  int64_t steps_per_epoch = 0;     // search.steps_per_epoch: cap on iterations (0 = full epoch)
-  int64_t eval_batches = 0;        // search.eval_batches: cap on D_val batches in the per-epoch eval
+  int64_t epochs = 50;              // search.epochs
+  double w_lr = 0.025;              // search.w_lr: cosine from here ...
+  double w_lr_min = 0.001;          // search.w_lr_min: ... down to here
+  double w_momentum = 0.9;          // search.w_momentum
+  bool w_nesterov = false;          // search.w_nesterov: Nesterov momentum (the GDAS code)
+  double w_weight_decay = 3e-4;     // search.w_weight_decay
+  double w_grad_clip = 5.0;         // search.w_grad_clip (global norm, 0 = off)
+  double arch_lr = 3e-4;            // search.arch_lr (Adam)
+  double arch_beta1 = 0.5;          // search.arch_beta1
+  double arch_beta2 = 0.999;        // search.arch_beta2
+  double arch_weight_decay = 1e-3;  // search.arch_weight_decay
+  double hessian_radius = 0.01;     // search.hessian_radius: r in eps = r/||v|| (DARTS 2nd order)
+  int64_t steps_per_epoch = 0;      // search.steps_per_epoch: cap on iterations (0 = full epoch)
+  int64_t eval_batches = 0;         // search.eval_batches: cap on D_val batches in the per-epoch eval
   // search.derive_edges (darts_1st, darts_2nd): input = each node keeps its 2 strongest inputs
   // (docs/methods.md 1.6) | output = each state keeps its 2 strongest outputs (SC paper Table 5)
   std::string derive_edges = "input";

@@ -13,11 +13,11 @@ namespace dnas::search {
 struct EpochRecord {
   int64_t epoch = 0;
   double lr = 0.0;
-  double train_loss = 0.0, train_acc = 0.0;    // over the epoch's weight steps
-  double search_val_acc = 0.0;                 // over the epoch's architecture steps
-  double val_loss = 0.0, val_acc = 0.0;        // eval pass over D_val with the inference mix
+  double train_loss = 0.0, train_acc = 0.0;  // over the epoch's weight steps
+  double search_val_acc = 0.0;               // over the epoch's architecture steps
+  double val_loss = 0.0, val_acc = 0.0;      // eval pass over D_val with the inference mix
   double seconds = 0.0;
-  std::string genotype;                        // derived at the end of the epoch
+  std::string genotype;  // derived at the end of the epoch
 };
 
 struct SearchResult {
@@ -34,8 +34,7 @@ struct SearchResult {
 // core::Interrupted after checkpointing when a stop was requested. With a group of several
 // ranks, each rank runs its shard of every batch, gradients are averaged, and the leader alone
 // writes; every rank returns the same result.
-SearchResult run_search(const SearchConfig& config,
-                        std::shared_ptr<comm::ProcessGroup> group = comm::solo_group());
+SearchResult run_search(const SearchConfig& config, std::shared_ptr<comm::ProcessGroup> group = comm::solo_group());
 
 // Markdown table of the per-epoch metrics and the final genotype.
 std::string format_results_table(const SearchResult& result);

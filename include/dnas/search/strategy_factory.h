@@ -13,7 +13,6 @@ namespace dnas::search {
 supernet::SupernetConfig supernet_config(const SearchConfig& config, const data::DatasetInfo& info,
                                          torch::Device device);
 
-std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config,
-                                              const supernet::SupernetConfig& net);
+std::unique_ptr<SearchStrategy> make_strategy(const SearchConfig& config, const supernet::SupernetConfig& net);
 
 }  // namespace dnas::search

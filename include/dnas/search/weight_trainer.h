@@ -18,8 +18,8 @@ struct TensorBatch {
 };
 
 // The batch statistics every method reports (defined with the epoch loop).
-using loop::BatchStats;
 using loop::batch_stats;
+using loop::BatchStats;
 
 struct WeightOptions {
   double lr = 0.025, momentum = 0.9, weight_decay = 3e-4, grad_clip = 5.0;  // clip 0 = off
@@ -53,7 +53,10 @@ class WeightTrainer {
     double forward = 0, backward = 0;
     int64_t steps = 0;
   };
-  void time_steps(bool on) { timing_ = on; times_ = {}; }
+  void time_steps(bool on) {
+    timing_ = on;
+    times_ = {};
+  }
   const StepTimes& step_times() const { return times_; }
 
   supernet::Supernet net;

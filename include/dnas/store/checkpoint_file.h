@@ -12,9 +12,9 @@
 namespace dnas::store {
 
 struct Checkpoint {
-  std::string kind;                             // "search" | "train": what wrote it
-  std::map<std::string, std::string> text;      // e.g. config, method, genotype
-  std::map<std::string, double> numbers;        // e.g. epoch, step
+  std::string kind;                                            // "search" | "train": what wrote it
+  std::map<std::string, std::string> text;                     // e.g. config, method, genotype
+  std::map<std::string, double> numbers;                       // e.g. epoch, step
   std::vector<std::pair<std::string, torch::Tensor>> tensors;  // "group/name" -> tensor
 
   const torch::Tensor& tensor(const std::string& name) const;  // throws naming the file

@@ -19,8 +19,8 @@ class MixedOpImpl : public torch::nn::Module {
   // Returns sum over computed ops of weights[o] * op_o(x), [N, C, H/s, W/s], or an undefined
   // tensor when no op is computed. ReLU(x) is computed once for all ops that start with it.
   // skip_dropout: dropout probability on an identity skip_connect's output in training.
-  torch::Tensor forward(const torch::Tensor& x, const std::vector<torch::Tensor>& weights,
-                        const OpMode* modes, double skip_dropout = 0.0);
+  torch::Tensor forward(const torch::Tensor& x, const std::vector<torch::Tensor>& weights, const OpMode* modes,
+                        double skip_dropout = 0.0);
 
   int64_t num_ops() const { return static_cast<int64_t>(ops_.size()); }
   // Number of op evaluations since construction (tests assert skipped ops are not run).

@@ -15,8 +15,8 @@ namespace dnas::supernet {
 
 class SearchCellImpl : public torch::nn::Module {
  public:
-  SearchCellImpl(int64_t steps, int64_t c_prev_prev, int64_t c_prev, int64_t channels,
-                 bool reduction, bool reduction_prev, const std::vector<std::string>& op_names);
+  SearchCellImpl(int64_t steps, int64_t c_prev_prev, int64_t c_prev, int64_t channels, bool reduction,
+                 bool reduction_prev, const std::vector<std::string>& op_names);
 
   // s0 [N, C_pp, H0, W0], s1 [N, C_p, H, W] -> [N, steps*C, H/r, W/r] (r = 2 if reduction).
   torch::Tensor forward(const torch::Tensor& s0, const torch::Tensor& s1, const CellMix& mix);

@@ -18,14 +18,14 @@
 namespace dnas::supernet {
 
 struct SupernetConfig {
-  int64_t in_channels = 3;      // 3 for CIFAR, 1 for (Fashion-)MNIST
-  int64_t channels = 16;        // C: channels of the first cells
-  int64_t layers = 8;           // L: number of cells
-  int64_t steps = 4;            // n: intermediate nodes per cell
+  int64_t in_channels = 3;  // 3 for CIFAR, 1 for (Fashion-)MNIST
+  int64_t channels = 16;    // C: channels of the first cells
+  int64_t layers = 8;       // L: number of cells
+  int64_t steps = 4;        // n: intermediate nodes per cell
   int64_t classes = 10;
-  int64_t stem_multiplier = 3;  // stem output = stem_multiplier * C
+  int64_t stem_multiplier = 3;                      // stem output = stem_multiplier * C
   std::vector<std::string> normal_ops, reduce_ops;  // candidate ops per cell type
-  torch::Device device = torch::kCPU;  // where the weights and the architecture parameters live
+  torch::Device device = torch::kCPU;               // where the weights and the architecture parameters live
 };
 
 // True when cell i of an L-cell network is a reduction cell (i in {L/3, 2L/3}).

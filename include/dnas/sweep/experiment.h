@@ -12,12 +12,12 @@
 namespace dnas::sweep {
 
 struct Experiment {
-  std::string id;                              // e.g. "e002_search.method-gdas_search.seed-1"
+  std::string id;                                         // e.g. "e002_search.method-gdas_search.seed-1"
   std::vector<std::pair<std::string, std::string>> grid;  // the grid values that define it
-  std::optional<search::SearchConfig> search;  // empty: retrain a given genotype only
-  train::TrainConfig train;                    // model.genotype is replaced by the searched cell
-  std::vector<uint64_t> eval_seeds;            // one retrain per seed (empty: no retrain)
-  bool eval_layers_from_search = false;        // model.layers = supernet.layers (Stretchable Cells)
+  std::optional<search::SearchConfig> search;             // empty: retrain a given genotype only
+  train::TrainConfig train;                               // model.genotype is replaced by the searched cell
+  std::vector<uint64_t> eval_seeds;                       // one retrain per seed (empty: no retrain)
+  bool eval_layers_from_search = false;                   // model.layers = supernet.layers (Stretchable Cells)
 };
 
 // One unit of a study's schedule: an experiment's retrain with one of its eval seeds, preceded

@@ -26,28 +26,29 @@ struct ExperimentSummary {
 // ignored, damaged ones are an error naming the file. With `current_ids` (the study's
 // experiments.txt), they come in that order, and files of other experiments are left out, their
 // names added to `left_out`.
-std::vector<ExperimentSummary> load_experiments(const std::string& dir, const std::vector<std::string>& current_ids = {},
+std::vector<ExperimentSummary> load_experiments(const std::string& dir,
+                                                const std::vector<std::string>& current_ids = {},
                                                 std::vector<std::string>* left_out = nullptr);
 
 struct ReportRow {
-  std::string group;                   // e.g. "darts_1st" or "darts_1st, supernet.layers=8"
+  std::string group;  // e.g. "darts_1st" or "darts_1st, supernet.layers=8"
   std::string method;
-  std::string protocol;                // shared by the group's runs ("mixed" otherwise)
+  std::string protocol;                     // shared by the group's runs ("mixed" otherwise)
   std::map<std::string, std::string> grid;  // the group's non-seed grid values
   // Relative improvement over the random baseline of the same search space and retrain
   // protocol (`random`, else `random_ws`: equal supernet.*, data.* and retrain.* grid values;
   // method settings and the retrained search epoch may differ):
   // 100 * (baseline error - error) / baseline error; NaN without a baseline.
   double vs_random = std::numeric_limits<double>::quiet_NaN();
-  int runs = 0, finished = 0;          // experiments, finished ones
+  int runs = 0, finished = 0;                                                       // experiments, finished ones
   double error_mean = 0, error_std_search = 0, error_std_eval = 0, best_error = 0;  // test error %
   double params_m = 0, madds_m = 0, gpu_days = 0, skips_normal = 0, skips_reduce = 0;
   int search_seeds = 0, eval_seeds = 0;
-  std::vector<double> seed_errors;     // test error % per search seed (mean over its eval seeds)
+  std::vector<double> seed_errors;  // test error % per search seed (mean over its eval seeds)
   // Significance of the difference to the random row above and to the table's baseline row
   // (the row named by `baseline` in aggregate()); verdict "-" where there is none.
   Comparison vs_random_test, vs_baseline_test;
-  std::string baseline_group;          // the row vs_baseline_test compares with
+  std::string baseline_group;  // the row vs_baseline_test compares with
 };
 
 // group_by: grid keys (empty = method plus every non-seed grid key that varies). baseline: the

@@ -12,11 +12,11 @@ namespace dnas::sweep {
 
 struct Comparison {
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-  double diff = kNaN;                          // mean(a) - mean(b), in the errors' unit
-  double ci_low = kNaN, ci_high = kNaN;        // 95 % Welch interval of diff
-  double p = kNaN;                             // two-sided Welch t-test
-  double df = kNaN;                            // Welch-Satterthwaite degrees of freedom
-  double boot_low = kNaN, boot_high = kNaN;    // 95 % bootstrap interval (>= 5 seeds per row)
+  double diff = kNaN;                        // mean(a) - mean(b), in the errors' unit
+  double ci_low = kNaN, ci_high = kNaN;      // 95 % Welch interval of diff
+  double p = kNaN;                           // two-sided Welch t-test
+  double df = kNaN;                          // Welch-Satterthwaite degrees of freedom
+  double boot_low = kNaN, boot_high = kNaN;  // 95 % bootstrap interval (>= 5 seeds per row)
   // "better" (a's error lower at p < 0.05), "worse", "within noise", or "too few seeds"
   // (fewer than two per row).
   std::string verdict = "too few seeds";

@@ -22,8 +22,8 @@ struct StudyConfig {
 
 struct StudySummary {
   int finished = 0, failed = 0, skipped = 0;  // experiments (counted from their records)
-  double wall_seconds = 0.0;  // of the whole study
-  double busy_seconds = 0.0;  // summed over workers: time spent running work items (not waiting)
+  double wall_seconds = 0.0;                  // of the whole study
+  double busy_seconds = 0.0;                  // summed over workers: time spent running work items (not waiting)
   int workers = 1;
   double efficiency() const { return wall_seconds > 0 ? busy_seconds / (wall_seconds * workers) : 0.0; }
 };

@@ -18,13 +18,13 @@ namespace dnas::sweep {
 
 struct StudySettings {
   StudyConfig study;
-  std::string search_config;  // study.search_config: base search .ini (empty: retrain-only study)
-  std::string train_config;   // study.train_config: base retrain .ini
-  bool retrain = true;        // study.retrain
-  std::string eval_seeds = "0";  // study.eval_seeds: retrain seeds per searched cell
+  std::string search_config;             // study.search_config: base search .ini (empty: retrain-only study)
+  std::string train_config;              // study.train_config: base retrain .ini
+  bool retrain = true;                   // study.retrain
+  std::string eval_seeds = "0";          // study.eval_seeds: retrain seeds per searched cell
   bool eval_layers_from_search = false;  // study.eval_layers_from_search (Stretchable Cells)
-  std::string published;      // study.published: genotype names retrained beside the searched cells
-  int64_t threads = 0;        // study.threads: every experiment's run.threads (0 = the configs')
+  std::string published;                 // study.published: genotype names retrained beside the searched cells
+  int64_t threads = 0;                   // study.threads: every experiment's run.threads (0 = the configs')
 };
 
 core::KeyTable study_keys(StudySettings& settings);
@@ -39,7 +39,7 @@ struct GridLine {
 struct StudyPlan {
   std::string file;  // the study file, named in errors
   StudySettings settings;
-  std::vector<GridLine> grid;  // in file order
+  std::vector<GridLine> grid;                  // in file order
   std::optional<search::SearchConfig> search;  // base settings, not yet validated (empty: retrain-only)
   train::TrainConfig train;                    // base retrain settings, not yet validated
 };

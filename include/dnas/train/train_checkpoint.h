@@ -18,11 +18,11 @@
 namespace dnas::train {
 
 struct TrainProgress : loop::LoopPosition {
-  loop::BatchStats partial;           // statistics of the current epoch's finished steps
+  loop::BatchStats partial;  // statistics of the current epoch's finished steps
   std::vector<TrainEpoch> history;
   double best_val_acc = 0.0;
   int64_t best_epoch = 0;
-  store::NamedTensors best_weights;   // train.select = best_val only
+  store::NamedTensors best_weights;  // train.select = best_val only
   bool finished = false;
 };
 

@@ -4,20 +4,16 @@
 #include <cstdint>
 #include <string>
 
+#include "dnas/data/data_settings.h"
 #include "dnas/loop/run_settings.h"
 
 namespace dnas::train {
 
-struct TrainData {
-  std::string dataset = "fashion_mnist";  // data.dataset: fashion_mnist mnist cifar10 cifar100
-  std::string root;                       // data.root: "" = the dataset's default location
-  int64_t batch_size = 96;                // data.batch_size
-  int64_t crop_padding = 4;               // data.crop_padding (0 = no random crop)
-  bool flip = true;                       // data.flip
-  int64_t cutout = 16;                    // data.cutout: square side (0 = off)
-  int64_t limit = 0;                      // data.limit: use only this many training images (0 = all)
-  double val_portion = 0.0;               // data.val_portion: hold out this share of train as validation
-  int64_t test_limit = 0;                 // data.test_limit: evaluate on this many test images (0 = all)
+struct TrainData : data::DataSettings {
+  TrainData() { batch_size = 96; }
+  int64_t cutout = 16;       // data.cutout: square side (0 = off)
+  double val_portion = 0.0;  // data.val_portion: hold out this share of train as validation
+  int64_t test_limit = 0;    // data.test_limit: evaluate on this many test images (0 = all)
 };
 
 struct TrainModel {
@@ -30,22 +26,22 @@ struct TrainModel {
   std::string stem = "cifar";         // model.stem: cifar | imagenet
   bool channels_last = true;          // model.channels_last: NHWC activations and conv weights (faster on CPU)
   double target_params = 0;           // model.target_params: millions; > 0 picks the C that matches (SC protocol)
-  int64_t genotype_epoch = 0;         // model.genotype_epoch: with a search directory, its cell after this epoch (0 = final)
+  int64_t genotype_epoch = 0;  // model.genotype_epoch: with a search directory, its cell after this epoch (0 = final)
 };
 
 struct TrainOptim {
-  int64_t epochs = 600;              // train.epochs
-  double lr = 0.025;                 // train.lr
-  double lr_min = 0.0;               // train.lr_min (cosine)
-  std::string schedule = "cosine";   // train.schedule: cosine | exponential (DARTS ImageNet) | linear_warmup (PC-DARTS)
-  double lr_gamma = 0.97;            // train.lr_gamma: per-epoch factor of `exponential`
-  int64_t warmup_epochs = 5;         // train.warmup_epochs of `linear_warmup`
-  double momentum = 0.9;             // train.momentum
-  double weight_decay = 3e-4;        // train.weight_decay
-  double grad_clip = 5.0;            // train.grad_clip (global norm, 0 = off)
-  double label_smoothing = 0.0;      // train.label_smoothing (0.1 in the DARTS ImageNet recipe)
-  int64_t steps_per_epoch = 0;       // train.steps_per_epoch: cap (0 = full epoch)
-  std::string select = "final";      // train.select: final | best_val (needs data.val_portion > 0)
+  int64_t epochs = 600;             // train.epochs
+  double lr = 0.025;                // train.lr
+  double lr_min = 0.0;              // train.lr_min (cosine)
+  std::string schedule = "cosine";  // train.schedule: cosine | exponential (DARTS ImageNet) | linear_warmup (PC-DARTS)
+  double lr_gamma = 0.97;           // train.lr_gamma: per-epoch factor of `exponential`
+  int64_t warmup_epochs = 5;        // train.warmup_epochs of `linear_warmup`
+  double momentum = 0.9;            // train.momentum
+  double weight_decay = 3e-4;       // train.weight_decay
+  double grad_clip = 5.0;           // train.grad_clip (global norm, 0 = off)
+  double label_smoothing = 0.0;     // train.label_smoothing (0.1 in the DARTS ImageNet recipe)
+  int64_t steps_per_epoch = 0;      // train.steps_per_epoch: cap (0 = full epoch)
+  std::string select = "final";     // train.select: final | best_val (needs data.val_portion > 0)
 };
 
 struct TrainRun : loop::RunSettings {

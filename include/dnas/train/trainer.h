@@ -26,12 +26,12 @@ struct TrainEpoch {
 struct TrainResult {
   genotype::Genotype genotype;
   std::string genotype_origin;
-  eval::NetworkCost cost;       // at the dataset's input size
-  int64_t channels = 0;         // C of the network (model.channels, or the one model.target_params chose)
+  eval::NetworkCost cost;  // at the dataset's input size
+  int64_t channels = 0;    // C of the network (model.channels, or the one model.target_params chose)
   std::vector<TrainEpoch> epochs;
-  int64_t selected_epoch = 0;   // the epoch whose weights were tested (0-based)
+  int64_t selected_epoch = 0;  // the epoch whose weights were tested (0-based)
   double test_loss = 0.0, test_acc = 0.0;
-  double seconds = 0.0;         // wall time of all invocations (resumes included)
+  double seconds = 0.0;  // wall time of all invocations (resumes included)
 };
 
 // Runs (or resumes, with config.run.resume) a training; writes metrics.csv, result.txt and
