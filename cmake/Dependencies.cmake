@@ -6,6 +6,12 @@ find_package(Boost REQUIRED COMPONENTS program_options)
 find_package(spdlog REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
+# Image codecs, MATLAB files and tar archives for the image-folder, SVHN and shard readers.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(TURBOJPEG REQUIRED IMPORTED_TARGET libturbojpeg)
+pkg_check_modules(MATIO REQUIRED IMPORTED_TARGET matio)
+pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
+find_package(PNG REQUIRED)
 
 # torch_lib: libtorch behind an INTERFACE target with SYSTEM includes.
 add_library(torch_lib INTERFACE)

@@ -4,8 +4,8 @@
 #   - the GPU tests (ctest label gpu): every search method and the retrain on the GPU against
 #     the same run on the CPU, a resumed GPU search, NCCL collectives of every dtype on one rank;
 #   - one short search per method on cuda (DARTS 1st/2nd, MiLeNAS, GDAS, EoiNAS, ITNAS, SC, NASP);
-#   - a short retrain on cuda;
-#   - `dnas bench --device cuda` (search and retrain steps);
+#   - a short retrain on cuda, in fp32, bf16 and fp16 (run.precision), and a bf16 DARTS 2nd search;
+#   - `dnas bench --device cuda` (search and retrain steps; search steps again in bf16);
 #   - a 2-rank data-parallel search (NCCL across two processes; skipped with one GPU).
 # Usage: scripts/gpu_check.sh /path/to/libtorch   (a cxx11-ABI CUDA build; DNAS_SKIP_DEPS=1 to skip apt)
 # Takes a few minutes after the build.
@@ -45,7 +45,15 @@ for method in darts_1st darts_2nd milenas gdas eoinas itnas darts_sc milenas_sc 
 done
 check retrain 600 "$DNAS" train --config config/retrain_fmnist.ini --run.device=cuda --train.epochs=1 \
   --train.steps_per_epoch=20 --data.test_limit=1000 --run.progress=false --run.out_dir="$OUT/retrain"
+for precision in bf16 fp16; do  # autocast on the GPU; fp16 with dynamic loss scaling
+  check "retrain_$precision" 600 "$DNAS" train --config config/retrain_fmnist.ini --run.device=cuda \
+    --run.precision="$precision" --train.epochs=1 --train.steps_per_epoch=20 --data.test_limit=1000 \
+    --run.progress=false --run.out_dir="$OUT/retrain_$precision"
+done
+check search_darts_2nd_bf16 600 "$DNAS" search --config config/quickstart.ini --search.method=darts_2nd \
+  --run.precision=bf16 "${SEARCH[@]}" --run.out_dir="$OUT/search_darts_2nd_bf16"
 check bench 600 "$DNAS" bench --device cuda --shapes small --modes weight,darts_1st,darts_2nd,retrain
+check bench_bf16 600 "$DNAS" bench --device cuda --precision bf16 --shapes small --modes weight,darts_1st,darts_2nd
 if [ "$GPUS" -ge 2 ]; then
   check data_parallel_2_ranks 600 mpirun --allow-run-as-root -np 2 "$DNAS" search --config config/quickstart.ini \
     "${SEARCH[@]}" --run.out_dir="$OUT/dp"

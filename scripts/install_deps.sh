@@ -9,9 +9,9 @@ pkgs=(
   libboost-program-options-dev
   libspdlog-dev libfmt-dev
   googletest libgtest-dev
-  zlib1g-dev
+  zlib1g-dev libturbojpeg0-dev libpng-dev libmatio-dev libarchive-dev
   dataset-fashion-mnist
-  python3-h5py python3-numpy python3-pytest python3-scipy
+  python3-h5py python3-numpy python3-pytest python3-scipy python3-pil
   python3-matplotlib python3-graphviz graphviz
   slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge libpmix-dev iproute2 procps
 )

@@ -44,6 +44,7 @@ std::vector<double> time_retrain(const BenchShape& s, const BenchOptions& o) {
   cfg.channels = s.channels;
   cfg.layers = s.layers;
   cfg.channels_last = o.channels_last;
+  cfg.precision = ops::parse_precision(o.precision, "bench --precision");
   eval::EvalNetwork net(genotype::published_genotype("DARTS_V2"), cfg);
   net->set_drop_path_prob(0.1);
   torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.025).momentum(0.9).weight_decay(3e-4));
@@ -75,6 +76,7 @@ CaseTimes time_case(const BenchShape& s, const std::string& mode, const BenchOpt
   torch::manual_seed(o.seed);
   auto cfg = bench_supernet_config(s, o.op_set);
   cfg.device = comm::select_device(o.device, "bench --device");
+  cfg.precision = ops::parse_precision(o.precision, "bench --precision");
   supernet::Supernet net(cfg);
   WeightTrainer weights(net, WeightOptions{});
   SearchConfig config;

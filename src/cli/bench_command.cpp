@@ -35,6 +35,7 @@ int bench_command(const std::vector<std::string>& args) {
       "retrain mode: eval network in NHWC (false: NCHW, for comparisons)")(
       "seed", po::value(&o.seed)->default_value(o.seed), "seed")(
       "device", po::value(&o.device)->default_value(o.device), "search modes: cpu | cuda | cuda:N")(
+      "precision", po::value(&o.precision)->default_value(o.precision), "activations: fp32 | bf16 | fp16 (CUDA)")(
       "breakdown", po::value(&epoch_steps)->implicit_value(391),
       "also print NASP Table 6's columns per epoch of N iterations (391: CIFAR-10, 25k images, batch 64)")(
       "data_parallel",
@@ -64,7 +65,8 @@ int bench_command(const std::vector<std::string>& args) {
                 << bench::format_data_parallel_table(rows);
     return 0;
   }
-  std::cout << "dnas bench (" << (threads ? std::to_string(threads) : std::string("all")) << " threads)\n";
+  std::cout << "dnas bench (" << (threads ? std::to_string(threads) : std::string("all")) << " threads, " << o.precision
+            << ")\n";
   auto rows = bench::run_bench(o);
   std::cout << "\n" << bench::format_bench_table(rows, threads);
   if (epoch_steps > 0) std::cout << "\n" << bench::format_breakdown_table(rows, epoch_steps);

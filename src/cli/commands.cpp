@@ -18,6 +18,7 @@ std::string usage() {
          "  report   aggregate a study into a comparison table  (dnas report --help)\n"
          "  bench    time search and retrain steps              (dnas bench --help)\n"
          "  rnn      recurrent-cell search/retrain on a text corpus (dnas rnn --help)\n"
+         "  pack     pack an image folder into tar shards        (dnas pack --help)\n"
          "  version  print the version\n";
 }
 
@@ -34,6 +35,7 @@ int run_command(const std::vector<std::string>& argv) {
   if (argv[0] == "report") return report_command(rest);
   if (argv[0] == "bench") return bench_command(rest);
   if (argv[0] == "rnn") return rnn_command(rest);
+  if (argv[0] == "pack") return pack_command(rest);
   if (argv[0] == "version" || argv[0] == "--version") {
     std::cout << "dnas " << core::version() << " (" << core::git_revision() << ")\n";
     return 0;

@@ -76,7 +76,7 @@ int inspect_genotype(InspectOptions o) {
 int inspect_supernet(const InspectOptions& o) {
   auto cmd = parse_search_command({"--config", o.config});
   const auto& c = cmd.config;
-  auto info = data::dataset_info(c.data.dataset);
+  auto info = data::dataset_info(c.data.dataset, c.data.image_size);
   const auto net = search::supernet_config(c, info, torch::kCPU);
   auto cost = eval::supernet_cost(net, info.height, info.width);
   std::cout << fmt::format("supernet of {} ({}): C={}, L={}, {} nodes, {} edges per cell, input {}x{}x{}\n", o.config,

@@ -13,5 +13,6 @@ int inspect_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
 int rnn_command(const std::vector<std::string>& args);
+int pack_command(const std::vector<std::string>& args);
 
 }  // namespace dnas::cli

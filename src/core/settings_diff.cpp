@@ -27,7 +27,7 @@ std::map<std::string, std::string> result_settings(const std::string& ini) {
       return s;
     };
     const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
-    if (section == "run" && key != "device") continue;
+    if (section == "run" && key != "device" && key != "precision") continue;
     out[section + "." + key] = value;
   }
   return out;

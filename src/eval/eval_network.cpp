@@ -74,6 +74,7 @@ EvalNetworkImpl::EvalNetworkImpl(const genotype::Genotype& genotype, const EvalN
 }
 
 EvalOutput EvalNetworkImpl::forward(const torch::Tensor& x) {
+  ops::AutocastScope autocast(config_.precision, x.device());
   torch::Tensor s0, s1;
   const auto input = config_.channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
   if (stem) {
@@ -95,6 +96,10 @@ EvalOutput EvalNetworkImpl::forward(const torch::Tensor& x) {
     if (aux) out.aux_logits = auxiliary_head->forward_activated(r1);
   }
   out.logits = classifier(torch::adaptive_avg_pool2d(s1, {1, 1}).flatten(1));  // [N, classes]
+  if (config_.precision != ops::Precision::Fp32) {  // float32 logits (float64 ones stay float64)
+    out.logits = out.logits.to(torch::kFloat32);
+    if (out.aux_logits.defined()) out.aux_logits = out.aux_logits.to(torch::kFloat32);
+  }
   return out;
 }
 

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cmath>
 
+#include "float32_bridge.h"
+
 namespace dnas::ops {
 namespace {
 
@@ -221,6 +223,9 @@ torch::Tensor depthwise_conv2d(const torch::Tensor& input, const torch::Tensor& 
   // Measured at NAS shapes: oneDNN has the fastest forward, but libtorch runs the backward of
   // 5x5, dilated and large-plane depthwise convs as per-group GEMMs, 3-10x slower than the
   // direct kernels. Small undilated 3x3 planes stay with libtorch entirely.
+  if (nchw_cpu_bf16(input) && depthwise_mode() != DepthwiseMode::Torch)
+    return through_float32(
+        input, [&](const torch::Tensor& f) { return depthwise_conv2d(f, weight.to(torch::kFloat32), geom); });
   const bool direct_wins =
       geom.stride == 1 && (geom.kernel >= 5 || geom.dilation > 1 || input.size(2) * input.size(3) >= 1024);
   const DepthwiseMode mode = g_mode;

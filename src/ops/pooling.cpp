@@ -11,6 +11,7 @@
 
 #include "dnas/ops/depthwise_conv.h"
 #include "dnas/ops/pooling_nhwc.h"
+#include "float32_bridge.h"
 
 namespace dnas::ops {
 namespace {
@@ -127,6 +128,8 @@ torch::Tensor inverse_counts(int64_t H, int64_t W, int64_t K, int64_t S) {
 }  // namespace
 
 torch::Tensor max_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride) {
+  if (nchw_cpu_bf16(x) && depthwise_mode() != DepthwiseMode::Torch)  // exact: a maximum is one of its inputs
+    return through_float32(x, [&](const torch::Tensor& f) { return max_pool2d(f, kernel, stride); });
   if (depthwise_mode() != DepthwiseMode::Torch && pool_nhwc_supported(x, kernel))
     return max_pool2d_nhwc(x, kernel, stride);
   if (!direct_path(x, kernel, stride)) return torch::max_pool2d(x, kernel, stride, (kernel - 1) / 2);
@@ -134,6 +137,8 @@ torch::Tensor max_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride)
 }
 
 torch::Tensor avg_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride) {
+  if (nchw_cpu_bf16(x) && depthwise_mode() != DepthwiseMode::Torch)
+    return through_float32(x, [&](const torch::Tensor& f) { return avg_pool2d(f, kernel, stride); });
   // Window sums are a depthwise conv with a ones kernel; then divide by the in-image count.
   const auto ones = torch::ones({x.size(1), 1, kernel, kernel}, x.options());
   const DepthwiseGeometry window{kernel, stride, (kernel - 1) / 2, 1};

@@ -6,6 +6,7 @@
 #include "dnas/comm/device.h"
 #include "dnas/core/config_keys.h"
 #include "dnas/ops/op_names.h"
+#include "dnas/ops/precision.h"
 #include "dnas/search/search_keys.h"
 
 namespace dnas::search {
@@ -107,6 +108,8 @@ void validate(const SearchConfig& c) {
   validate(c.eoinas);
   validate(c.itnas);
   require(comm::is_device_spec(c.run.device), "run.device", "must be cpu, cuda or cuda:N");
+  require(ops::parse_precision(c.run.precision, "run.precision") != ops::Precision::Fp16, "run.precision",
+          "searches run in fp32 or bf16 (fp16 with loss scaling is for retraining on CUDA)");
   require(c.run.log_period_s > 0, "run.log_period_s", "must be > 0");
 }
 

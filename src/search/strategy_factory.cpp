@@ -30,6 +30,7 @@ ScConfig resolved_sc(const SearchConfig& config, Method method) {
 supernet::SupernetConfig supernet_config(const SearchConfig& c, const data::DatasetInfo& info, torch::Device device) {
   supernet::SupernetConfig n;
   n.device = device;
+  n.precision = ops::parse_precision(c.run.precision, "run.precision");
   n.in_channels = info.channels;
   n.classes = info.classes;
   n.channels = c.supernet.channels;

@@ -51,9 +51,11 @@ std::vector<torch::Tensor> SupernetImpl::cell_outputs(const torch::Tensor& x, co
 }
 
 torch::Tensor SupernetImpl::forward(const torch::Tensor& x, const ArchMix& mix) {
+  ops::AutocastScope autocast(config_.precision, x.device());
   auto last = cell_outputs(x, mix).back();
   auto pooled = torch::adaptive_avg_pool2d(last, {1, 1}).flatten(1);  // [N, C_p]
-  return classifier(pooled);                                          // [N, classes]
+  auto logits = classifier(pooled);                                   // [N, classes]
+  return config_.precision == ops::Precision::Fp32 ? logits : logits.to(torch::kFloat32);
 }
 
 int64_t SupernetImpl::num_edges() const { return genotype::num_edges(config_.steps); }

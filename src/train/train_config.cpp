@@ -2,6 +2,7 @@
 
 #include "dnas/comm/device.h"
 #include "dnas/core/error.h"
+#include "dnas/ops/precision.h"
 #include "dnas/train/train_keys.h"
 
 namespace dnas::train {
@@ -29,6 +30,9 @@ void validate(const TrainConfig& c) {
   require(c.optim.select == "final" || c.data.val_portion > 0, "train.select",
           "best_val needs a validation split: set data.val_portion > 0 (the test set is never used to select)");
   require(comm::is_device_spec(c.run.device), "run.device", "must be cpu, cuda or cuda:N");
+  require(ops::parse_precision(c.run.precision, "run.precision") != ops::Precision::Fp16 ||
+              c.run.device.rfind("cuda", 0) == 0,
+          "run.precision", "fp16 needs run.device = cuda (on CPUs use bf16)");
 }
 
 }  // namespace dnas::train

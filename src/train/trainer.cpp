@@ -22,6 +22,7 @@
 #include "dnas/store/provenance.h"
 #include "dnas/store/results_layout.h"
 #include "dnas/train/genotype_source.h"
+#include "dnas/train/loss_scaler.h"
 #include "dnas/train/losses.h"
 #include "dnas/train/lr_schedule.h"
 #include "dnas/train/train_checkpoint.h"
@@ -136,6 +137,7 @@ eval::EvalNetworkConfig network_config(const TrainConfig& c, const data::Dataset
   net_cfg.auxiliary = c.model.auxiliary;
   net_cfg.stem = c.model.stem;
   net_cfg.channels_last = c.model.channels_last;
+  net_cfg.precision = ops::parse_precision(c.run.precision, "run.precision");
   if (c.model.target_params > 0) {
     net_cfg.channels = eval::channels_for_parameters(genotype, net_cfg,
                                                      static_cast<int64_t>(std::llround(c.model.target_params * 1e6)));
@@ -165,8 +167,7 @@ class TrainSession {
         run_(loop::start_run(c.run, "train", c.data.batch_size, group_)),
         resolved_(genotype ? std::move(*genotype)
                            : resolve_genotype(c.model.genotype, "model.genotype", c.model.genotype_epoch)),
-        dataset_(data::load_dataset(c.data.dataset,
-                                    c.data.root.empty() ? data::default_data_root(c.data.dataset) : c.data.root)),
+        dataset_(data::load_dataset(c.data)),
         d_(c, dataset_, group_),
         net_cfg_(network_config(c, dataset_.info, resolved_.genotype)),
         net_(resolved_.genotype, net_cfg_),
@@ -276,14 +277,19 @@ class TrainSession {
     if (out.aux_logits.defined() && c_.model.aux_weight > 0)
       loss = loss + c_.model.aux_weight * smoothed_cross_entropy(out.aux_logits, y, c_.optim.label_smoothing);
     sgd_.zero_grad();
-    loss.backward();
+    scaler_.scale(loss).backward();
     if (group_.size() > 1) {
       std::vector<torch::Tensor> grads;
       for (const auto& p : net_->parameters()) grads.push_back(p.grad());
       group_.average(grads);
     }
-    if (c_.optim.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net_->parameters(), c_.optim.grad_clip);
-    sgd_.step();
+    // The averaged gradients are the same on every rank, so all ranks skip the same steps.
+    const bool finite = scaler_.unscale(net_->parameters());
+    if (finite) {
+      if (c_.optim.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net_->parameters(), c_.optim.grad_clip);
+      sgd_.step();
+    }
+    scaler_.update(finite);
     return loop::StepStats{loop::batch_stats(out.logits, y, loss.item<double>()), std::nullopt};
   }
 
@@ -305,6 +311,9 @@ class TrainSession {
                  c_.optim.epochs, rec_.lr, rec_.drop_path, rec_.train_loss, 100 * rec_.train_acc,
                  d_.val ? fmt::format(" | val loss {:.4f} acc {:.2f}%", rec_.val_loss, 100 * rec_.val_acc) : "",
                  rec_.seconds);
+    if (scaler_.enabled())
+      spdlog::info("fp16 loss scale {} ({} steps skipped for non-finite gradients so far)", scaler_.current_scale(),
+                   scaler_.skipped_steps());
     state_.history.push_back(rec_);
   }
 
@@ -318,6 +327,7 @@ class TrainSession {
   eval::EvalNetworkConfig net_cfg_;
   eval::EvalNetwork net_;
   torch::optim::SGD sgd_;
+  LossScaler scaler_{net_cfg_.precision == ops::Precision::Fp16};  // fp16 only
   std::string checkpoint_path_;
   TrainResult result_;
   TrainProgress state_;

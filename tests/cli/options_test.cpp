@@ -197,7 +197,7 @@ TEST(Options, GdasPresetsParse) {
 }
 
 // What counts as "the same config" is one rule: the keys that change results are exactly the ones
-// outside [run], plus run.device; the settings comparison of resume and of a study's records
+// outside [run], plus run.device and run.precision; the settings comparison of resume and of a study's records
 // (core::first_setting_difference) leaves out the same [run] keys.
 TEST(Options, ResultChangingKeysAreTheSameForEveryTableAndTheResumeCheck) {
   dnas::search::SearchConfig search;
@@ -205,7 +205,8 @@ TEST(Options, ResultChangingKeysAreTheSameForEveryTableAndTheResumeCheck) {
   for (const auto& table : {dnas::search::search_keys(search), dnas::train::train_keys(train)})
     for (const auto& key : table.keys()) {
       const bool run_section = key.name.rfind("run.", 0) == 0;
-      EXPECT_EQ(key.changes_results, !run_section || key.name == "run.device") << key.name;
+      EXPECT_EQ(key.changes_results, !run_section || key.name == "run.device" || key.name == "run.precision")
+          << key.name;
     }
   // Every key of the table is an option with the table's help, and --help shows full-precision defaults.
   const auto help = dnas::cli::search_help();

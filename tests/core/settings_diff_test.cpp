@@ -13,6 +13,8 @@ TEST(SettingsDiff, NamesTheFirstDifferingKeyWithBothValues) {
 TEST(SettingsDiff, RunKeysOtherThanTheDeviceDoNotCount) {
   EXPECT_EQ(first_setting_difference("[run]\nthreads = 1\nout_dir = a\n", "[run]\nthreads = 8\nout_dir = b\n"), "");
   EXPECT_EQ(first_setting_difference("[run]\ndevice = cpu\n", "[run]\ndevice = cuda\n"), "run.device: 'cpu' -> 'cuda'");
+  EXPECT_EQ(first_setting_difference("[run]\nprecision = fp32\n", "[run]\nprecision = bf16\n"),
+            "run.precision: 'fp32' -> 'bf16'");
 }
 
 TEST(SettingsDiff, AKeyOnlyOneSideHasIsNoDifference) {

@@ -174,7 +174,7 @@ TEST(LoadDataset, MissingFilesAndUnknownName) {
   expect_error_containing([&] { load_dataset("fashion_mnist", dir.path()); }, dir.file("train-images-idx3-ubyte"));
   expect_error_containing([&] { load_dataset("fashion_mnist", dir.path()); }, "apt-get install dataset-fashion-mnist");
   expect_error_containing([&] { load_dataset("cifar10", dir.path()); }, dir.file("data_batch_1.bin"));
-  expect_error_containing([&] { dataset_info("imagenet"); }, "cifar100");
+  expect_error_containing([&] { dataset_info("imagenet21k"); }, "cifar100");
   EXPECT_EQ(default_data_root("fashion_mnist"), "/usr/share/datasets/fashion-mnist");
   EXPECT_EQ(dataset_info("cifar10").mean.size(), 3u);
 }

@@ -18,8 +18,12 @@ using data::test_files::TempDir;
 class SearchResumeTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override { data::test_files::write_mnist_like(data_.path(), 128, 8); }
+  // GetParam(): "<method>" or "<method>@bf16" (run.precision = bf16).
   SearchConfig config(const std::string& out) const {
-    auto c = dnas::testing::tiny_search_config(out_.file(out), GetParam());
+    const std::string param = GetParam();
+    const auto at = param.find('@');
+    auto c = dnas::testing::tiny_search_config(out_.file(out), param.substr(0, at));
+    if (at != std::string::npos) c.run.precision = param.substr(at + 1);
     c.data.root = data_.path();
     c.optim.eval_batches = 1;
     c.eoinas.warmup_epochs = 0;  // EoiNAS: statistics from the start and a prune after each epoch
@@ -60,7 +64,14 @@ TEST_P(SearchResumeTest, InterruptedAndResumedEqualsUninterrupted) {
 
 INSTANTIATE_TEST_SUITE_P(Methods, SearchResumeTest,
                          ::testing::Values("darts_1st", "darts_2nd", "milenas", "gdas", "itnas", "eoinas", "darts_sc",
-                                           "milenas_sc", "nasp"));
+                                           "milenas_sc", "nasp", "darts_2nd@bf16", "gdas@bf16", "eoinas@bf16",
+                                           "milenas_sc@bf16", "nasp@bf16"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           std::string name = info.param;
+                           for (auto& ch : name)
+                             if (ch == '@') ch = '_';
+                           return name;
+                         });
 
 // One epoch of one step on a small IDX set in `data`.
 SearchConfig one_step_config(const TempDir& data, const TempDir& out, const std::string& method) {

@@ -33,6 +33,7 @@ struct BenchOptions {
   std::string profile;             // write a chrome://tracing profile of the timed steps per case
   bool channels_last = true;       // retrain mode: the eval network in NHWC (false: NCHW, for comparisons)
   std::string device = "cpu";      // search modes: cpu | cuda | cuda:N (as run.device)
+  std::string precision = "fp32";  // activations: fp32 | bf16 | fp16 (as run.precision)
   uint64_t seed = 0;
 };
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "dnas/data/data_settings.h"
+
 namespace dnas::data {
 
 struct ImageSet {
@@ -23,16 +25,28 @@ struct DatasetInfo {
 struct Dataset {
   DatasetInfo info;
   ImageSet train, test;
+  int64_t skipped_images = 0;  // corrupt image files left out (data.bad_images = skip), already logged
 };
 
-// name: "fashion_mnist" | "mnist" | "cifar10" | "cifar100"; root: the directory with its files.
+// Loads data.dataset from data.root (or default_data_root) as data.image_size, data.svhn_extra and
+// data.bad_images say. Layouts of root:
 //   fashion_mnist/mnist: {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (plain preferred).
 //   cifar10: data_batch_1..5.bin + test_batch.bin (or root/cifar-10-batches-bin/).
 //   cifar100: train.bin + test.bin (or root/cifar-100-binary/); the fine label is used.
+//   svhn: train_32x32.mat + test_32x32.mat (+ extra_32x32.mat added to train with data.svhn_extra).
+//   cinic10: {train,test}/<class>/*.png (valid/ is not read).
+//   tiny_imagenet: wnids.txt, train/<wnid>/images/*.JPEG, val/images/*.JPEG + val/val_annotations.txt;
+//     the test split is val (the test images have no labels).
+//   imagenet: {train,val}/<class>/*.JPEG, every image resized (shorter side) and centre-cropped to
+//     data.image_size; the classes are the folders found, the same in train and val.
+Dataset load_dataset(const DataSettings& data);
+// The same with every other data setting at its default.
 Dataset load_dataset(const std::string& name, const std::string& root);
 
 // Shape, classes and normalisation of a known dataset; throws listing the known names.
-DatasetInfo dataset_info(const std::string& name);
+// image_size: data.image_size (imagenet: the side, 0 = 224; others: 0 or their own size). For
+// imagenet, classes is the nominal 1000; load_dataset's info has the number of class folders.
+DatasetInfo dataset_info(const std::string& name, int64_t image_size = 0);
 
 // Where the dataset is looked for when data.root is not set.
 std::string default_data_root(const std::string& name);

@@ -14,6 +14,7 @@
 #include "dnas/eval/aux_head.h"
 #include "dnas/eval/eval_cell.h"
 #include "dnas/genotype/genotype.h"
+#include "dnas/ops/precision.h"
 
 namespace dnas::eval {
 
@@ -26,6 +27,7 @@ struct EvalNetworkConfig {
   std::string stem = "cifar";   // cifar | imagenet
   int64_t stem_multiplier = 3;  // cifar stem width = multiplier * C
   bool channels_last = true;    // activations and conv weights in NHWC (faster on CPU; same results)
+  ops::Precision precision = ops::Precision::Fp32;  // activations (forward under autocast unless Fp32)
 };
 
 struct EvalOutput {
@@ -37,7 +39,7 @@ class EvalNetworkImpl : public torch::nn::Module {
  public:
   EvalNetworkImpl(const genotype::Genotype& genotype, const EvalNetworkConfig& config);
 
-  // x [N, in_channels, H, W].
+  // x [N, in_channels, H, W]; the logits are float32 in every precision.
   EvalOutput forward(const torch::Tensor& x);
   // Drop-path rate used by forward in training mode (0 = off).
   void set_drop_path_prob(double p) { drop_path_prob_ = p; }

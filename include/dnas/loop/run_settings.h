@@ -9,6 +9,7 @@ struct RunSettings {
   uint64_t seed = 0;               // search.seed / train.seed
   int64_t threads = 0;             // run.threads: intra-op threads (0 = all cores)
   std::string device = "cpu";      // run.device: cpu | cuda (GPU local_rank % count) | cuda:N
+  std::string precision = "fp32";  // run.precision: fp32 | bf16 | fp16 (CUDA only), see ops/precision.h
   std::string out_dir;             // run.out_dir
   double log_period_s = 10.0;      // run.log_period_s: progress line period in batch logs
   bool progress = true;            // run.progress

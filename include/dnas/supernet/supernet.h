@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dnas/ops/precision.h"
 #include "dnas/supernet/cell_mix.h"
 #include "dnas/supernet/search_cell.h"
 
@@ -26,6 +27,7 @@ struct SupernetConfig {
   int64_t stem_multiplier = 3;                      // stem output = stem_multiplier * C
   std::vector<std::string> normal_ops, reduce_ops;  // candidate ops per cell type
   torch::Device device = torch::kCPU;               // where the weights and the architecture parameters live
+  ops::Precision precision = ops::Precision::Fp32;  // activations (forward under autocast unless Fp32)
 };
 
 // True when cell i of an L-cell network is a reduction cell (i in {L/3, 2L/3}).
@@ -35,7 +37,7 @@ class SupernetImpl : public torch::nn::Module {
  public:
   explicit SupernetImpl(SupernetConfig config);
 
-  // x [N, in_channels, H, W] -> logits [N, classes].
+  // x [N, in_channels, H, W] -> logits [N, classes], float32 in every precision.
   torch::Tensor forward(const torch::Tensor& x, const ArchMix& mix);
   // Outputs of every cell, [N, steps*C_i, H_i, W_i] each (for shape checks and analysis).
   std::vector<torch::Tensor> cell_outputs(const torch::Tensor& x, const ArchMix& mix);
