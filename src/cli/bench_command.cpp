@@ -1,10 +1,12 @@
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
 #include "dnas/bench/bench.h"
 #include "dnas/bench/bench_data_parallel.h"
+#include "dnas/bench/bench_loader.h"
 #include "dnas/comm/mpi_world.h"
 #include "dnas/comm/process_group.h"
 #include "dnas/core/error.h"
@@ -38,6 +40,8 @@ int bench_command(const std::vector<std::string>& args) {
       "precision", po::value(&o.precision)->default_value(o.precision), "activations: fp32 | bf16 | fp16 (CUDA)")(
       "breakdown", po::value(&epoch_steps)->implicit_value(391),
       "also print NASP Table 6's columns per epoch of N iterations (391: CIFAR-10, 25k images, batch 64)")(
+      "loader", po::value<std::string>(),
+      "DIR: decode + augmentation throughput on DIR's class folders (with --threads, --steps x 100 images)")(
       "data_parallel",
       "under mpirun: weight steps with the batch split over all ranks, and the gradient all-reduce's share");
   po::variables_map vm;
@@ -55,6 +59,10 @@ int bench_command(const std::vector<std::string>& args) {
   o.modes = split_list(modes);
   if (o.steps < 1) fail("--steps must be >= 1", "bench --steps", "");
   const int threads = o.threads > 0 ? static_cast<int>(o.threads) : 0;
+  if (vm.count("loader")) {
+    std::cout << bench::run_loader_bench(vm["loader"].as<std::string>(), std::max(threads, 1), o.steps * 100);
+    return 0;
+  }
   if (vm.count("data_parallel")) {
     auto& world = comm::MpiWorld::get();
     auto group = comm::split_world(world.size());
