@@ -6,6 +6,7 @@
 
 #include "dnas/core/error.h"
 #include "dnas/data/cifar_reader.h"
+#include "dnas/data/folder_dataset.h"
 #include "dnas/data/idx_reader.h"
 #include "dnas/data/image_folder.h"
 #include "dnas/data/svhn_reader.h"
@@ -76,31 +77,22 @@ std::vector<std::string> existing_files(const std::string& dir, const std::vecto
   return paths;
 }
 
-// cinic10, tiny_imagenet, imagenet: list both splits, check they have the same classes, decode.
+// cinic10, tiny_imagenet, imagenet: the listings of both splits, decoded in their order.
 void load_image_files(Dataset& d, const DataSettings& data, const std::string& root) {
-  const std::string& name = d.info.name;
-  const bool tiny = name == "tiny_imagenet";
-  const std::string train_split = "train", test_split = name == "cinic10" ? "test" : "val";
-  const auto listing = [&](const std::string& split) {
-    return tiny ? list_tiny_imagenet(root, split) : list_image_folder((fs::path(root) / split).string());
-  };
-  const ImageFolderListing train = listing(train_split), test = listing(test_split);
-  if (train.classes != test.classes)
-    fail(train_split + " has " + std::to_string(train.classes.size()) + " class folders and " + test_split + " " +
-             std::to_string(test.classes.size()) + ", with different names",
-         root, "both splits need the same class folders");
-  if (name != "imagenet" && static_cast<int64_t>(train.classes.size()) != d.info.classes)
-    fail(name + " has " + std::to_string(d.info.classes) + " classes, " + std::to_string(train.classes.size()) +
-             " were found",
-         (fs::path(root) / train_split).string(), "check data.root and data.dataset");
-  d.info.classes = static_cast<int64_t>(train.classes.size());
+  const FolderSplits splits = list_folder_dataset(data, root, d.info);
+  const auto images = static_cast<int64_t>(splits.train.samples.size() + splits.test.samples.size());
+  const int64_t bytes = images * d.info.channels * d.info.height * d.info.width;
+  if (bytes > kMaxInMemoryBytes)
+    fail(std::to_string(images) + " images of " + std::to_string(d.info.height) + "x" + std::to_string(d.info.width) +
+             " would take " + std::to_string(bytes >> 30) + " GiB in memory",
+         root, "a retrain streams them from the files with data.stream = true; a search takes a subset (data.limit)");
   ImageLoadOptions options;
   options.height = d.info.height;
   options.width = d.info.width;
-  options.resize_and_crop = name == "imagenet";
+  options.resize_and_crop = d.info.name == "imagenet";
   options.bad_images = parse_bad_images(data.bad_images, "data.bad_images");
-  auto train_images = load_images(train, options);
-  auto test_images = load_images(test, options);
+  auto train_images = load_images(splits.train, options);
+  auto test_images = load_images(splits.test, options);
   d.train = std::move(train_images.set);
   d.test = std::move(test_images.set);
   d.skipped_images = static_cast<int64_t>(train_images.skipped.size() + test_images.skipped.size());

@@ -3,6 +3,7 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -76,6 +77,7 @@ struct ImageLoader::State {
   std::deque<Job> jobs;
   std::map<int64_t, Result> results;
   int64_t jobs_made = 0, consumed = 0;
+  int64_t first_batch = 0;  // batches before it are planned but never queued
   bool feeding_done = false, stop = false;
   std::thread feeder;
   std::vector<std::thread> workers;
@@ -99,6 +101,10 @@ struct ImageLoader::State {
     const int64_t depth = opt.prefetch + opt.threads;
     cv_space.wait(lock, [&] { return stop || jobs_made - consumed < depth; });
     if (stop) return false;
+    if (jobs_made < first_batch) {  // a resumed epoch: the shard samples are read, not decoded
+      ++jobs_made;
+      return true;
+    }
     job.index = jobs_made++;
     jobs.push_back(std::move(job));
     cv_jobs.notify_one();
@@ -106,9 +112,9 @@ struct ImageLoader::State {
   }
 
   void feed_folders() {
-    for (const auto& rows : folder_batches) {
+    for (size_t b = static_cast<size_t>(first_batch); b < folder_batches.size(); ++b) {
       Job job;
-      for (int64_t i : rows) {
+      for (int64_t i : folder_batches[b]) {
         Item item;
         item.name = item.path = files[static_cast<size_t>(i)].path;
         item.label = files[static_cast<size_t>(i)].label;
@@ -167,14 +173,16 @@ struct ImageLoader::State {
         feed_shards();
       else
         feed_folders();
-    } catch (...) {  // a shard read error: reported at the batch where it happened
+    } catch (...) {  // a shard read error: reported at the batch where it happened (or the first one
+                     // next() waits for, when it happened among the batches a resumed epoch skips)
       std::lock_guard<std::mutex> lock(mu);
-      results[jobs_made].error = std::current_exception();
+      results[std::max(jobs_made, first_batch)].error = std::current_exception();
       cv_ready.notify_all();
     }
     std::lock_guard<std::mutex> lock(mu);
-    if (!stop && jobs_made < batches && results.count(jobs_made) == 0)  // never leave next() waiting
-      results[jobs_made].error =
+    const int64_t next_wanted = std::max(jobs_made, first_batch);
+    if (!stop && next_wanted < batches && results.count(next_wanted) == 0)  // never leave next() waiting
+      results[next_wanted].error =
           std::make_exception_ptr(Error("the sample stream ended after " + std::to_string(jobs_made) + " of " +
                                         std::to_string(batches) + " batches [data.image_loader]"));
     feeding_done = true;
@@ -312,10 +320,12 @@ ImageLoader::ImageLoader(ShardIndex index, ImageLoaderOptions options) : state_(
 
 ImageLoader::~ImageLoader() { state_->stop_threads(); }
 
-void ImageLoader::start_epoch(int64_t epoch) {
+void ImageLoader::start_epoch(int64_t epoch, int64_t first_batch) {
   State& s = *state_;
-  if (epoch == s.epoch && s.stats.batches == 0 && s.feeder.joinable()) return;  // already started, untouched
+  if (epoch == s.epoch && first_batch == s.first_batch && s.stats.batches == 0 && s.feeder.joinable())
+    return;  // already started, untouched
   if (epoch < 0) fail("epoch must be >= 0", "data.image_loader");
+  if (first_batch < 0) fail("first batch must be >= 0", "data.image_loader");
   s.stop_threads();
   s.jobs.clear();
   s.results.clear();
@@ -328,6 +338,9 @@ void ImageLoader::start_epoch(int64_t epoch) {
     s.plan_shards();
   else
     s.plan_folders();
+  s.first_batch = std::min(first_batch, s.batches);
+  s.consumed = s.first_batch;
+  if (!s.sharded) s.jobs_made = s.first_batch;  // folder batches are planned by number: skip them outright
   s.feeder = std::thread([&s] { s.run_feeder(); });
   for (int t = 0; t < s.opt.threads; ++t) s.workers.emplace_back([&s] { s.run_worker(); });
 }
@@ -343,6 +356,7 @@ bool ImageLoader::next(ImageBatch& out) {
   s.results.erase(s.consumed);
   if (r.error) {
     s.consumed = s.batches;  // the epoch ends here
+    s.epoch = -1;            // and a start_epoch of the same epoch starts it afresh
     std::rethrow_exception(r.error);
   }
   ++s.consumed;

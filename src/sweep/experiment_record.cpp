@@ -38,6 +38,7 @@ std::string protocol(const Experiment& e, const Outcome& o) {
   if (e.search)
     p += fmt::format("; search {} ep L{} C{} on {}", e.search->optim.epochs, e.search->supernet.layers,
                      e.search->supernet.channels, e.search->run.device);
+  if (e.search && t.data.dataset != e.search->data.dataset) p += "; retrain on " + t.data.dataset;
   p += fmt::format("; retrain {} ep L{} C{}", t.optim.epochs, o.layers > 0 ? o.layers : t.model.layers,
                    o.channels > 0 ? o.channels : t.model.channels);
   if (t.model.genotype_epoch > 0) p += fmt::format(" cell@ep{}", t.model.genotype_epoch);
@@ -58,6 +59,7 @@ void write_experiment(const Experiment& e, const std::string& path, const Outcom
     f.set_attribute("/", names::kDevices, static_cast<int64_t>(devices));
     f.set_attribute("/", names::kProtocol, protocol(e, o));
     f.set_attribute("/", names::kDataset, e.search ? e.search->data.dataset : e.train.data.dataset);
+    f.set_attribute("/", names::kTrainDataset, e.train.data.dataset);
     f.set_attribute("/", names::kMethod, e.search ? e.search->run.method : "published " + e.train.model.genotype);
     double search_seconds = 0.0, train_seconds = 0.0;
     if (o.search) {
@@ -70,15 +72,17 @@ void write_experiment(const Experiment& e, const std::string& path, const Outcom
     } else {
       f.set_attribute("/", names::kGenotype, e.train.model.genotype);
     }
-    std::vector<double> test_acc;
+    std::vector<double> test_acc, test_top5_acc;
     for (const auto& [seed, r] : o.trains) {
       train::write_train_results(f, store::layout::train::kSeedGroupPrefix + std::to_string(seed), r);
       train_seconds += r.seconds;
       test_acc.push_back(r.test_acc);
+      test_top5_acc.push_back(r.test_top5_acc);
     }
     if (!o.trains.empty()) {
       const auto& r = o.trains.front().second;
       f.write_tensor(names::kTestAcc, torch::tensor(test_acc, torch::kFloat64));
+      f.write_tensor(names::kTestTop5Acc, torch::tensor(test_top5_acc, torch::kFloat64));
       f.set_attribute("/", names::kParameters, r.cost.parameters);
       f.set_attribute("/", names::kMultiplyAdds, r.cost.multiply_adds);
       f.set_attribute("/", names::kSkipConnectionsNormal,

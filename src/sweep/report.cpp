@@ -72,10 +72,14 @@ std::vector<ExperimentSummary> load_experiments(const std::string& dir, const st
     const std::string grid_prefix = record::kGridPrefix;
     for (const auto& key : f.attribute_names("/"))
       if (key.rfind(grid_prefix, 0) == 0) e.grid[key.substr(grid_prefix.size())] = f.string_attribute("/", key);
-    if (f.exists(record::kTestAcc)) {
-      auto acc = f.read_tensor(record::kTestAcc).to(torch::kFloat64).contiguous();
-      e.test_acc.assign(acc.data_ptr<double>(), acc.data_ptr<double>() + acc.numel());
-    }
+    for (const auto& [name, values] :
+         {std::pair{record::kTestAcc, &e.test_acc}, {record::kTestTop5Acc, &e.test_top5_acc}})
+      if (f.exists(name)) {
+        auto acc = f.read_tensor(name).to(torch::kFloat64).contiguous();
+        values->assign(acc.data_ptr<double>(), acc.data_ptr<double>() + acc.numel());
+      }
+    for (const char* key : {record::kDataset, record::kTrainDataset})  // the retrain's when the record has it
+      if (f.has_attribute("/", key)) e.train_dataset = f.string_attribute("/", key);
     if (f.has_attribute("/", record::kProtocol)) e.protocol = f.string_attribute("/", record::kProtocol);
     e.parameters = number_or(f, record::kParameters, 0);
     e.multiply_adds = number_or(f, record::kMultiplyAdds, 0);
@@ -147,6 +151,17 @@ std::string comparison_cell(const Comparison& c) {
   return out + ", " + c.verdict;
 }
 
+// The papers give top-5 error for the datasets with many classes.
+bool has_top5_column(const ReportRow& r) {
+  return r.train_dataset == "cifar100" || r.train_dataset == "tiny_imagenet" || r.train_dataset == "imagenet";
+}
+
+std::string top5_cell(const ReportRow& r) {
+  if (!r.finished || std::isnan(r.top5_error_mean)) return "-";
+  return r.search_seeds > 1 ? fmt::format("{:.2f} ± {:.2f}", r.top5_error_mean, r.top5_error_std_search)
+                            : fmt::format("{:.2f}", r.top5_error_mean);
+}
+
 }  // namespace
 
 std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experiments,
@@ -184,9 +199,13 @@ std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experimen
       }
       if (shared) row.grid[k] = v;
     }
-    for (const auto* e : groups[name])
+    row.train_dataset = groups[name].front()->train_dataset;
+    for (const auto* e : groups[name]) {
       if (e->protocol != row.protocol) row.protocol = "mixed";
-    std::vector<double> per_search, within_std, all, params, madds, days, skn, skr;
+      if (e->train_dataset != row.train_dataset) row.train_dataset = "mixed";
+    }
+    std::vector<double> per_search, within_std, all, params, madds, days, skn, skr, top5;
+    bool every_top5 = true;
     for (const auto* e : groups[name]) {
       ++row.runs;
       if (e->status != "finished" || e->test_acc.empty()) continue;
@@ -194,6 +213,11 @@ std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experimen
       std::vector<double> err;
       for (double a : e->test_acc) err.push_back(100.0 * (1.0 - a));
       per_search.push_back(mean(err));
+      std::vector<double> err5;
+      for (double a : e->test_top5_acc)
+        if (!std::isnan(a)) err5.push_back(100.0 * (1.0 - a));
+      every_top5 = every_top5 && !err5.empty() && err5.size() == err.size();
+      top5.push_back(mean(err5));
       if (err.size() > 1) within_std.push_back(stdev(err));
       all.insert(all.end(), err.begin(), err.end());
       row.eval_seeds = std::max<int>(row.eval_seeds, static_cast<int>(err.size()));
@@ -209,6 +233,10 @@ std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experimen
     row.error_std_search = stdev(per_search);
     row.error_std_eval = mean(within_std);
     row.best_error = all.empty() ? 0.0 : *std::min_element(all.begin(), all.end());
+    if (every_top5 && !top5.empty()) {
+      row.top5_error_mean = mean(top5);
+      row.top5_error_std_search = stdev(top5);
+    }
     row.params_m = mean(params);
     row.madds_m = mean(madds);
     row.gpu_days = mean(days);
@@ -222,21 +250,23 @@ std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experimen
 }
 
 std::string format_report(const std::vector<ReportRow>& rows, const std::string& title, const std::string& format) {
-  const std::vector<std::string> head = {"method",
-                                         "test error % (± std over search seeds)",
-                                         "± std over eval seeds",
-                                         "best %",
-                                         "params (M)",
-                                         "mult-adds (M)",
-                                         "search cost (GPU-days)",
-                                         "skips (normal/reduce)",
-                                         "runs (finished/total)",
-                                         "vs random (%)",
-                                         "Δ error vs random [95% CI], p",
-                                         "Δ error vs baseline [95% CI], p",
-                                         "protocol"};
-  auto cells = [](const ReportRow& r) {
-    return std::vector<std::string>{
+  const bool show_top5 = std::any_of(rows.begin(), rows.end(), [](const ReportRow& r) { return has_top5_column(r); });
+  std::vector<std::string> head = {"method",
+                                   "test error % (± std over search seeds)",
+                                   "± std over eval seeds",
+                                   "best %",
+                                   "params (M)",
+                                   "mult-adds (M)",
+                                   "search cost (GPU-days)",
+                                   "skips (normal/reduce)",
+                                   "runs (finished/total)",
+                                   "vs random (%)",
+                                   "Δ error vs random [95% CI], p",
+                                   "Δ error vs baseline [95% CI], p",
+                                   "protocol"};
+  if (show_top5) head.insert(head.begin() + 2, "top-5 error %");
+  auto cells = [&](const ReportRow& r) {
+    auto c = std::vector<std::string>{
         r.group,
         !r.finished          ? "-"
         : r.search_seeds > 1 ? fmt::format("{:.2f} ± {:.2f}", r.error_mean, r.error_std_search)
@@ -252,6 +282,8 @@ std::string format_report(const std::vector<ReportRow>& rows, const std::string&
         comparison_cell(r.vs_random_test),
         r.baseline_group == r.group ? "(baseline)" : comparison_cell(r.vs_baseline_test),
         r.protocol.empty() ? "-" : r.protocol};
+    if (show_top5) c.insert(c.begin() + 2, top5_cell(r));
+    return c;
   };
   std::string out;
   if (format == "csv") {
@@ -259,7 +291,8 @@ std::string format_report(const std::vector<ReportRow>& rows, const std::string&
         "method,error_mean,error_std_search_seeds,error_std_eval_seeds,best_error,params_m,madds_m,gpu_days,"
         "skips_normal,skips_reduce,finished,runs,search_seeds,eval_seeds,vs_random,"
         "vs_random_diff,vs_random_ci_low,vs_random_ci_high,vs_random_p,vs_random_verdict,"
-        "vs_baseline_diff,vs_baseline_ci_low,vs_baseline_ci_high,vs_baseline_p,vs_baseline_verdict,protocol\n";
+        "vs_baseline_diff,vs_baseline_ci_low,vs_baseline_ci_high,vs_baseline_p,vs_baseline_verdict,"
+        "top5_error_mean,top5_error_std_search_seeds,protocol\n";
     auto number = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6g}", v); };
     auto test = [&](const Comparison& c) {
       return fmt::format("{},{},{},{},{}", number(c.diff), number(c.ci_low), number(c.ci_high), number(c.p),
@@ -267,10 +300,11 @@ std::string format_report(const std::vector<ReportRow>& rows, const std::string&
     };
     for (const auto& r : rows)
       out += fmt::format(
-          "\"{}\",{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.2f},{:.6f},{:.2f},{:.2f},{},{},{},{},{},{},{},\"{}\"\n",
+          "\"{}\",{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{:.2f},{:.6f},{:.2f},{:.2f},{},{},{},{},{},{},{},{},{},\"{}\"\n",
           r.group, r.error_mean, r.error_std_search, r.error_std_eval, r.best_error, r.params_m, r.madds_m, r.gpu_days,
           r.skips_normal, r.skips_reduce, r.finished, r.runs, r.search_seeds, r.eval_seeds, number(r.vs_random),
-          test(r.vs_random_test), test(r.vs_baseline_test), r.protocol);
+          test(r.vs_random_test), test(r.vs_baseline_test), number(r.top5_error_mean),
+          std::isnan(r.top5_error_mean) ? "" : number(r.top5_error_std_search), r.protocol);
     return out;
   }
   if (format == "tex") {
@@ -318,6 +352,7 @@ void write_report(const std::string& path, const std::vector<ReportRow>& rows, c
     for (const auto& r : rows) {
       groups.push_back(r.group);
       cols[table::kErrorMean].push_back(r.error_mean);
+      cols[table::kTop5ErrorMean].push_back(r.top5_error_mean);
       cols[table::kErrorStdSearchSeeds].push_back(r.error_std_search);
       cols[table::kErrorStdEvalSeeds].push_back(r.error_std_eval);
       cols[table::kBestError].push_back(r.best_error);

@@ -29,6 +29,13 @@ void validate(const TrainConfig& c) {
   require(c.optim.select == "final" || c.optim.select == "best_val", "train.select", "final | best_val");
   require(c.optim.select == "final" || c.data.val_portion > 0, "train.select",
           "best_val needs a validation split: set data.val_portion > 0 (the test set is never used to select)");
+  if (c.data.stream) {
+    require(c.data.dataset == "imagenet" || c.data.dataset == "tiny_imagenet", "data.stream",
+            "streams imagenet and tiny_imagenet; the other datasets are held in memory (set it to false)");
+    require(c.data.val_portion == 0, "data.val_portion", "a streamed retrain has no validation split: set 0");
+    require(c.data.cutout == 0, "data.cutout", "the streamed transforms have no cutout: set 0");
+  }
+  require(c.data.train_shards.empty() || c.data.stream, "data.train_shards", "shards are read with data.stream = true");
   require(comm::is_device_spec(c.run.device), "run.device", "must be cpu, cuda or cuda:N");
   require(ops::parse_precision(c.run.precision, "run.precision") != ops::Precision::Fp16 ||
               c.run.device.rfind("cuda", 0) == 0,

@@ -11,6 +11,16 @@ core::KeyTable train_keys(TrainConfig& c) {
   t.add("data.cutout", &d.cutout, "cutout square side (0 = off)").at_least(0);
   t.add("data.val_portion", &d.val_portion, "hold out this share of the training set for validation (0 = none)");
   t.add("data.test_limit", &d.test_limit, "test on only this many test images (0 = all)").at_least(0);
+  t.add("data.stream", &d.stream,
+        "imagenet, tiny_imagenet: decode the images from their files every epoch with the papers' transforms "
+        "(ImageNet: random resized crop, flip, colour jitter; test: resize + centre crop) instead of holding "
+        "them in memory");
+  t.add("data.train_shards", &d.train_shards, "with data.stream: read the train split from `dnas pack` shards");
+  t.add("data.loader_threads", &d.loader_threads, "with data.stream: decode + augmentation threads per rank")
+      .at_least(1);
+  t.add("data.prefetch", &d.prefetch, "with data.stream: batches prepared ahead of the step").at_least(1);
+  t.add("data.shuffle_buffer", &d.shuffle_buffer, "with data.train_shards: samples held by the shuffle buffer")
+      .at_least(1);
   auto& m = c.model;
   t.add("model.genotype", &m.genotype,
         "published name, Genotype(...) text, or a search's genotype.txt / output directory");

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <limits>
+
 #include "dnas/store/provenance.h"
 #include "dnas/store/results_layout.h"
 
@@ -35,6 +37,7 @@ void write_train_results(store::H5File& f, const std::string& group, const Train
     f.append_row(metric_path(group, names::kMetricEpoch), torch::tensor(static_cast<double>(e.epoch), torch::kFloat64));
     for (const auto& [name, field] : columns)
       f.append_row(metric_path(group, name), torch::tensor(e.*field, torch::kFloat64));
+    f.append_row(metric_path(group, names::kMetricDataWait), torch::tensor(e.data_wait, torch::kFloat64));
   }
   f.write_strings(group + "/" + names::kGenotypeText, {genotype::to_string(r.genotype)});
   f.set_attribute(group, names::kGenotype, genotype::to_string(r.genotype));
@@ -51,6 +54,7 @@ void write_train_results(store::H5File& f, const std::string& group, const Train
   f.set_attribute(group, names::kSelectedEpoch, r.selected_epoch);
   f.set_attribute(group, names::kTestLoss, r.test_loss);
   f.set_attribute(group, names::kTestAcc, r.test_acc);
+  f.set_attribute(group, names::kTestTop5Acc, r.test_top5_acc);
   f.set_attribute(group, names::kSeconds, r.seconds);
 }
 
@@ -65,6 +69,8 @@ TrainResult read_train_results(const store::H5File& f, const std::string& group)
   r.selected_epoch = integer(names::kSelectedEpoch);
   r.test_loss = f.number_attribute(group, names::kTestLoss);
   r.test_acc = f.number_attribute(group, names::kTestAcc);
+  r.test_top5_acc = f.has_attribute(group, names::kTestTop5Acc) ? f.number_attribute(group, names::kTestTop5Acc)
+                                                                : std::numeric_limits<double>::quiet_NaN();
   r.seconds = f.number_attribute(group, names::kSeconds);
   if (f.exists(metric_path(group, names::kMetricEpoch))) {
     const auto epoch = f.read_doubles(metric_path(group, names::kMetricEpoch));
@@ -73,6 +79,10 @@ TrainResult read_train_results(const store::H5File& f, const std::string& group)
     for (const auto& [name, field] : metric_columns()) {
       const auto values = f.read_doubles(metric_path(group, name));
       for (size_t e = 0; e < epoch.size(); ++e) r.epochs[e].*field = values.at(e);
+    }
+    if (f.exists(metric_path(group, names::kMetricDataWait))) {
+      const auto wait = f.read_doubles(metric_path(group, names::kMetricDataWait));
+      for (size_t e = 0; e < epoch.size(); ++e) r.epochs[e].data_wait = wait.at(e);
     }
   }
   return r;

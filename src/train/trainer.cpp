@@ -11,10 +11,6 @@
 #include "dnas/core/error.h"
 #include "dnas/core/progress.h"
 #include "dnas/core/text_file.h"
-#include "dnas/data/augment.h"
-#include "dnas/data/batch_stream.h"
-#include "dnas/data/dataset.h"
-#include "dnas/data/split.h"
 #include "dnas/eval/drop_path.h"
 #include "dnas/loop/epoch_loop.h"
 #include "dnas/loop/run_start.h"
@@ -27,84 +23,27 @@
 #include "dnas/train/lr_schedule.h"
 #include "dnas/train/train_checkpoint.h"
 #include "dnas/train/train_results.h"
+#include "retrain_data.h"
 
 namespace dnas::train {
 namespace {
 
-using loop::group_total;
 using loop::seconds_since;
 
-// Loss/accuracy of `net` (eval mode) over a whole stream, each rank taking its shard.
-loop::BatchStats evaluate(eval::EvalNetwork& net, data::BatchStream& stream, const data::AugmentOptions& aug,
-                          comm::ProcessGroup& group) {
-  torch::NoGradGuard no_grad;
-  net->eval();
-  loop::BatchStats total;
-  stream.start_epoch(0);
-  data::Batch b;
-  while (stream.next(b)) {
-    if (b.labels.size(0) == 0) continue;  // a final batch smaller than the group
-    const auto device = net->parameters().front().device();
-    auto logits = net->forward(data::augment_batch(b.images, aug, false, b.key, b.first_index).to(device)).logits;
-    auto labels = b.labels.to(device);
-    total.add(loop::batch_stats(logits, labels, torch::cross_entropy_loss(logits, labels).item<double>()));
-  }
-  net->train();
-  return group_total(group, total);
-}
-
-// The retrain's batch streams: the training split (each rank of the group takes its shard; a
-// group drops the final short batch so that every shard of every step has the same size), the
-// held-out validation split when data.val_portion > 0, and the test set.
-struct RetrainStreams {
-  RetrainStreams(const TrainConfig& c, const data::Dataset& dataset, comm::ProcessGroup& group)
-      : parts(train_splits(c, dataset.train.size())),
-        n_test(c.data.test_limit > 0 ? std::min(c.data.test_limit, dataset.test.size()) : dataset.test.size()),
-        train(dataset.train, parts[0], c.data.batch_size, c.run.seed, /*shuffle=*/true, /*drop_last=*/group.size() > 1),
-        test(dataset.test, torch::arange(n_test), c.data.batch_size, c.run.seed + 2, false) {
-    if (parts.size() > 1) val.emplace(dataset.train, parts[1], c.data.batch_size, c.run.seed + 1, false);
-    train.set_shard(group.rank(), group.size());
-    test.set_shard(group.rank(), group.size());
-    if (val) val->set_shard(group.rank(), group.size());
-    aug.crop_padding = c.data.crop_padding;
-    aug.flip = c.data.flip;
-    aug.cutout = c.data.cutout;
-    aug.mean = dataset.info.mean;
-    aug.std = dataset.info.std;
-  }
-
-  static std::vector<torch::Tensor> train_splits(const TrainConfig& c, int64_t images) {
-    data::SplitOptions split;
-    split.fractions = c.data.val_portion > 0 ? std::vector<double>{1.0 - c.data.val_portion, c.data.val_portion}
-                                             : std::vector<double>{1.0};
-    split.shuffle = c.data.val_portion > 0;
-    split.seed = c.run.seed;
-    split.limit = c.data.limit;
-    return data::split_indices(images, split);
-  }
-
-  std::vector<torch::Tensor> parts;
-  int64_t n_test;
-  data::BatchStream train;
-  std::optional<data::BatchStream> val;
-  data::BatchStream test;
-  data::AugmentOptions aug;
-};
-
 std::string metrics_csv(const std::vector<TrainEpoch>& epochs) {
-  std::string s = "epoch,lr,drop_path,train_loss,train_acc,val_loss,val_acc,seconds\n";
+  std::string s = "epoch,lr,drop_path,train_loss,train_acc,val_loss,val_acc,seconds,data_wait\n";
   for (const auto& e : epochs)
-    s += fmt::format("{},{:.6g},{:.4f},{:.6f},{:.6f},{:.6f},{:.6f},{:.3f}\n", e.epoch, e.lr, e.drop_path, e.train_loss,
-                     e.train_acc, e.val_loss, e.val_acc, e.seconds);
+    s += fmt::format("{},{:.6g},{:.4f},{:.6f},{:.6f},{:.6f},{:.6f},{:.3f},{:.3f}\n", e.epoch, e.lr, e.drop_path,
+                     e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.seconds, e.data_wait);
   return s;
 }
 
 std::string result_text(const TrainResult& r, const TrainConfig& c) {
   return fmt::format(
       "genotype: {}\norigin: {}\nparameters: {}\nparameters_with_aux: {}\nmultiply_adds: {}\nselect: {}\n"
-      "selected_epoch: {}\ntest_loss: {:.6f}\ntest_acc: {:.6f}\nseconds: {:.1f}\n",
+      "selected_epoch: {}\ntest_loss: {:.6f}\ntest_acc: {:.6f}\ntest_top5_acc: {:.6f}\nseconds: {:.1f}\n",
       genotype::to_string(r.genotype), r.genotype_origin, r.cost.parameters, r.cost.parameters_with_aux,
-      r.cost.multiply_adds, c.optim.select, r.selected_epoch + 1, r.test_loss, r.test_acc, r.seconds);
+      r.cost.multiply_adds, c.optim.select, r.selected_epoch + 1, r.test_loss, r.test_acc, r.test_top5_acc, r.seconds);
 }
 
 }  // namespace
@@ -116,9 +55,9 @@ std::string format_train_table(const TrainResult& r) {
     out += fmt::format("| {} | {:.4f} | {:.3f} | {:.4f} | {:.2f} | {:.2f} | {:.1f} |\n", e.epoch + 1, e.lr, e.drop_path,
                        e.train_loss, 100 * e.train_acc, 100 * e.val_acc, e.seconds);
   out += fmt::format(
-      "\ntest accuracy: {:.2f}% (epoch {})   params: {:.3f}M (+aux {:.3f}M)   "
+      "\ntest accuracy: {:.2f}% (epoch {}), top-5 {:.2f}%   params: {:.3f}M (+aux {:.3f}M)   "
       "multiply-adds: {:.1f}M   time: {}\ngenotype: {}\n",
-      100 * r.test_acc, r.selected_epoch + 1, r.cost.parameters / 1e6,
+      100 * r.test_acc, r.selected_epoch + 1, 100 * r.test_top5_acc, r.cost.parameters / 1e6,
       (r.cost.parameters_with_aux - r.cost.parameters) / 1e6, r.cost.multiply_adds / 1e6,
       core::Progress::format_duration(r.seconds), genotype::to_string(r.genotype));
   return out;
@@ -167,9 +106,8 @@ class TrainSession {
         run_(loop::start_run(c.run, "train", c.data.batch_size, group_)),
         resolved_(genotype ? std::move(*genotype)
                            : resolve_genotype(c.model.genotype, "model.genotype", c.model.genotype_epoch)),
-        dataset_(data::load_dataset(c.data)),
-        d_(c, dataset_, group_),
-        net_cfg_(network_config(c, dataset_.info, resolved_.genotype)),
+        d_(c, group_),
+        net_cfg_(network_config(c, d_.info(), resolved_.genotype)),
         net_(resolved_.genotype, net_cfg_),
         sgd_(parameters_on(net_, run_.device),
              torch::optim::SGDOptions(c.optim.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay)),
@@ -177,7 +115,7 @@ class TrainSession {
     result_.genotype = resolved_.genotype;
     result_.genotype_origin = resolved_.origin;
     result_.channels = net_cfg_.channels;
-    result_.cost = eval::network_cost(resolved_.genotype, net_cfg_, dataset_.info.height, dataset_.info.width);
+    result_.cost = eval::network_cost(resolved_.genotype, net_cfg_, d_.info().height, d_.info().width);
     if (group_.leader()) std::filesystem::create_directories(c.run.out_dir);
   }
 
@@ -189,8 +127,8 @@ class TrainSession {
     spdlog::info(
         "train: {} on {} ({} train / {} val / {} test images), {} threads on {}, C={} L={}, {:.3f}M params, "
         "{:.1f}M multiply-adds, seed {}",
-        resolved_.origin, c_.data.dataset, d_.parts[0].size(0), d_.parts.size() > 1 ? d_.parts[1].size(0) : 0,
-        d_.n_test, run_.threads, run_.device.str(), net_cfg_.channels, c_.model.layers, result_.cost.parameters / 1e6,
+        resolved_.origin, c_.data.dataset, d_.train_images(), d_.val_images(), d_.test_images(), run_.threads,
+        run_.device.str(), net_cfg_.channels, c_.model.layers, result_.cost.parameters / 1e6,
         result_.cost.multiply_adds / 1e6, c_.run.seed);
     auto epochs = epoch_loop();
     net_->train();
@@ -201,9 +139,10 @@ class TrainSession {
       store::load_module_state(*net_, state_.best_weights, checkpoint_path_);
       result_.selected_epoch = state_.best_epoch;
     }
-    auto test = evaluate(net_, d_.test, d_.aug, group_);
-    result_.test_loss = test.loss();
-    result_.test_acc = test.accuracy();
+    const EvalStats test = d_.evaluate_test(net_);
+    result_.test_loss = test.top1.loss();
+    result_.test_acc = test.top1.accuracy();
+    result_.test_top5_acc = test.top5_accuracy();
     result_.seconds = elapsed();
     state_.finished = true;
     save();
@@ -242,8 +181,7 @@ class TrainSession {
   // The steps and epoch ends of the retrain; the loop supplies the stop agreement, checkpoints,
   // results status and epoch-end sync.
   loop::EpochLoop epoch_loop() {
-    auto epochs = loop::epoch_loop("train", c_.optim.epochs, c_.optim.steps_per_epoch, d_.train, group_, c_.run,
-                                   checkpoint_path_);
+    auto epochs = d_.epoch_loop(checkpoint_path_);
     epochs.train_loss_error = {"training loss", c_.run.out_dir, "lower train.lr or check the data"};
     epochs.train_sum = &state_.partial;
     epochs.begin_epoch = [this](int64_t epoch) {
@@ -254,6 +192,7 @@ class TrainSession {
       for (auto& param_group : sgd_.param_groups())
         static_cast<torch::optim::SGDOptions&>(param_group.options()).lr(rec_.lr);
       net_->set_drop_path_prob(rec_.drop_path);
+      d_.begin_epoch(epoch, state_.step);
     };
     epochs.step = [this](const data::Batch& b) { return step(b); };
     epochs.buffers = [this] { return net_->buffers(); };
@@ -269,9 +208,7 @@ class TrainSession {
   }
 
   loop::StepStats step(const data::Batch& b) {
-    // Augmented on the CPU (the same images for a seed on every device), then moved.
-    auto x = data::augment_batch(b.images, d_.aug, /*train=*/true, b.key, b.first_index).to(run_.device);
-    auto y = b.labels.to(run_.device);
+    auto [x, y] = d_.train_inputs(b, run_.device);
     auto out = net_->forward(x);
     auto loss = smoothed_cross_entropy(out.logits, y, c_.optim.label_smoothing);
     if (out.aux_logits.defined() && c_.model.aux_weight > 0)
@@ -294,10 +231,13 @@ class TrainSession {
   }
 
   void end_epoch(int64_t epoch, const std::function<double()>& epoch_seconds) {
+    rec_.data_wait = d_.data_wait_seconds();
+    const auto skipped_here = static_cast<double>(d_.skipped_this_epoch());
+    d_.prepare_next_epoch(epoch);
     rec_.train_loss = state_.partial.loss();
     rec_.train_acc = state_.partial.accuracy();
-    if (d_.val) {
-      auto v = evaluate(net_, *d_.val, d_.aug, group_);
+    if (d_.has_val()) {
+      const auto v = d_.evaluate_val(net_).top1;
       rec_.val_loss = v.loss();
       rec_.val_acc = v.accuracy();
       if (c_.optim.select == "best_val" && (state_.history.empty() || rec_.val_acc > state_.best_val_acc)) {
@@ -309,8 +249,16 @@ class TrainSession {
     rec_.seconds = epoch_seconds();
     spdlog::info("epoch {}/{} lr {:.5f} drop-path {:.3f} | train loss {:.4f} acc {:.2f}%{} | {:.1f}s", epoch + 1,
                  c_.optim.epochs, rec_.lr, rec_.drop_path, rec_.train_loss, 100 * rec_.train_acc,
-                 d_.val ? fmt::format(" | val loss {:.4f} acc {:.2f}%", rec_.val_loss, 100 * rec_.val_acc) : "",
+                 d_.has_val() ? fmt::format(" | val loss {:.4f} acc {:.2f}%", rec_.val_loss, 100 * rec_.val_acc) : "",
                  rec_.seconds);
+    if (d_.streamed()) {
+      const auto totals = group_.sum({rec_.data_wait, skipped_here});
+      const double wait = totals[0] / group_.size();
+      spdlog::info("data: the steps waited {:.1f} s for batches ({:.1f}% of the epoch; mean over ranks)", wait,
+                   rec_.seconds > 0 ? 100 * wait / rec_.seconds : 0.0);
+      const auto skipped = static_cast<int64_t>(totals[1]);
+      if (skipped > 0) spdlog::warn("data: {} bad images skipped this epoch (data.bad_images = skip)", skipped);
+    }
     if (scaler_.enabled())
       spdlog::info("fp16 loss scale {} ({} steps skipped for non-finite gradients so far)", scaler_.current_scale(),
                    scaler_.skipped_steps());
@@ -322,8 +270,7 @@ class TrainSession {
   comm::ProcessGroup& group_;
   loop::RunStart run_;
   ResolvedGenotype resolved_;
-  data::Dataset dataset_;
-  RetrainStreams d_;
+  RetrainData d_;
   eval::EvalNetworkConfig net_cfg_;
   eval::EvalNetwork net_;
   torch::optim::SGD sgd_;

@@ -36,7 +36,7 @@ def test_study_file_expands(study):
 
 def test_every_paper_table_has_a_small_companion():
     tables = [p for p in ROOT.glob("config/paper/*table*.ini") if not p.stem.endswith("_small")]
-    assert len(tables) == 8
+    assert len(tables) == 14
     for t in tables:
         small = t.with_name(t.stem + "_small.ini")
         assert small.exists(), small
@@ -107,8 +107,28 @@ def test_paper_tables_use_the_papers_settings():
     retrain = configparser.ConfigParser(inline_comment_prefixes=("#",))
     retrain.read(paper / "retrain_cifar10_eoinas.ini")
     assert retrain["data"]["batch_size"] == "128" and retrain["model"]["drop_path"] == "0.3"
+    # SC Table 2: MiLeNAS-SC searched on 3 % of ImageNet (7 nodes = steps 4, 8 cells, 32x32).
+    rows = grid_rows(paper / "sc_table2.ini")[0]
+    assert {(r["search.method"], r["supernet.steps"], r["supernet.layers"], r["data.dataset"], r["data.limit"],
+             r["data.image_size"]) for r in rows} >= {("milenas_sc", "6", "12", "cifar10", "0", "0"),
+                                                     ("milenas_sc", "4", "8", "imagenet", "38435", "32")}
+    # ImageNet protocols: DARTS (x0.97 per epoch), PC-DARTS (batch 1024, lr 0.5, 5 warm-up epochs),
+    # GDAS/EoiNAS (lr 0.1 linear, no warm-up); all 14 cells, C=48, streamed from the files.
+    protocols = {"retrain_imagenet_darts.ini": ("128", "0.1", "exponential"),
+                 "retrain_imagenet_pcdarts.ini": ("1024", "0.5", "linear_warmup"),
+                 "retrain_imagenet_gdas.ini": ("128", "0.1", "linear_warmup")}
+    for base, (batch, lr, schedule) in protocols.items():
+        c = configparser.ConfigParser(inline_comment_prefixes=("#",))
+        c.read(paper / base)
+        assert (c["data"]["batch_size"], c["train"]["lr"], c["train"]["schedule"]) == (batch, lr, schedule), base
+        assert (c["model"]["layers"], c["model"]["channels"], c["data"]["stream"]) == ("14", "48", "true"), base
+    for base, warmup in (("retrain_imagenet_pcdarts.ini", "5"), ("retrain_imagenet_gdas.ini", "0")):
+        c = configparser.ConfigParser(inline_comment_prefixes=("#",))
+        c.read(paper / base)
+        assert c["train"]["warmup_epochs"] == warmup, base
     # Cluster runs use the GPU of each rank.
-    for base in ("search_cifar10.ini", "retrain_cifar10.ini", "retrain_cifar10_eoinas.ini"):
+    for base in ("search_cifar10.ini", "retrain_cifar10.ini", "retrain_cifar10_eoinas.ini", *protocols,
+                 "retrain_tiny_imagenet.ini", "retrain_transfer_asap.ini"):
         c = configparser.ConfigParser(inline_comment_prefixes=("#",))
         c.read(paper / base)
         assert c["run"]["device"] == "cuda", base

@@ -12,10 +12,12 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "common/error_of.h"
 #include "data/image_test_data.h"
 #include "data/test_files.h"
+#include "dnas/data/folder_dataset.h"
 #include "dnas/data/image_codec.h"
 
 namespace dnas::data {
@@ -71,10 +73,12 @@ TEST(ImageFolder, ImagenetIsResizedAndCroppedLikeTorchvisionOnPil) {
   ASSERT_EQ(d.train.size(), 9);
   ASSERT_EQ(d.test.size(), 3);
   EXPECT_EQ(d.train.images.sizes(), (std::vector<int64_t>{9, 3, 24, 24}));
-  EXPECT_TRUE(torch::equal(d.test.labels, torch::tensor({0, 1, 2}, torch::kInt64)));
+  EXPECT_EQ(std::get<0>(at::_unique(d.test.labels)).numel(), 3);
   int worst = 0;
+  DatasetInfo info = dataset_info("imagenet", 24);
+  const FolderSplits splits = list_folder_dataset(s, s.root, info);
   for (const auto& [split, set] : {std::pair{std::string("train"), d.train}, std::pair{std::string("val"), d.test}}) {
-    const auto listing = list_image_folder(fixture("imagenet/" + split));
+    const auto& listing = split == "train" ? splits.train : splits.test;
     for (size_t i = 0; i < listing.samples.size(); ++i) {
       const auto& path = listing.samples[i].path;
       const auto ref_bytes = read_bytes(fixture("imagenet_ref24/" + split + "/" + parent_name(path) + "/" +
@@ -97,13 +101,16 @@ TEST(ImageFolder, Cinic10LoadsTrainAndTestWithSortedClasses) {
   ASSERT_EQ(d.train.size(), 20);
   ASSERT_EQ(d.test.size(), 10);  // test/, not valid/
   EXPECT_EQ(d.skipped_images, 0);
-  const auto listing = list_image_folder(fixture("cinic10/train"));
+  DataSettings s;
+  s.dataset = "cinic10";
+  DatasetInfo info = dataset_info("cinic10");
+  const auto listing = list_folder_dataset(s, fixture("cinic10"), info).train;
   EXPECT_EQ(listing.classes.front(), "airplane");
   EXPECT_EQ(listing.classes.back(), "truck");
   for (int64_t i = 0; i < 20; ++i) {
     const auto& path = listing.samples[i].path;
-    EXPECT_EQ(d.train.labels[i].item<int64_t>(), i / 2);
-    EXPECT_EQ(parent_name(path), listing.classes[i / 2]);
+    EXPECT_EQ(d.train.labels[i].item<int64_t>(), listing.samples[i].label);
+    EXPECT_EQ(parent_name(path), listing.classes[listing.samples[i].label]);
     EXPECT_TRUE(torch::equal(d.train.images[i], decoded_chw(path))) << path;
   }
 }
@@ -127,9 +134,46 @@ TEST(ImageFolder, TinyImagenetTrainAndValLabels) {
   EXPECT_EQ(d.info.classes, 200);
   EXPECT_EQ(d.train.images.sizes(), (std::vector<int64_t>{200, 3, 64, 64}));
   EXPECT_EQ(d.test.images.sizes(), (std::vector<int64_t>{12, 3, 64, 64}));
-  EXPECT_TRUE(torch::equal(d.test.images[5], decoded_chw(val.samples[5].path)));
-  EXPECT_EQ(d.test.labels[5].item<int64_t>(), val.samples[5].label);
+  DataSettings s;
+  s.dataset = "tiny_imagenet";
+  DatasetInfo info = dataset_info("tiny_imagenet");
+  const auto ordered = list_folder_dataset(s, fixture("tiny"), info).test;
+  EXPECT_TRUE(torch::equal(d.test.images[5], decoded_chw(ordered.samples[5].path)));
+  EXPECT_EQ(d.test.labels[5].item<int64_t>(), ordered.samples[5].label);
   EXPECT_THAT(error_of([] { list_tiny_imagenet(fixture("tiny"), "test"); }), HasSubstr("no labels"));
+}
+
+// The fixed order: a permutation of the listing, the same on every call, mixing the classes, and
+// data.limit keeps its first images.
+TEST(ImageFolder, FolderDatasetsComeInOneFixedRandomOrder) {
+  DataSettings s;
+  s.dataset = "cinic10";
+  DatasetInfo info = dataset_info("cinic10");
+  const auto a = list_folder_dataset(s, fixture("cinic10"), info);
+  const auto b = list_folder_dataset(s, fixture("cinic10"), info);
+  const auto sorted = list_image_folder(fixture("cinic10/train"));
+  std::vector<std::string> paths_a, paths_b, paths_sorted;
+  for (const auto& f : a.train.samples) paths_a.push_back(f.path);
+  for (const auto& f : b.train.samples) paths_b.push_back(f.path);
+  for (const auto& f : sorted.samples) paths_sorted.push_back(f.path);
+  EXPECT_EQ(paths_a, paths_b);
+  EXPECT_NE(paths_a, paths_sorted);
+  std::vector<std::string> again = paths_a;
+  std::sort(again.begin(), again.end());
+  std::sort(paths_sorted.begin(), paths_sorted.end());
+  EXPECT_EQ(again, paths_sorted);
+  std::set<int64_t> first_classes;
+  for (size_t i = 0; i < 10; ++i) first_classes.insert(a.train.samples[i].label);
+  EXPECT_GT(first_classes.size(), 2u) << "the first images are not one or two classes";
+  s.limit = 7;
+  const auto limited = list_folder_dataset(s, fixture("cinic10"), info);
+  ASSERT_EQ(limited.train.samples.size(), 7u);
+  for (size_t i = 0; i < 7; ++i) EXPECT_EQ(limited.train.samples[i].path, paths_a[i]);
+  EXPECT_EQ(limited.test.samples.size(), a.test.samples.size());
+  s.root = fixture("cinic10");
+  const auto d = load_dataset(s);
+  ASSERT_EQ(d.train.size(), 7);
+  for (int64_t i = 0; i < 7; ++i) EXPECT_TRUE(torch::equal(d.train.images[i], decoded_chw(paths_a[i])));
 }
 
 TEST(ImageFolder, BadLayoutsAreErrorsNamingTheFolder) {
@@ -159,16 +203,17 @@ TEST(ImageFolder, BadLayoutsAreErrorsNamingTheFolder) {
 TEST(ImageFolder, CorruptImagesStopLoadingOrAreSkippedAndCounted) {
   TempDir dir;
   const auto root = copy_fixture(dir, "cinic10");
-  const auto listing = list_image_folder(root + "/train");
+  DataSettings s;
+  s.dataset = "cinic10";
+  s.root = root;
+  DatasetInfo info = dataset_info("cinic10");
+  const auto listing = list_folder_dataset(s, root, info).train;  // the order load_dataset decodes
   const std::string cut = listing.samples[3].path, junk = listing.samples[10].path;
   auto bytes = read_bytes(cut);
   bytes.resize(bytes.size() / 2);
   test_files::write_bytes(cut, bytes);
   std::ofstream(junk, std::ios::trunc) << "not a png";
 
-  DataSettings s;
-  s.dataset = "cinic10";
-  s.root = root;
   EXPECT_THAT(error_of([&] { load_dataset(s); }), HasSubstr(cut));  // the first in listing order
   s.bad_images = "skip";
   const auto d = load_dataset(s);

@@ -145,6 +145,34 @@ TEST(ImageLoader, ShardRanksAreDisjointDeterministicAndCoverTheEpoch) {
   EXPECT_THROW(ImageLoader(index, too_many), Error);
 }
 
+// A resumed epoch (start at batch k) yields exactly the batches k.. of a start at 0.
+TEST(ImageLoader, StartingMidEpochGivesTheRemainingBatchesOfAFullEpoch) {
+  test_files::TempDir tmp;
+  const auto files = numbered_samples(tmp.file("in"), 40);
+  write_shards(files, {}, tmp.file("shards/train"), 12000, 1);
+  auto options = small_options(2);
+  options.shuffle_buffer = 5;
+  ImageLoader folder(files, options);
+  ImageLoader shards(read_shard_index(tmp.file("shards/train")), options);
+  for (ImageLoader* loader : {&folder, &shards}) {
+    const auto full = whole_epoch(*loader, 2);
+    ASSERT_EQ(full.size(), 5u);
+    loader->start_epoch(2, 3);
+    EXPECT_EQ(loader->batches_per_epoch(), 5);
+    std::vector<ImageBatch> rest;
+    for (ImageBatch b; loader->next(b);) rest.push_back(b);
+    ASSERT_EQ(rest.size(), 2u);
+    for (size_t i = 0; i < rest.size(); ++i) {
+      EXPECT_EQ(rest[i].index, full[i + 3].index);
+      EXPECT_TRUE(torch::equal(rest[i].images, full[i + 3].images)) << "batch " << i + 3;
+      EXPECT_TRUE(torch::equal(rest[i].labels, full[i + 3].labels)) << "batch " << i + 3;
+    }
+    loader->start_epoch(2, 9);  // past the end: an empty epoch
+    ImageBatch b;
+    EXPECT_FALSE(loader->next(b));
+  }
+}
+
 TEST(ImageLoader, BadImagesFailOrAreSkippedAndCounted) {
   test_files::TempDir tmp;
   auto files = numbered_samples(tmp.path(), 12);
@@ -182,6 +210,17 @@ TEST(ImageLoader, ShardReadErrorsReachNextAndStoppingMidEpochJoins) {
   test_files::write_bytes(index.shard_path(0), bytes);
   ImageLoader loader(index, small_options(2));
   std::string what = "<no error>";
+  try {
+    for (ImageBatch b; loader.next(b);) {
+    }
+  } catch (const Error& e) {
+    what = e.what();
+  }
+  EXPECT_NE(what.find(index.shard_path(0)), std::string::npos) << what;
+  // The same error when it falls among the batches a resumed epoch skips (12 samples: batches 8 + 4,
+  // the shard ends inside the first): next() raises it instead of waiting for batch 1.
+  loader.start_epoch(0, 1);
+  what = "<no error>";
   try {
     for (ImageBatch b; loader.next(b);) {
     }

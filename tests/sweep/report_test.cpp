@@ -87,6 +87,29 @@ TEST(Report, AblationRowsCompareWithTheRandomRowOfTheirSpace) {
   EXPECT_TRUE(std::isnan(rows[3].vs_random));  // no random row at L=12
 }
 
+TEST(Report, Top5ErrorForDatasetsOfManyClasses) {
+  // Search seed 0: top-5 accuracies 0.95, 0.93 -> error 6; seed 1: 0.90 -> error 10.
+  auto a = experiment("darts", "0", "8", {0.75, 0.73});
+  a.test_top5_acc = {0.95, 0.93};
+  auto b = experiment("darts", "1", "8", {0.70});
+  b.test_top5_acc = {0.90};
+  a.train_dataset = b.train_dataset = "imagenet";
+  auto rows = aggregate({a, b});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NEAR(rows[0].top5_error_mean, 8.0, 1e-9);
+  EXPECT_NEAR(rows[0].top5_error_std_search, std::sqrt(8.0), 1e-9);  // sample std of {6, 10}
+  const auto md = format_report(rows, "t", "md");
+  EXPECT_NE(md.find("| test error % (± std over search seeds) | top-5 error % |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| darts | 28.00 ± 2.83 | 8.00 ± 2.83 |"), std::string::npos) << md;
+  EXPECT_NE(format_report(rows, "t", "csv").find(",8,2.82843,\""), std::string::npos);
+  // A 10-class table has no top-5 column; a record without top-5 leaves the row's mean NaN.
+  a.train_dataset = b.train_dataset = "cifar10";
+  b.test_top5_acc.clear();
+  rows = aggregate({a, b});
+  EXPECT_TRUE(std::isnan(rows[0].top5_error_mean));
+  EXPECT_EQ(format_report(rows, "t", "md").find("top-5"), std::string::npos);
+}
+
 TEST(Report, FormatsAndUnknownFormat) {
   auto rows = aggregate({experiment("darts", "0", "8", {0.9}), experiment("darts", "1", "8", {0.9})});
   EXPECT_NE(format_report(rows, "t", "md").find("| darts | 10.00 ± 0.00 | - |"), std::string::npos);

@@ -112,14 +112,20 @@ class TrainRunTest : public ::testing::Test {
     c.run.out_dir = out_.file(out);
     return c;
   }
+  void check_resume(const std::string& precision, TrainResult& full);
   TempDir data_, out_;
 };
 
-TEST_F(TrainRunTest, ResumeIsBitIdentical) {
-  auto full = run_training(config("full"));
+// A run stopped mid-epoch and resumed ends with the same numbers and checkpoint as one that ran
+// through; `full` is the uninterrupted run.
+void TrainRunTest::check_resume(const std::string& precision, TrainResult& full) {
+  auto full_config = config("full_" + precision);
+  full_config.run.precision = precision;
+  full = run_training(full_config);
   ASSERT_EQ(full.epochs.size(), 2u);
 
-  auto cut = config("cut");
+  auto cut = config("cut_" + precision);
+  cut.run.precision = precision;
   cut.run.stop_after_steps = 4;  // stops at epoch 2 step 2 (after 3 + 1 steps)
   EXPECT_THROW(run_training(cut), core::Interrupted);
   auto ck = store::read_checkpoint(cut.run.out_dir + "/checkpoint.h5", "train");
@@ -138,15 +144,32 @@ TEST_F(TrainRunTest, ResumeIsBitIdentical) {
     EXPECT_EQ(resumed.epochs[i].train_acc, full.epochs[i].train_acc) << i;
     EXPECT_EQ(resumed.epochs[i].val_loss, full.epochs[i].val_loss) << i;
   }
-  auto a = store::read_checkpoint(config("full").run.out_dir + "/checkpoint.h5", "train");
+  auto a = store::read_checkpoint(full_config.run.out_dir + "/checkpoint.h5", "train");
   auto b = store::read_checkpoint(cut.run.out_dir + "/checkpoint.h5", "train");
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
   for (size_t i = 0; i < a.tensors.size(); ++i) {
     if (a.tensors[i].first == "history") continue;  // holds wall times
     EXPECT_TRUE(torch::equal(a.tensors[i].second, b.tensors[i].second)) << a.tensors[i].first;
+    if (a.tensors[i].second.is_floating_point()) {  // fp32 masters and momenta whatever the precision
+      EXPECT_NE(a.tensors[i].second.scalar_type(), torch::kBFloat16) << a.tensors[i].first;
+    }
   }
   EXPECT_TRUE(std::filesystem::exists(cut.run.out_dir + "/metrics.csv"));
   EXPECT_TRUE(std::filesystem::exists(cut.run.out_dir + "/result.txt"));
+}
+
+TEST_F(TrainRunTest, ResumeIsBitIdentical) {
+  TrainResult full;
+  check_resume("fp32", full);
+}
+
+// bf16 autocast: the same checkpoint format, a bit-identical resume, and numbers that differ from
+// fp32 (the switch is in effect).
+TEST_F(TrainRunTest, Bf16ResumeIsBitIdentical) {
+  TrainResult bf16;
+  check_resume("bf16", bf16);
+  auto fp32 = config("fp32");
+  EXPECT_NE(run_training(fp32).epochs[0].train_loss, bf16.epochs[0].train_loss);
 }
 
 TEST_F(TrainRunTest, ParameterTargetPicksTheChannelsAndTheirWeights) {

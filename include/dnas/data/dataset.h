@@ -39,7 +39,11 @@ struct Dataset {
 //     the test split is val (the test images have no labels).
 //   imagenet: {train,val}/<class>/*.JPEG, every image resized (shorter side) and centre-cropped to
 //     data.image_size; the classes are the folders found, the same in train and val.
+// The image-folder datasets (cinic10, tiny_imagenet, imagenet) come in list_folder_dataset's fixed
+// random order, train cut to data.limit; decoded sets over kMaxInMemoryBytes are refused with a
+// hint (a retrain streams them with data.stream; a search takes a subset with data.limit).
 Dataset load_dataset(const DataSettings& data);
+constexpr int64_t kMaxInMemoryBytes = int64_t{48} << 30;
 // The same with every other data setting at its default.
 Dataset load_dataset(const std::string& name, const std::string& root);
 

@@ -67,8 +67,9 @@ class ImageLoader {
   ImageLoader(const ImageLoader&) = delete;
   ImageLoader& operator=(const ImageLoader&) = delete;
 
-  // Stops the running epoch (if any) and starts `epoch`: order, workers, prefetch.
-  void start_epoch(int64_t epoch);
+  // Stops the running epoch (if any) and starts `epoch` at batch `first_batch` (a resumed run):
+  // the same batches as a start at 0 from that one on; skipped batches are not decoded.
+  void start_epoch(int64_t epoch, int64_t first_batch = 0);
   // The next batch of the epoch; false once it is exhausted. Rethrows a worker's or the shard
   // reader's error (naming the file) when its batch is reached.
   bool next(ImageBatch& out);

@@ -76,6 +76,7 @@ constexpr const char* kMetricTrainAcc = "train_acc";
 constexpr const char* kMetricValLoss = "val_loss";
 constexpr const char* kMetricValAcc = "val_acc";
 constexpr const char* kMetricSeconds = "seconds";
+constexpr const char* kMetricDataWait = "data_wait";  // absent in files written before it existed
 constexpr const char* kGenotypeText = "genotype_text";
 constexpr const char* kGenotype = "genotype";
 constexpr const char* kGenotypeHash = "genotype_hash";
@@ -89,17 +90,20 @@ constexpr const char* kSkipConnectionsReduce = "skip_connections_reduce";
 constexpr const char* kSelectedEpoch = "selected_epoch";
 constexpr const char* kTestLoss = "test_loss";
 constexpr const char* kTestAcc = "test_acc";
+constexpr const char* kTestTop5Acc = "test_top5_acc";  // absent in files written before it existed
 constexpr const char* kSeconds = "seconds";
 }  // namespace train
 
 // An experiment record <id>.h5: root attributes and /test_acc, besides the search/train groups.
 namespace experiment {
-constexpr const char* kTestAcc = "/test_acc";  // [eval seeds] float64
+constexpr const char* kTestAcc = "/test_acc";           // [eval seeds] float64
+constexpr const char* kTestTop5Acc = "/test_top5_acc";  // [eval seeds] float64 (absent in older records)
 constexpr const char* kId = "id";
 constexpr const char* kGridPrefix = "grid.";
 constexpr const char* kDevices = "devices";
 constexpr const char* kProtocol = "protocol";
-constexpr const char* kDataset = "dataset";
+constexpr const char* kDataset = "dataset";             // the search's (the retrain's without a search)
+constexpr const char* kTrainDataset = "train_dataset";  // the retrain's (absent in older records)
 constexpr const char* kMethod = "method";
 constexpr const char* kSearchSeed = "search_seed";
 constexpr const char* kLayers = "layers";
@@ -121,6 +125,7 @@ constexpr const char* kTitle = "title";
 constexpr const char* kGroupColumn = "group";
 constexpr const char* kProtocol = "protocol";
 constexpr const char* kErrorMean = "error_mean";
+constexpr const char* kTop5ErrorMean = "top5_error_mean";  // NaN where the runs have no top-5 accuracy
 constexpr const char* kErrorStdSearchSeeds = "error_std_search_seeds";
 constexpr const char* kErrorStdEvalSeeds = "error_std_eval_seeds";
 constexpr const char* kBestError = "best_error";

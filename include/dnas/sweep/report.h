@@ -1,7 +1,7 @@
 #pragma once
 // `dnas report`: reads a study's experiment files and aggregates them into comparison tables
-// like the papers' — one row per group (method, plus every grid key other than seeds), test
-// error mean ± std over search seeds (each search seed averaged over its eval seeds) and the
+// like the papers' — one row per group (method, plus every grid key other than seeds), top-1
+// (and top-5) test error mean ± std over search seeds (each search seed averaged over its eval seeds) and the
 // mean within-seed std over eval seeds, best error, parameters, multiply-adds, search cost in
 // GPU-days, skip connections, the number of finished runs, the protocol, and the relative
 // improvement over the random baselines (`random`, `random_ws`) run in the same study.
@@ -18,7 +18,9 @@ struct ExperimentSummary {
   std::string file, id, status, error, method;
   std::string protocol;                     // dataset, budgets, retrain flags, selection rule
   std::map<std::string, std::string> grid;  // grid.<key> attributes
+  std::string train_dataset;                // the retrain's data.dataset
   std::vector<double> test_acc;             // one per eval seed
+  std::vector<double> test_top5_acc;        // one per eval seed (empty in records without it)
   double parameters = 0, multiply_adds = 0, search_gpu_days = 0, skips_normal = 0, skips_reduce = 0;
 };
 
@@ -42,6 +44,9 @@ struct ReportRow {
   double vs_random = std::numeric_limits<double>::quiet_NaN();
   int runs = 0, finished = 0;                                                       // experiments, finished ones
   double error_mean = 0, error_std_search = 0, error_std_eval = 0, best_error = 0;  // test error %
+  // Top-5 test error %, mean over search seeds and std over them; NaN when a run has none.
+  double top5_error_mean = std::numeric_limits<double>::quiet_NaN(), top5_error_std_search = 0;
+  std::string train_dataset;  // the group's retrain dataset ("mixed" when they differ)
   double params_m = 0, madds_m = 0, gpu_days = 0, skips_normal = 0, skips_reduce = 0;
   int search_seeds = 0, eval_seeds = 0;
   std::vector<double> seed_errors;  // test error % per search seed (mean over its eval seeds)
@@ -56,7 +61,8 @@ struct ReportRow {
 std::vector<ReportRow> aggregate(const std::vector<ExperimentSummary>& experiments,
                                  const std::vector<std::string>& group_by = {}, const std::string& baseline = "");
 
-// format: md | csv | tex.
+// format: md | csv | tex. md and tex show top-5 error when a row retrains on a dataset of 100 or
+// more classes (cifar100, tiny_imagenet, imagenet), as the papers' tables do; csv always has it.
 std::string format_report(const std::vector<ReportRow>& rows, const std::string& title, const std::string& format);
 
 // summary.h5 with one dataset per column and the group names.

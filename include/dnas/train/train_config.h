@@ -14,6 +14,13 @@ struct TrainData : data::DataSettings {
   int64_t cutout = 16;       // data.cutout: square side (0 = off)
   double val_portion = 0.0;  // data.val_portion: hold out this share of train as validation
   int64_t test_limit = 0;    // data.test_limit: evaluate on this many test images (0 = all)
+  // Streaming (imagenet, tiny_imagenet): images decoded from their files every epoch by the
+  // threaded loader, with the papers' transforms (data/image_augment.h), instead of held in memory.
+  bool stream = false;             // data.stream
+  std::string train_shards;        // data.train_shards: `dnas pack` prefix of the train split ("" = the folder)
+  int64_t loader_threads = 4;      // data.loader_threads: decode + augmentation threads per rank
+  int64_t prefetch = 4;            // data.prefetch: batches prepared ahead of the step
+  int64_t shuffle_buffer = 10000;  // data.shuffle_buffer: samples of the shards' shuffle buffer
 };
 
 struct TrainModel {

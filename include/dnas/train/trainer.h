@@ -21,6 +21,7 @@ struct TrainEpoch {
   double train_loss = 0.0, train_acc = 0.0;
   double val_loss = 0.0, val_acc = 0.0;  // 0 without a validation split
   double seconds = 0.0;
+  double data_wait = 0.0;  // seconds the steps waited for the image loader (data.stream; 0 otherwise)
 };
 
 struct TrainResult {
@@ -31,7 +32,8 @@ struct TrainResult {
   std::vector<TrainEpoch> epochs;
   int64_t selected_epoch = 0;  // the epoch whose weights were tested (0-based)
   double test_loss = 0.0, test_acc = 0.0;
-  double seconds = 0.0;  // wall time of all invocations (resumes included)
+  double test_top5_acc = 0.0;  // a label among the 5 largest logits (all of them with <= 5 classes)
+  double seconds = 0.0;        // wall time of all invocations (resumes included)
 };
 
 // Runs (or resumes, with config.run.resume) a training; writes metrics.csv, result.txt and
