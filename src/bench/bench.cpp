@@ -4,15 +4,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <sstream>
 
+#include "dnas/bench/case_profile.h"
 #include "dnas/comm/device.h"
 #include "dnas/core/error.h"
 #include "dnas/eval/eval_network.h"
@@ -23,6 +24,7 @@
 #include "dnas/search/eoinas.h"
 #include "dnas/search/search_loop.h"
 #include "dnas/search/strategy_factory.h"
+#include "step_flops.h"
 
 namespace dnas::bench {
 
@@ -37,7 +39,7 @@ TensorBatch random_batch(const BenchShape& s) {
 
 // Times one retrain step of the DARTS_V2 evaluation network (aux head, drop-path 0.1, loss
 // CE + 0.4 CE_aux, clip 5), as the reference train.py does it.
-std::vector<double> time_retrain(const BenchShape& s, const BenchOptions& o) {
+std::vector<double> time_retrain(const BenchShape& s, const BenchOptions& o, const std::function<void()>& timed_start) {
   torch::manual_seed(o.seed);
   eval::EvalNetworkConfig cfg;
   cfg.in_channels = s.in_channels;
@@ -51,6 +53,7 @@ std::vector<double> time_retrain(const BenchShape& s, const BenchOptions& o) {
   auto batch = random_batch(s);
   std::vector<double> times;
   for (int64_t i = 0; i <= o.steps; ++i) {
+    if (i == 1) timed_start();  // step 0 is the warm-up
     const auto t0 = std::chrono::steady_clock::now();
     auto out = net->forward(batch.x);
     auto loss =
@@ -70,9 +73,10 @@ struct CaseTimes {
   double forward = 0, backward = 0;  // mean seconds per step of the weight step's parts
 };
 
-// Times `steps` steps of one case in this process.
-CaseTimes time_case(const BenchShape& s, const std::string& mode, const BenchOptions& o) {
-  if (mode == "retrain") return {time_retrain(retrain_shape(s.name), o)};
+// Times `steps` steps of one case in this process; `timed_start` runs after the warm-up step.
+CaseTimes time_case(const BenchShape& s, const std::string& mode, const BenchOptions& o,
+                    const std::function<void()>& timed_start) {
+  if (mode == "retrain") return {time_retrain(retrain_shape(s.name), o, timed_start)};
   torch::manual_seed(o.seed);
   auto cfg = bench_supernet_config(s, o.op_set);
   cfg.device = comm::select_device(o.device, "bench --device");
@@ -99,7 +103,10 @@ CaseTimes time_case(const BenchShape& s, const std::string& mode, const BenchOpt
   };
   CaseTimes times;
   for (int64_t i = 0; i <= o.steps; ++i) {
-    if (i == 1) weights.time_steps(true);  // step 0 is the warm-up
+    if (i == 1) {  // step 0 is the warm-up
+      weights.time_steps(true);
+      timed_start();
+    }
     sync();
     const auto t0 = std::chrono::steady_clock::now();
     if (mode == "weight")
@@ -165,13 +172,17 @@ std::vector<BenchRow> run_bench(const BenchOptions& o) {
           ops::set_depthwise_mode(o.depthwise == "direct"  ? ops::DepthwiseMode::Direct
                                   : o.depthwise == "torch" ? ops::DepthwiseMode::Torch
                                                            : ops::DepthwiseMode::Auto);
-          std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
-          if (!o.profile.empty())
-            profile = std::make_unique<torch::autograd::profiler::RecordProfile>(o.profile + "." + shape_name + "." +
-                                                                                 mode + ".json");
-          const auto c = time_case(shape, mode, o);
+          const auto c = time_case(shape, mode, o, [&] {
+            if (!o.profile.empty()) start_profile();
+          });
+          if (!o.profile.empty()) {
+            const auto prefix = o.profile + "." + shape_name + "." + mode;
+            std::printf("  profile of %s/%s (%s.json, %s.txt), %lld timed steps:\n%s", shape_name.c_str(), mode.c_str(),
+                        prefix.c_str(), prefix.c_str(), static_cast<long long>(o.steps),
+                        finish_profile(prefix).c_str());
+            std::fflush(stdout);
+          }
           const auto& t = c.steps;
-          profile.reset();
           double sum = 0;
           for (double x : t) sum += x;
           const std::string msg = std::to_string(sum / t.size()) + " " +
@@ -198,6 +209,7 @@ std::vector<BenchRow> run_bench(const BenchOptions& o) {
       BenchRow row{shape_name, mode};
       std::istringstream(text) >> row.mean_s >> row.min_s >> row.forward_s >> row.backward_s;
       row.peak_rss_mb = usage.ru_maxrss / 1024.0;
+      row.gflops = step_flops(shape, mode, o.op_set) / row.mean_s * 1e-9;
       rows.push_back(row);
       std::printf("  %-6s %-10s %8.3f s/step (min %.3f)  peak RSS %8.0f MB\n", shape_name.c_str(), mode.c_str(),
                   row.mean_s, row.min_s, row.peak_rss_mb);
@@ -225,14 +237,20 @@ std::string format_breakdown_table(const std::vector<BenchRow>& rows, int64_t ep
   return out.str();
 }
 
-std::string format_bench_table(const std::vector<BenchRow>& rows, int threads) {
+PeakRates measure_peak_rates() { return {matmul_peak_gflops("fp32"), matmul_peak_gflops("bf16")}; }
+
+std::string format_bench_table(const std::vector<BenchRow>& rows, int threads, double peak_gflops) {
   std::ostringstream out;
-  out << "| shape | step | s/step (mean) | s/step (min) | peak RSS MB |  threads " << threads << "\n"
-      << "|---|---|---|---|---|\n";
-  char line[160];
+  out << "| shape | step | s/step (mean) | s/step (min) | peak RSS MB | GFLOP/s | of peak |  threads " << threads
+      << "\n"
+      << "|---|---|---|---|---|---|---|\n";
+  char line[200], rate[32], share[32];
   for (const auto& r : rows) {
-    std::snprintf(line, sizeof line, "| %s | %s | %.3f | %.3f | %.0f |\n", r.shape.c_str(), r.mode.c_str(), r.mean_s,
-                  r.min_s, r.peak_rss_mb);
+    std::snprintf(rate, sizeof rate, r.gflops > 0 ? "%.1f" : "-", r.gflops);
+    std::snprintf(share, sizeof share, r.gflops > 0 && peak_gflops > 0 ? "%.0f %%" : "-",
+                  100.0 * r.gflops / peak_gflops);
+    std::snprintf(line, sizeof line, "| %s | %s | %.3f | %.3f | %.0f | %s | %s |\n", r.shape.c_str(), r.mode.c_str(),
+                  r.mean_s, r.min_s, r.peak_rss_mb, rate, share);
     out << line;
   }
   return out.str();

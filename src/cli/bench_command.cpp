@@ -10,6 +10,7 @@
 #include "dnas/comm/mpi_world.h"
 #include "dnas/comm/process_group.h"
 #include "dnas/core/error.h"
+#include "dnas/loop/threads.h"
 #include "settings_parser.h"
 #include "subcommands.h"
 
@@ -30,9 +31,9 @@ int bench_command(const std::vector<std::string>& args) {
       "threads", po::value(&o.threads)->default_value(o.threads), "intra-op threads (0 = all cores)")(
       "op_set", po::value(&o.op_set)->default_value(o.op_set), "candidate op set")(
       "profile", po::value(&o.profile),
-      "write a chrome://tracing trace of each case's timed steps to PREFIX.<shape>.<mode>.json")(
-      "depthwise", po::value(&o.depthwise)->default_value(o.depthwise),
-      "depthwise-conv kernel: auto | direct | torch (for comparisons)")(
+      "profile each case's timed steps: a chrome://tracing trace PREFIX.<shape>.<mode>.json and the ops by self time "
+      "in PREFIX.<shape>.<mode>.txt (also printed)")("depthwise", po::value(&o.depthwise)->default_value(o.depthwise),
+                                                     "depthwise-conv kernel: auto | direct | torch (for comparisons)")(
       "channels_last", po::value(&o.channels_last)->default_value(o.channels_last),
       "retrain mode: eval network in NHWC (false: NCHW, for comparisons)")(
       "seed", po::value(&o.seed)->default_value(o.seed), "seed")(
@@ -42,6 +43,9 @@ int bench_command(const std::vector<std::string>& args) {
       "also print NASP Table 6's columns per epoch of N iterations (391: CIFAR-10, 25k images, batch 64)")(
       "loader", po::value<std::string>(),
       "DIR: decode + augmentation throughput on DIR's class folders (with --threads, --steps x 100 images)")(
+      "peak",
+      "after the cases, measure this machine's peak GFLOP/s (2048^2 matrix product, fp32 and bf16) on the same "
+      "threads and give each row's share of it")(
       "data_parallel",
       "under mpirun: weight steps with the batch split over all ranks, and the gradient all-reduce's share");
   po::variables_map vm;
@@ -76,7 +80,15 @@ int bench_command(const std::vector<std::string>& args) {
   std::cout << "dnas bench (" << (threads ? std::to_string(threads) : std::string("all")) << " threads, " << o.precision
             << ")\n";
   auto rows = bench::run_bench(o);
-  std::cout << "\n" << bench::format_bench_table(rows, threads);
+  double peak = 0;
+  if (vm.count("peak")) {  // in this process after the cases: the cases fork from a process without thread pools
+    loop::configure_threads(o.threads);
+    const auto rates = bench::measure_peak_rates();
+    std::cout << "\npeak (2048^2 matrix product): fp32 " << rates.fp32 << " GFLOP/s, bf16 " << rates.bf16
+              << " GFLOP/s\n";
+    peak = o.precision == "bf16" ? rates.bf16 : rates.fp32;
+  }
+  std::cout << "\n" << bench::format_bench_table(rows, threads, peak);
   if (epoch_steps > 0) std::cout << "\n" << bench::format_breakdown_table(rows, epoch_steps);
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "dnas/core/signals.h"
 #include "dnas/core/text_file.h"
 #include "dnas/lm/rnn_results.h"
+#include "dnas/ops/precision.h"
 #include "rnn_settings.h"
 #include "settings_parser.h"
 #include "subcommands.h"
@@ -48,6 +49,10 @@ int run_rnn(const std::string& mode, RnnSettings& s, bool overwrite) {
     fail("is empty", "search.ops", "list ops (tanh relu sigmoid identity, and none for DARTS) or write auto");
   c.search.ops = s.ops == "auto" ? std::vector<std::string>{} : words(s.ops);
   if (c.retrain.seed == 0) c.retrain.seed = c.search.seed;
+  const auto precision = ops::parse_precision(s.precision, "run.precision");
+  if (precision == ops::Precision::Fp16)
+    fail("fp16 needs a GPU and loss scaling; dnas rnn runs on the CPU", "run.precision", "use bf16 or fp32");
+  c.model.precision = c.retrain.precision = precision;
   lm::validate(c);
   if (mode == "train" && c.retrain.genotype.empty())
     fail("no genotype to retrain", "retrain.genotype",

@@ -63,6 +63,9 @@ core::KeyTable rnn_keys(RnnSettings& s) {
   t.add("retrain.nonmono", &r.nonmono, "epochs of patience before the ASGD switch");
   t.add("run.out_dir", &c.out_dir, "output directory (results.h5, config.ini)").run_only();
   t.add("run.threads", &s.threads, "intra-op threads (0 = all cores)").run_only();
+  t.add("run.precision", &s.precision,
+        "matrix products in fp32 | bf16 (CPU with AVX-512 BF16 or AMX); weights, states, batch norm, losses and the "
+        "DARTS Hessian term stay fp32");
   t.add("run.progress", &c.progress, "show progress").run_only();
   t.add("run.stop_after_steps", &c.stop_after_steps,
         "checkpoint and stop after this many steps of the search (rnn train: of the retrain; 0 = never); continue "

@@ -10,8 +10,9 @@ namespace dnas::cli {
 
 struct RnnSettings {
   lm::RnnConfig config;
-  std::string ops = "auto";  // search.ops as written: "auto" or a space-separated list
-  int threads = 0;           // run.threads
+  std::string ops = "auto";        // search.ops as written: "auto" or a space-separated list
+  int threads = 0;                 // run.threads
+  std::string precision = "fp32";  // run.precision: fp32 | bf16
 };
 
 core::KeyTable rnn_keys(RnnSettings& settings);

@@ -45,6 +45,11 @@ torch::Tensor dropout_mask(std::vector<int64_t> shape, double p, bool training, 
 
 torch::Tensor masked(const torch::Tensor& t, const torch::Tensor& mask) { return mask.defined() ? t * mask : t; }
 
+// bf16/fp16 values as float32; float32 and float64 as they are.
+torch::Tensor full_precision(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kBFloat16 || t.scalar_type() == torch::kHalf ? t.to(torch::kFloat32) : t;
+}
+
 }  // namespace
 
 int rnn_edge_count(int steps) { return steps * (steps + 1) / 2; }
@@ -83,9 +88,12 @@ torch::Tensor RnnLanguageModelImpl::init_hidden(int64_t batch) const {
 
 // Batch statistics in training and evaluation alike (no running statistics): with running
 // statistics, near-constant features in training batches made eval-mode perplexities blow up.
+// Float32 whatever the precision: the statistics of a low-precision batch lose the small
+// differences the normalisation divides by.
 torch::Tensor RnnLanguageModelImpl::node_norm(const torch::Tensor& s) {
   if (!cfg_.node_bn) return s;
-  return torch::batch_norm(s, {}, {}, {}, {}, /*training=*/true, /*momentum=*/0.0, kBnEps, /*cudnn_enabled=*/false);
+  return torch::batch_norm(full_precision(s), {}, {}, {}, {}, /*training=*/true, /*momentum=*/0.0, kBnEps,
+                           /*cudnn_enabled=*/false);
 }
 
 // s0 = h + sigmoid(c0) * (tanh(h0) - h), [c0, h0] = [x, h] W_0.
@@ -185,6 +193,7 @@ torch::Tensor RnnLanguageModelImpl::fixed_cell(const torch::Tensor& s0, const to
 }
 
 LmForward RnnLanguageModelImpl::forward(const torch::Tensor& input, const torch::Tensor& hidden, const CellPlan& plan) {
+  ops::AutocastScope autocast(cfg_.precision, encoder_.device());
   const int64_t steps_t = input.size(0), b = input.size(1), hd = cfg_.hidden;
   const bool train = is_training();
   const auto o = encoder_.options();
@@ -204,11 +213,13 @@ LmForward RnnLanguageModelImpl::forward(const torch::Tensor& input, const torch:
     outs.push_back(h);
   }
   LmForward f;
-  f.outputs = torch::stack(outs, 0);
+  // The regularised outputs, the log-probabilities and the carried state are float32 in every
+  // precision; only the decoder's product runs in the low one.
+  f.outputs = full_precision(torch::stack(outs, 0));
   f.dropped = masked(f.outputs, dropout_mask({1, b, hd}, cfg_.dropout, train, o));
   const auto logits = torch::addmm(decoder_bias_, f.dropped.view({-1, hd}), encoder_.t());
-  f.log_probs = torch::log_softmax(logits, /*dim=*/-1);
-  f.hidden = h;
+  f.log_probs = torch::log_softmax(full_precision(logits), /*dim=*/-1);
+  f.hidden = full_precision(h);
   return f;
 }
 

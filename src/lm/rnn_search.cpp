@@ -12,6 +12,7 @@
 #include "dnas/lm/lm_steps.h"
 #include "dnas/lm/rnn_arch.h"
 #include "dnas/lm/rnn_checkpoint.h"
+#include "dnas/ops/precision.h"
 #include "dnas/search/hypergradient.h"
 #include "dnas/search/nasp_proximal.h"
 #include "dnas/search/strategy_state.h"
@@ -251,7 +252,12 @@ class RnnSearch {
       hidden_arch_ = val.hidden;
       return val.loss;
     };
-    p.train_loss = [&] { return lm_loss(model_, train, hidden_, mix()).loss; };
+    // The Hessian term divides a difference of two losses by 2 eps: float32 whatever the
+    // precision, as in the CNN search (bf16_hypergradient_test.cpp).
+    p.train_loss = [&] {
+      ops::FullPrecisionScope full_precision;
+      return lm_loss(model_, train, hidden_, mix()).loss;
+    };
     p.virtual_step = [&](const std::vector<torch::Tensor>& g) {
       for (size_t k = 0; k < params_.size(); ++k) params_[k].sub_(lr * (g[k] + s_.weight_decay * params_[k]));
     };

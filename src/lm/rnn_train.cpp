@@ -242,6 +242,7 @@ RnnModelConfig retrain_model_config(const RnnRetrainSettings& r, int64_t vocab, 
   m.dropout_x = r.dropout_x;
   m.dropout_i = r.dropout_i;
   m.dropout_e = r.dropout_e;
+  m.precision = r.precision;
   return m;
 }
 

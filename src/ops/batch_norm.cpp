@@ -7,13 +7,17 @@
 #include <cmath>
 #include <vector>
 
+#include "activation_values.h"
+
 namespace dnas::ops {
 namespace {
 
-// A channels-last tensor is a [rows = N*H*W, C] row-major matrix. Reductions run over a fixed
+// A channels-last tensor is a [rows = N*H*W, C] row-major matrix of float32 or bfloat16
+// activations (read as float; statistics, scale and offset in float32). Reductions run over a fixed
 // number of row chunks (it depends only on the shape), summed in chunk order: the result does
 // not depend on the thread count.
 #define DNAS_BN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+using BF16 = c10::BFloat16;
 
 struct Chunks {
   int64_t rows, count, size;
@@ -25,16 +29,27 @@ struct Chunks {
 __attribute__((always_inline)) inline float affine(float x, float a, float b) { return x * a + b; }
 
 // sum[c] += x - shift[c], sq[c] += (x - shift[c])^2 over rows [r0, r1).
-DNAS_BN_CLONES
-void shifted_sums(const float* x, int64_t r0, int64_t r1, int64_t C, const float* shift, double* sum, double* sq) {
+template <class T>
+__attribute__((always_inline)) inline void shifted_sums_impl(const T* x, int64_t r0, int64_t r1, int64_t C,
+                                                             const float* shift, double* sum, double* sq) {
   for (int64_t r = r0; r < r1; ++r) {
-    const float* row = x + r * C;
+    const T* row = x + r * C;
     for (int64_t c = 0; c < C; ++c) {
-      const double d = static_cast<double>(row[c] - shift[c]);
+      const double d = static_cast<double>(widen(row[c]) - shift[c]);
       sum[c] += d;
       sq[c] += d * d;
     }
   }
+}
+
+DNAS_BN_CLONES
+void shifted_sums(const float* x, int64_t r0, int64_t r1, int64_t C, const float* shift, double* sum, double* sq) {
+  shifted_sums_impl(x, r0, r1, C, shift, sum, sq);
+}
+
+DNAS_BN_CLONES
+void shifted_sums(const BF16* x, int64_t r0, int64_t r1, int64_t C, const float* shift, double* sum, double* sq) {
+  shifted_sums_impl(x, r0, r1, C, shift, sum, sq);
 }
 
 // The ReLU's gradient mask, recomputed from x exactly as the forward computed y.
@@ -51,15 +66,15 @@ __attribute__((always_inline)) inline float masked(float grad, float x, float a,
 }
 
 // y = x * a + b (then ReLU) over rows [r0, r1).
-template <bool kRelu>
-__attribute__((always_inline)) inline void normalize_rows_impl(const float* x, float* y, int64_t r0, int64_t r1,
-                                                               int64_t C, const float* a, const float* b) {
+template <bool kRelu, class T>
+__attribute__((always_inline)) inline void normalize_rows_impl(const T* x, T* y, int64_t r0, int64_t r1, int64_t C,
+                                                               const float* a, const float* b) {
   for (int64_t r = r0; r < r1; ++r) {
-    const float* in = x + r * C;
-    float* out = y + r * C;
+    const T* in = x + r * C;
+    T* out = y + r * C;
     for (int64_t c = 0; c < C; ++c) {
-      const float v = affine(in[c], a[c], b[c]);
-      out[c] = kRelu ? (v > 0.f ? v : 0.f) : v;
+      const float v = affine(widen(in[c]), a[c], b[c]);
+      put(out + c, kRelu ? (v > 0.f ? v : 0.f) : v);
     }
   }
 }
@@ -71,20 +86,27 @@ void normalize_rows(const float* x, float* y, int64_t r0, int64_t r1, int64_t C,
   normalize_rows_impl<false>(x, y, r0, r1, C, a, b);
 }
 
+DNAS_BN_CLONES
+void normalize_rows(const BF16* x, BF16* y, int64_t r0, int64_t r1, int64_t C, const float* a, const float* b,
+                    bool relu) {
+  if (relu) return normalize_rows_impl<true>(x, y, r0, r1, C, a, b);
+  normalize_rows_impl<false>(x, y, r0, r1, C, a, b);
+}
+
 // sg[c] += g, sgx[c] += g * (x - mean[c]) with g = dy, masked by the ReLU when kRelu.
-template <bool kRelu>
-__attribute__((always_inline)) inline void gradient_sums_impl(const float* __restrict x, const float* __restrict dy,
-                                                              int64_t r0, int64_t r1, int64_t C,
-                                                              const float* __restrict a, const float* __restrict b,
-                                                              const float* __restrict mean, double* __restrict sg,
-                                                              double* __restrict sgx) {
+template <bool kRelu, class T>
+__attribute__((always_inline)) inline void gradient_sums_impl(const T* __restrict x, const T* __restrict dy, int64_t r0,
+                                                              int64_t r1, int64_t C, const float* __restrict a,
+                                                              const float* __restrict b, const float* __restrict mean,
+                                                              double* __restrict sg, double* __restrict sgx) {
   for (int64_t r = r0; r < r1; ++r) {
-    const float* in = x + r * C;
-    const float* grad = dy + r * C;
+    const T* in = x + r * C;
+    const T* grad = dy + r * C;
     for (int64_t c = 0; c < C; ++c) {
-      const float g = masked<kRelu>(grad[c], in[c], a[c], b[c]);
+      const float xc = widen(in[c]);
+      const float g = masked<kRelu>(widen(grad[c]), xc, a[c], b[c]);
       sg[c] += g;
-      sgx[c] += static_cast<double>(g * (in[c] - mean[c]));
+      sgx[c] += static_cast<double>(g * (xc - mean[c]));
     }
   }
 }
@@ -96,17 +118,26 @@ void gradient_sums(const float* x, const float* dy, int64_t r0, int64_t r1, int6
   gradient_sums_impl<false>(x, dy, r0, r1, C, a, b, mean, sg, sgx);
 }
 
+DNAS_BN_CLONES
+void gradient_sums(const BF16* x, const BF16* dy, int64_t r0, int64_t r1, int64_t C, const float* a, const float* b,
+                   const float* mean, bool relu, double* sg, double* sgx) {
+  if (relu) return gradient_sums_impl<true>(x, dy, r0, r1, C, a, b, mean, sg, sgx);
+  gradient_sums_impl<false>(x, dy, r0, r1, C, a, b, mean, sg, sgx);
+}
+
 // dx = g * a + x * B + D (g as in gradient_sums).
-template <bool kRelu>
-__attribute__((always_inline)) inline void input_gradient_impl(const float* x, const float* dy, float* dx, int64_t r0,
-                                                               int64_t r1, int64_t C, const float* a, const float* b,
+template <bool kRelu, class T>
+__attribute__((always_inline)) inline void input_gradient_impl(const T* x, const T* dy, T* dx, int64_t r0, int64_t r1,
+                                                               int64_t C, const float* a, const float* b,
                                                                const float* coef_x, const float* coef_d) {
   for (int64_t r = r0; r < r1; ++r) {
-    const float* in = x + r * C;
-    const float* grad = dy + r * C;
-    float* out = dx + r * C;
-    for (int64_t c = 0; c < C; ++c)
-      out[c] = masked<kRelu>(grad[c], in[c], a[c], b[c]) * a[c] + in[c] * coef_x[c] + coef_d[c];
+    const T* in = x + r * C;
+    const T* grad = dy + r * C;
+    T* out = dx + r * C;
+    for (int64_t c = 0; c < C; ++c) {
+      const float xc = widen(in[c]);
+      put(out + c, masked<kRelu>(widen(grad[c]), xc, a[c], b[c]) * a[c] + xc * coef_x[c] + coef_d[c]);
+    }
   }
 }
 
@@ -115,6 +146,20 @@ void input_gradient_rows(const float* x, const float* dy, float* dx, int64_t r0,
                          const float* b, const float* coef_x, const float* coef_d, bool relu) {
   if (relu) return input_gradient_impl<true>(x, dy, dx, r0, r1, C, a, b, coef_x, coef_d);
   input_gradient_impl<false>(x, dy, dx, r0, r1, C, a, b, coef_x, coef_d);
+}
+
+DNAS_BN_CLONES
+void input_gradient_rows(const BF16* x, const BF16* dy, BF16* dx, int64_t r0, int64_t r1, int64_t C, const float* a,
+                         const float* b, const float* coef_x, const float* coef_d, bool relu) {
+  if (relu) return input_gradient_impl<true>(x, dy, dx, r0, r1, C, a, b, coef_x, coef_d);
+  input_gradient_impl<false>(x, dy, dx, r0, r1, C, a, b, coef_x, coef_d);
+}
+
+// Calls f with a null pointer of the activation type of x (float or BFloat16).
+template <class F>
+void with_activation_type(const torch::Tensor& x, F&& f) {
+  if (x.scalar_type() == torch::kBFloat16) return f(static_cast<BF16*>(nullptr));
+  f(static_cast<float*>(nullptr));
 }
 
 // Sums per-chunk [count, C] partials into [C] in chunk order.
@@ -131,22 +176,26 @@ class BatchNormFunction : public torch::autograd::Function<BatchNormFunction> {
                                const torch::Tensor& weight, const torch::Tensor& bias, torch::Tensor running_mean,
                                torch::Tensor running_var, double momentum, double eps, bool relu) {
     const int64_t C = input.size(1), M = input.numel() / C;
-    const float* x = input.data_ptr<float>();
     const Chunks chunks(M);
-    // Shifted by the first row so that the one-pass variance keeps its precision.
-    std::vector<float> shift(x, x + C);
+    std::vector<float> shift(static_cast<size_t>(C));
     std::vector<double> psum(static_cast<size_t>(chunks.count * C), 0.0), psq(psum.size(), 0.0);
-    at::parallel_for(0, chunks.count, 1, [&](int64_t k0, int64_t k1) {
-      for (int64_t k = k0; k < k1; ++k)
-        shifted_sums(x, chunks.begin(k), chunks.end(k), C, shift.data(), psum.data() + k * C, psq.data() + k * C);
+    with_activation_type(input, [&](auto* type) {
+      using T = std::remove_pointer_t<decltype(type)>;
+      const T* x = input.data_ptr<T>();
+      // Shifted by the first row so that the one-pass variance keeps its precision.
+      for (int64_t c = 0; c < C; ++c) shift[static_cast<size_t>(c)] = widen(x[c]);
+      at::parallel_for(0, chunks.count, 1, [&](int64_t k0, int64_t k1) {
+        for (int64_t k = k0; k < k1; ++k)
+          shifted_sums(x, chunks.begin(k), chunks.end(k), C, shift.data(), psum.data() + k * C, psq.data() + k * C);
+      });
     });
     const auto sum = total(psum, chunks.count, C), sq = total(psq, chunks.count, C);
-    auto opts = input.options();
+    auto opts = input.options().dtype(torch::kFloat32);
     auto mean = torch::empty({C}, opts), invstd = torch::empty({C}, opts);
     auto scale = torch::empty({C}, opts), offset = torch::empty({C}, opts);
     const bool affine_bn = weight.numel() > 0;  // a non-affine BN passes empty placeholders
-    const auto gamma = affine_bn ? weight.detach().contiguous() : torch::ones({C}, opts);
-    const auto beta = affine_bn ? bias.detach().contiguous() : torch::zeros({C}, opts);
+    const auto gamma = affine_bn ? weight.detach().to(torch::kFloat32).contiguous() : torch::ones({C}, opts);
+    const auto beta = affine_bn ? bias.detach().to(torch::kFloat32).contiguous() : torch::zeros({C}, opts);
     const float* g = gamma.data_ptr<float>();
     const float* be = beta.data_ptr<float>();
     float *mp = mean.data_ptr<float>(), *ip = invstd.data_ptr<float>();
@@ -170,11 +219,15 @@ class BatchNormFunction : public torch::autograd::Function<BatchNormFunction> {
       running_var.mul_(1.0 - momentum).add_(batch_var.to(torch::kFloat32), momentum);
     }
     auto out = torch::empty_like(input, torch::MemoryFormat::ChannelsLast);
-    float* y = out.data_ptr<float>();
     const float* a = scale.data_ptr<float>();
     const float* b = offset.data_ptr<float>();
-    at::parallel_for(0, chunks.count, 1, [&](int64_t k0, int64_t k1) {
-      for (int64_t k = k0; k < k1; ++k) normalize_rows(x, y, chunks.begin(k), chunks.end(k), C, a, b, relu);
+    with_activation_type(input, [&](auto* type) {
+      using T = std::remove_pointer_t<decltype(type)>;
+      const T* x = input.data_ptr<T>();
+      T* y = out.data_ptr<T>();
+      at::parallel_for(0, chunks.count, 1, [&](int64_t k0, int64_t k1) {
+        for (int64_t k = k0; k < k1; ++k) normalize_rows(x, y, chunks.begin(k), chunks.end(k), C, a, b, relu);
+      });
     });
     ctx->save_for_backward({input, scale, offset, mean, invstd});
     ctx->saved_data["relu"] = relu;
@@ -188,23 +241,27 @@ class BatchNormFunction : public torch::autograd::Function<BatchNormFunction> {
     const auto& input = saved[0];
     const bool relu = ctx->saved_data["relu"].toBool();
     const int64_t C = input.size(1), M = input.numel() / C;
-    const auto dy_t = grads[0].contiguous(torch::MemoryFormat::ChannelsLast);
-    const float* x = input.data_ptr<float>();
-    const float* dy = dy_t.data_ptr<float>();
+    const auto dy_t = grads[0].to(input.scalar_type()).contiguous(torch::MemoryFormat::ChannelsLast);
     const float* a = saved[1].data_ptr<float>();
     const float* b = saved[2].data_ptr<float>();
     const float* mean = saved[3].data_ptr<float>();
     const float* invstd = saved[4].data_ptr<float>();
     const Chunks chunks(M);
     std::vector<double> psg(static_cast<size_t>(chunks.count * C), 0.0), psgx(psg.size(), 0.0);
-    at::parallel_for(0, chunks.count, 1, [&](int64_t k0, int64_t k1) {
-      for (int64_t k = k0; k < k1; ++k)
-        gradient_sums(x, dy, chunks.begin(k), chunks.end(k), C, a, b, mean, relu, psg.data() + k * C,
-                      psgx.data() + k * C);
+    with_activation_type(input, [&](auto* type) {
+      using T = std::remove_pointer_t<decltype(type)>;
+      const T* x = input.data_ptr<T>();
+      const T* dy = dy_t.data_ptr<T>();
+      at::parallel_for(0, chunks.count, 1, [&](int64_t k0, int64_t k1) {
+        for (int64_t k = k0; k < k1; ++k)
+          gradient_sums(x, dy, chunks.begin(k), chunks.end(k), C, a, b, mean, relu, psg.data() + k * C,
+                        psgx.data() + k * C);
+      });
     });
     const auto sg = total(psg, chunks.count, C), sgx = total(psgx, chunks.count, C);
     std::vector<float> coef_x(static_cast<size_t>(C)), coef_d(static_cast<size_t>(C));
-    auto grad_weight = torch::empty({C}, input.options()), grad_bias = torch::empty({C}, input.options());
+    const auto opts = input.options().dtype(torch::kFloat32);
+    auto grad_weight = torch::empty({C}, opts), grad_bias = torch::empty({C}, opts);
     float *gw = grad_weight.data_ptr<float>(), *gb = grad_bias.data_ptr<float>();
     for (int64_t c = 0; c < C; ++c) {
       const auto i = static_cast<size_t>(c);
@@ -216,10 +273,15 @@ class BatchNormFunction : public torch::autograd::Function<BatchNormFunction> {
       gb[c] = static_cast<float>(sg[i]);
     }
     auto dx_t = torch::empty_like(input, torch::MemoryFormat::ChannelsLast);
-    float* dx = dx_t.data_ptr<float>();
-    at::parallel_for(0, chunks.count, 1, [&](int64_t k0, int64_t k1) {
-      for (int64_t k = k0; k < k1; ++k)
-        input_gradient_rows(x, dy, dx, chunks.begin(k), chunks.end(k), C, a, b, coef_x.data(), coef_d.data(), relu);
+    with_activation_type(input, [&](auto* type) {
+      using T = std::remove_pointer_t<decltype(type)>;
+      const T* x = input.data_ptr<T>();
+      const T* dy = dy_t.data_ptr<T>();
+      T* dx = dx_t.data_ptr<T>();
+      at::parallel_for(0, chunks.count, 1, [&](int64_t k0, int64_t k1) {
+        for (int64_t k = k0; k < k1; ++k)
+          input_gradient_rows(x, dy, dx, chunks.begin(k), chunks.end(k), C, a, b, coef_x.data(), coef_d.data(), relu);
+      });
     });
     const bool affine_bn = ctx->saved_data["affine"].toBool();
     return {dx_t, affine_bn ? grad_weight : torch::Tensor(), affine_bn ? grad_bias : torch::Tensor(), {}, {}, {}, {},
@@ -230,7 +292,8 @@ class BatchNormFunction : public torch::autograd::Function<BatchNormFunction> {
 }  // namespace
 
 bool channels_last_kernel(const torch::Tensor& x) {
-  return x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == torch::kFloat32 &&
+  const auto type = x.scalar_type();
+  return x.dim() == 4 && x.device().is_cpu() && (type == torch::kFloat32 || type == torch::kBFloat16) &&
          x.is_contiguous(torch::MemoryFormat::ChannelsLast) && x.numel() > 0;
 }
 

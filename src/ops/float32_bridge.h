@@ -8,8 +8,8 @@
 
 namespace dnas::ops {
 
-// NCHW bf16 on the CPU. Channels-last bf16 stays with oneDNN: measured at the paper retrain
-// shape, its bf16 depthwise convs and pools beat two conversions around the NHWC kernels.
+// NCHW bf16 on the CPU. Channels-last bf16 takes the NHWC kernels directly: they read bf16
+// activations themselves (activation_values.h).
 inline bool nchw_cpu_bf16(const torch::Tensor& x) {
   return x.device().is_cpu() && x.scalar_type() == torch::kBFloat16 &&
          x.suggest_memory_format() != torch::MemoryFormat::ChannelsLast;

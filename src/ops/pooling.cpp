@@ -140,11 +140,11 @@ torch::Tensor avg_pool2d(const torch::Tensor& x, int64_t kernel, int64_t stride)
   if (nchw_cpu_bf16(x) && depthwise_mode() != DepthwiseMode::Torch)
     return through_float32(x, [&](const torch::Tensor& f) { return avg_pool2d(f, kernel, stride); });
   // Window sums are a depthwise conv with a ones kernel; then divide by the in-image count.
-  const auto ones = torch::ones({x.size(1), 1, kernel, kernel}, x.options());
+  const auto ones = torch::ones({x.size(1), 1, kernel, kernel}, x.options().dtype(torch::kFloat32));
   const DepthwiseGeometry window{kernel, stride, (kernel - 1) / 2, 1};
   if (depthwise_mode() != DepthwiseMode::Torch && depthwise_nhwc_supported(x, ones, window))
     return depthwise_conv2d_nhwc(x, ones, window, /*relu_input=*/false) *
-           inverse_counts(x.size(2), x.size(3), kernel, stride);
+           inverse_counts(x.size(2), x.size(3), kernel, stride).to(x.scalar_type());
   if (stride != 1 || !direct_path(x, kernel, stride))
     return torch::avg_pool2d(x, kernel, stride, (kernel - 1) / 2, /*ceil_mode=*/false,
                              /*count_include_pad=*/false);

@@ -141,6 +141,54 @@ TEST(RnnModel, SelectedOnlyGradientsEqualFullAutogradAtADiscreteArchitecture) {
   EXPECT_EQ(selected_evals, 3 * (10 * 4 + 4));
 }
 
+double cosine(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a * b).sum().item<double>() / (a.norm().item<double>() * b.norm().item<double>());
+}
+
+// run.precision = bf16 on the same weights and data as float32: the log-probabilities, states
+// and gradients come back float32, within a few bf16 roundings of the float32 ones, and differ
+// from them (the products did run in bf16). Mixed search cell (node BN) and genotype cell alike.
+TEST(RnnModel, Bf16MatchesFloat32WithinBf16Rounding) {
+  const std::vector<std::string> ops = {"none", "tanh", "relu", "sigmoid", "identity"};
+  for (const bool mixed : {true, false}) {
+    torch::manual_seed(3);
+    auto cfg = no_dropout(11, 32, 4, mixed);
+    RnnLanguageModel fp32(cfg);
+    cfg.precision = ops::Precision::Bf16;
+    RnnLanguageModel bf16(cfg);
+    {
+      torch::NoGradGuard g;
+      for (const auto& item : fp32->named_parameters()) bf16->named_parameters()[item.key()].copy_(item.value());
+    }
+    const auto input = torch::randint(0, 11, {6, 4});
+    const auto target = torch::randint(0, 11, {24});
+    const auto h = 0.5 * torch::randn({4, 32});
+    const auto w = torch::softmax(torch::randn({rnn_edge_count(4), 5}), -1);
+    const RnnGenotype g{{{"tanh", 0}, {"relu", 1}, {"sigmoid", 1}, {"identity", 2}}, {1, 2, 3, 4}};
+    auto run = [&](RnnLanguageModel& m) {
+      auto a = w.clone().requires_grad_();
+      const auto f = m->forward(input, h, mixed ? CellPlan::mixed(a, ops) : CellPlan::fixed(g));
+      const auto loss = torch::nll_loss(f.log_probs, target);
+      std::vector<torch::Tensor> wrt = {param(m, "W0"), param(m, "Ws_1"), param(m, "encoder_weight")};
+      if (mixed) wrt.push_back(a);
+      return std::make_pair(f, torch::autograd::grad({loss}, wrt));
+    };
+    const auto [f32, g32] = run(fp32);
+    const auto [f16, g16] = run(bf16);
+    SCOPED_TRACE(mixed ? "mixed cell" : "genotype cell");
+    for (const auto* t : {&f16.log_probs, &f16.hidden, &f16.outputs, &f16.dropped})
+      EXPECT_EQ(t->scalar_type(), torch::kFloat32);
+    const double lp_diff = (f16.log_probs - f32.log_probs).abs().max().item<double>();
+    EXPECT_GT(lp_diff, 0.0) << "bf16 gave float32's result: the switch is not in effect";
+    EXPECT_LT(lp_diff, 0.05);  // ~ a few bf16 roundings (2^-8) of O(1) log-probabilities
+    EXPECT_LT((f16.hidden - f32.hidden).abs().max().item<double>(), 0.05);
+    for (size_t k = 0; k < g32.size(); ++k) {
+      EXPECT_EQ(g16[k].scalar_type(), torch::kFloat32) << k;
+      EXPECT_GT(cosine(g16[k], g32[k]), 0.99) << k;
+    }
+  }
+}
+
 TEST(RnnArch, NaspDiscreteKeepsTopOneEdgePerNode) {
   const std::vector<std::string> ops = {"tanh", "relu", "sigmoid", "identity"};
   // Oracle 4 analogue: at init every edge selects op 0 and every node keeps edge j = 0.

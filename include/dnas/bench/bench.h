@@ -30,9 +30,9 @@ struct BenchOptions {
   int64_t threads = 0;  // 0 = all cores
   std::string op_set = "darts8";
   std::string depthwise = "auto";  // depthwise-conv kernel: auto | direct | torch
-  std::string profile;             // write a chrome://tracing profile of the timed steps per case
-  bool channels_last = true;       // retrain mode: the eval network in NHWC (false: NCHW, for comparisons)
-  std::string device = "cpu";      // search modes: cpu | cuda | cuda:N (as run.device)
+  std::string profile;         // PREFIX: per case, a chrome://tracing trace and the ops by self time of its timed steps
+  bool channels_last = true;   // retrain mode: the eval network in NHWC (false: NCHW, for comparisons)
+  std::string device = "cpu";  // search modes: cpu | cuda | cuda:N (as run.device)
   std::string precision = "fp32";  // activations: fp32 | bf16 | fp16 (as run.precision)
   uint64_t seed = 0;
 };
@@ -42,12 +42,21 @@ struct BenchRow {
   double mean_s = 0, min_s = 0;          // seconds per step
   double peak_rss_mb = 0;                // peak resident memory of the case's process
   double forward_s = 0, backward_s = 0;  // of the weight step, mean per iteration (search modes)
+  double gflops = 0;                     // counted convolution/linear FLOPs per second (0: mode not counted)
 };
+
+// The machine's arithmetic peak on the current intra-op threads, GFLOP/s: the best rate of a
+// 2048 x 2048 matrix product in each precision.
+struct PeakRates {
+  double fp32 = 0, bf16 = 0;
+};
+PeakRates measure_peak_rates();
 
 // Runs every shape x mode case; returns the rows (also printed as a table on stdout).
 std::vector<BenchRow> run_bench(const BenchOptions& options);
 
-std::string format_bench_table(const std::vector<BenchRow>& rows, int threads);
+// peak_gflops: the peak of the rows' precision, for the "of peak" column (0: left out).
+std::string format_bench_table(const std::vector<BenchRow>& rows, int threads, double peak_gflops = 0);
 
 // NASP Table 6's columns per epoch of `epoch_steps` iterations: architecture update, weight
 // forward, weight backward, total.

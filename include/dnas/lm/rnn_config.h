@@ -47,6 +47,7 @@ struct RnnRetrainSettings {
   std::string checkpoint;        // retrain state at every epoch end and at a stop (empty = none; set by dnas rnn)
   bool resume = false;           // continue from `checkpoint` when it exists
   int64_t stop_after_steps = 0;  // checkpoint and stop as if asked after this many steps (0 = never)
+  ops::Precision precision = ops::Precision::Fp32;  // run.precision
 };
 
 struct RnnConfig {

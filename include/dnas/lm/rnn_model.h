@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dnas/lm/rnn_genotype.h"
+#include "dnas/ops/precision.h"
 
 namespace dnas::lm {
 
@@ -26,6 +27,9 @@ struct RnnModelConfig {
   double dropout_x = 0.75;  // x_t (per sequence)
   double dropout_i = 0.2;   // embedded input (locked over time)
   double dropout_e = 0.0;   // whole embedding rows (words)
+  // bf16: the matrix products run under autocast; node states, batch norm, the carried hidden
+  // state, the log-probabilities and the regularised outputs stay float32.
+  ops::Precision precision = ops::Precision::Fp32;
 };
 
 // Edges of a cell with `steps` nodes: node i (1..steps) reads every j < i.

@@ -17,7 +17,7 @@ torch::Tensor batch_norm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
 // a ReLU right after it.
 torch::Tensor forward_sequential(torch::nn::Sequential& seq, torch::Tensor x, size_t first = 0);
 
-// True when x takes the direct kernels: CPU float32, 4-d and channels-last contiguous.
+// True when x takes the direct kernels: CPU float32 or bfloat16, 4-d and channels-last contiguous.
 bool channels_last_kernel(const torch::Tensor& x);
 
 }  // namespace dnas::ops
