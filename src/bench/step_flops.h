@@ -17,7 +17,8 @@ namespace dnas::bench {
 double step_flops(const BenchShape& shape, const std::string& mode, const std::string& op_set);
 
 // Best rate in GFLOP/s of an n x n by n x n matrix product in `dtype_name` (fp32 | bf16) over
-// `repeats` runs on the current intra-op threads.
+// `repeats` runs on the current intra-op threads, as a BLAS product or a oneDNN 1x1 convolution,
+// whichever is faster.
 double matmul_peak_gflops(const std::string& dtype_name, int64_t n = 2048, int repeats = 5);
 
 }  // namespace dnas::bench

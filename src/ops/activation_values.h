@@ -25,6 +25,26 @@ __attribute__((always_inline)) inline void put(c10::BFloat16* p, float v) {
   p->x = static_cast<uint16_t>(v != v ? 0x7FC0u : rounded);
 }
 
+// Unsigned lane vectors for the bfloat16 conversions, one specialisation per lane count (a
+// vector typedef that depends on a template's own parameter reads as a scalar to GCC there).
+template <int L>
+struct Bf16Bits;
+template <>
+struct Bf16Bits<16> {
+  typedef uint16_t Half __attribute__((vector_size(32)));
+  typedef uint32_t Word __attribute__((vector_size(64)));
+};
+template <>
+struct Bf16Bits<8> {
+  typedef uint16_t Half __attribute__((vector_size(16)));
+  typedef uint32_t Word __attribute__((vector_size(32)));
+};
+template <>
+struct Bf16Bits<4> {
+  typedef uint16_t Half __attribute__((vector_size(8)));
+  typedef uint32_t Word __attribute__((vector_size(16)));
+};
+
 // The same on L lanes: L activations as a float vector, and back.
 template <int L>
 struct ActivationLanes {
@@ -35,19 +55,35 @@ struct ActivationLanes {
     __builtin_memcpy(&v, p, sizeof v);
     return v;
   }
-  // Lane by lane through a float array: GCC turns these loops into vector conversions.
   __attribute__((always_inline)) static Vec load(const c10::BFloat16* p) {
-    float lanes[L];
-    for (int l = 0; l < L; ++l) lanes[l] = widen(p[l]);
     Vec v;
-    __builtin_memcpy(&v, lanes, sizeof v);
+    if constexpr (L == 1) {
+      const float f = widen(*p);
+      __builtin_memcpy(&v, &f, sizeof f);
+    } else {
+      using B = Bf16Bits<L>;
+      typename B::Half h;
+      __builtin_memcpy(&h, p, sizeof h);
+      const auto bits = __builtin_convertvector(h, typename B::Word) << 16;
+      __builtin_memcpy(&v, &bits, sizeof v);
+    }
     return v;
   }
   __attribute__((always_inline)) static void store(float* p, Vec v) { __builtin_memcpy(p, &v, sizeof v); }
   __attribute__((always_inline)) static void store(c10::BFloat16* p, Vec v) {
-    float lanes[L];
-    __builtin_memcpy(lanes, &v, sizeof v);
-    for (int l = 0; l < L; ++l) put(p + l, lanes[l]);
+    if constexpr (L == 1) {
+      float f;
+      __builtin_memcpy(&f, &v, sizeof f);
+      put(p, f);
+    } else {
+      using B = Bf16Bits<L>;
+      typename B::Word bits;
+      __builtin_memcpy(&bits, &v, sizeof bits);
+      const typename B::Word rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+      const typename B::Word out = v != v ? typename B::Word{} + 0x7FC0u : rounded;
+      const auto h = __builtin_convertvector(out, typename B::Half);
+      __builtin_memcpy(p, &h, sizeof h);
+    }
   }
 };
 

@@ -46,7 +46,7 @@ struct BenchRow {
 };
 
 // The machine's arithmetic peak on the current intra-op threads, GFLOP/s: the best rate of a
-// 2048 x 2048 matrix product in each precision.
+// 2048 x 2048 matrix product in each precision (BLAS or oneDNN, whichever is faster).
 struct PeakRates {
   double fp32 = 0, bf16 = 0;
 };
