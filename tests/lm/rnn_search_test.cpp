@@ -18,6 +18,17 @@ const Corpus& markov() {
 
 RnnConfig tiny(const std::string& method) { return dnas::testing::tiny_rnn_config("unused", method); }
 
+// One epoch of one step, no decoupled weight decay on the alphas, and an architecture step too
+// small to change a float (arch_lr 1e-30): its alphas are the start of the step.
+RnnConfig one_step_without_arch_decay(const std::string& method) {
+  auto cfg = tiny(method);
+  cfg.search.epochs = 1;
+  cfg.search.steps_per_epoch = 1;
+  cfg.search.arch_weight_decay = 0;
+  cfg.search.arch_lr = 1e-30;
+  return cfg;
+}
+
 class RnnSearchMethods : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RnnSearchMethods, DeterministicAndRecordsEveryEpoch) {
@@ -77,11 +88,7 @@ TEST_P(RnnSearchMethods, ResumedFromAnEpochCheckpointEqualsTheUninterruptedRun) 
 // move), and not at all where g = 0 (coupled weight decay would instead move every entry by lr
 // whatever g). The start comes from a run whose step is too small to change a float (arch_lr 1e-30).
 TEST_P(RnnSearchMethods, FirstArchitectureStepIsAdamsFirstStepOnEveryAlpha) {
-  auto cfg = tiny(GetParam());
-  cfg.search.epochs = 1;
-  cfg.search.steps_per_epoch = 1;
-  cfg.search.arch_weight_decay = 0;
-  cfg.search.arch_lr = 1e-30;
+  auto cfg = one_step_without_arch_decay(GetParam());
   const auto start = run_rnn_search(markov(), cfg).alphas.at(0);
   const double lr = 1e-3;
   cfg.search.arch_lr = lr;
@@ -98,11 +105,7 @@ TEST_P(RnnSearchMethods, FirstArchitectureStepIsAdamsFirstStepOnEveryAlpha) {
 // lr * sign(g), so the signs of the two architecture gradients must agree almost everywhere,
 // and the perplexity after the step must agree to a few bf16 roundings, yet not exactly.
 TEST_P(RnnSearchMethods, Bf16StepFollowsFloat32) {
-  auto cfg = tiny(GetParam());
-  cfg.search.epochs = 1;
-  cfg.search.steps_per_epoch = 1;
-  cfg.search.arch_weight_decay = 0;
-  cfg.search.arch_lr = 1e-30;
+  auto cfg = one_step_without_arch_decay(GetParam());
   const auto start = run_rnn_search(markov(), cfg).alphas.at(0);
   cfg.search.arch_lr = 1e-3;
   const auto fp32 = run_rnn_search(markov(), cfg);
