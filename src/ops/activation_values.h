@@ -3,6 +3,7 @@
 // float and written back in the activation type, rounding to nearest even as c10::BFloat16
 // does (NaN -> 0x7FC0), so one kernel computes in float32 for both. Float32 access is the
 // identity. Private to the ops module.
+#include <ATen/core/Tensor.h>
 #include <c10/util/BFloat16.h>
 
 #include <cstdint>
@@ -44,6 +45,13 @@ struct Bf16Bits<4> {
   typedef uint16_t Half __attribute__((vector_size(8)));
   typedef uint32_t Word __attribute__((vector_size(16)));
 };
+
+// Calls f with a null pointer of the activation type of x (float or BFloat16).
+template <class F>
+decltype(auto) with_activation_type(const at::Tensor& x, F&& f) {
+  if (x.scalar_type() == at::kBFloat16) return f(static_cast<c10::BFloat16*>(nullptr));
+  return f(static_cast<float*>(nullptr));
+}
 
 // The same on L lanes: L activations as a float vector, and back.
 template <int L>

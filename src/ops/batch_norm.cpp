@@ -155,13 +155,6 @@ void input_gradient_rows(const BF16* x, const BF16* dy, BF16* dx, int64_t r0, in
   input_gradient_impl<false>(x, dy, dx, r0, r1, C, a, b, coef_x, coef_d);
 }
 
-// Calls f with a null pointer of the activation type of x (float or BFloat16).
-template <class F>
-void with_activation_type(const torch::Tensor& x, F&& f) {
-  if (x.scalar_type() == torch::kBFloat16) return f(static_cast<BF16*>(nullptr));
-  f(static_cast<float*>(nullptr));
-}
-
 // Sums per-chunk [count, C] partials into [C] in chunk order.
 std::vector<double> total(const std::vector<double>& partial, int64_t count, int64_t C) {
   std::vector<double> out(static_cast<size_t>(C), 0.0);

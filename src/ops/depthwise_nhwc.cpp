@@ -319,13 +319,6 @@ torch::Tensor weight_grad(const Plan& p, const T* x, const T* gout, bool relu) {
   return gw.to(torch::kFloat32);
 }
 
-// Calls f with a null pointer of the activation type of x (float or BFloat16).
-template <class F>
-decltype(auto) with_activation_type(const torch::Tensor& x, F&& f) {
-  if (x.scalar_type() == torch::kBFloat16) return f(static_cast<BF16*>(nullptr));
-  return f(static_cast<float*>(nullptr));
-}
-
 class DepthwiseNhwcFunction : public torch::autograd::Function<DepthwiseNhwcFunction> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input,
