@@ -6,6 +6,21 @@ find_package(Boost REQUIRED COMPONENTS program_options)
 find_package(spdlog REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
+# dnas's kernels call at::parallel_for, which is inline and needs OpenMP to run on more than one
+# thread when libtorch was built with OpenMP. They link the OpenMP runtime libtorch ships beside
+# itself, if any (PyTorch's own builds), so that one process has one OpenMP thread pool.
+find_file(DNAS_ATEN_CONFIG ATen/Config.h PATHS ${TORCH_INCLUDE_DIRS} NO_DEFAULT_PATH REQUIRED)
+file(STRINGS ${DNAS_ATEN_CONFIG} _aten_openmp REGEX "#define AT_PARALLEL_OPENMP 1")
+set(DNAS_KERNEL_OPENMP OFF)
+if(_aten_openmp)
+  find_package(OpenMP REQUIRED COMPONENTS CXX)
+  set(DNAS_KERNEL_OPENMP ON)
+  file(GLOB DNAS_TORCH_OPENMP_LIBRARY ${TORCH_INSTALL_PREFIX}/lib/libgomp*.so*)
+  if(DNAS_TORCH_OPENMP_LIBRARY)
+    list(GET DNAS_TORCH_OPENMP_LIBRARY 0 DNAS_TORCH_OPENMP_LIBRARY)
+    message(STATUS "dnas: kernels use libtorch's OpenMP runtime ${DNAS_TORCH_OPENMP_LIBRARY}")
+  endif()
+endif()
 # Image codecs, MATLAB files and tar archives for the image-folder, SVHN and shard readers.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(TURBOJPEG REQUIRED IMPORTED_TARGET libturbojpeg)

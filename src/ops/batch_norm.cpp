@@ -1,6 +1,5 @@
 #include "dnas/ops/batch_norm.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <vector>
 
 #include "activation_values.h"
+#include "parallel_kernels.h"
 
 namespace dnas::ops {
 namespace {

@@ -1,12 +1,12 @@
 #include "dnas/ops/depthwise_conv.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <atomic>
 #include <cmath>
 
 #include "float32_bridge.h"
+#include "parallel_kernels.h"
 
 namespace dnas::ops {
 namespace {

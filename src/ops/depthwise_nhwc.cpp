@@ -3,7 +3,6 @@
 // NHWC backward is 3x slower than its forward, and 3-4x slower again when dilated. Float32 or
 // bfloat16 activations (read as float, sums in float, one rounding per output); float32 weights
 // and weight gradients.
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 
 #include "activation_values.h"
 #include "dnas/ops/depthwise_conv.h"
+#include "parallel_kernels.h"
 
 namespace dnas::ops {
 namespace {

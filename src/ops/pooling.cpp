@@ -1,6 +1,5 @@
 #include "dnas/ops/pooling.h"
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include "dnas/ops/depthwise_conv.h"
 #include "dnas/ops/pooling_nhwc.h"
 #include "float32_bridge.h"
+#include "parallel_kernels.h"
 
 namespace dnas::ops {
 namespace {

@@ -2,7 +2,6 @@
 // vectorised over channels. The backward gathers: every input pixel sums the output gradients
 // whose window picked it, so rows are written once, in parallel, without zeroing. Inputs with
 // NaN or infinite values go through torch's kernel, which defines how they propagate.
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "dnas/ops/pooling_nhwc.h"
+#include "parallel_kernels.h"
 
 namespace dnas::ops {
 namespace {

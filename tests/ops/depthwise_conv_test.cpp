@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "dnas/ops/depthwise_conv.h"
+#include "dnas/ops/parallel_kernels.h"
 
 using dnas::ops::DepthwiseGeometry;
 using dnas::ops::DepthwiseMode;
@@ -102,4 +103,13 @@ TEST(DepthwiseNhwc, GradientsDoNotDependOnTheThreadCount) {
   at::set_num_threads(threads);
   EXPECT_TRUE(torch::equal(one.first, two.first));
   EXPECT_TRUE(torch::equal(one.second, two.second));
+}
+
+// The kernels' at::parallel_for is inline: compiled without OpenMP it runs every row on one thread.
+TEST(ParallelKernels, RunOnEveryIntraOpThread) {
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  const int used = dnas::ops::parallel_kernel_threads();
+  at::set_num_threads(threads);
+  EXPECT_EQ(used, 2);
 }
