@@ -19,6 +19,8 @@ if(_aten_openmp)
   if(DNAS_TORCH_OPENMP_LIBRARY)
     list(GET DNAS_TORCH_OPENMP_LIBRARY 0 DNAS_TORCH_OPENMP_LIBRARY)
     message(STATUS "dnas: kernels use libtorch's OpenMP runtime ${DNAS_TORCH_OPENMP_LIBRARY}")
+  else()
+    message(STATUS "dnas: kernels use the compiler's OpenMP runtime (${OpenMP_CXX_LIBRARIES})")
   endif()
 endif()
 # Image codecs, MATLAB files and tar archives for the image-folder, SVHN and shard readers.
