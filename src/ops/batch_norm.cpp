@@ -30,8 +30,9 @@ __attribute__((always_inline)) inline float affine(float x, float a, float b) { 
 
 // sum[c] += x - shift[c], sq[c] += (x - shift[c])^2 over rows [r0, r1).
 template <class T>
-__attribute__((always_inline)) inline void shifted_sums_impl(const T* x, int64_t r0, int64_t r1, int64_t C,
-                                                             const float* shift, double* sum, double* sq) {
+__attribute__((always_inline)) inline void shifted_sums_impl(const T* __restrict x, int64_t r0, int64_t r1, int64_t C,
+                                                             const float* __restrict shift, double* __restrict sum,
+                                                             double* __restrict sq) {
   for (int64_t r = r0; r < r1; ++r) {
     const T* row = x + r * C;
     for (int64_t c = 0; c < C; ++c) {
@@ -67,8 +68,9 @@ __attribute__((always_inline)) inline float masked(float grad, float x, float a,
 
 // y = x * a + b (then ReLU) over rows [r0, r1).
 template <bool kRelu, class T>
-__attribute__((always_inline)) inline void normalize_rows_impl(const T* x, T* y, int64_t r0, int64_t r1, int64_t C,
-                                                               const float* a, const float* b) {
+__attribute__((always_inline)) inline void normalize_rows_impl(const T* __restrict x, T* __restrict y, int64_t r0,
+                                                               int64_t r1, int64_t C, const float* __restrict a,
+                                                               const float* __restrict b) {
   for (int64_t r = r0; r < r1; ++r) {
     const T* in = x + r * C;
     T* out = y + r * C;
@@ -127,9 +129,11 @@ void gradient_sums(const BF16* x, const BF16* dy, int64_t r0, int64_t r1, int64_
 
 // dx = g * a + x * B + D (g as in gradient_sums).
 template <bool kRelu, class T>
-__attribute__((always_inline)) inline void input_gradient_impl(const T* x, const T* dy, T* dx, int64_t r0, int64_t r1,
-                                                               int64_t C, const float* a, const float* b,
-                                                               const float* coef_x, const float* coef_d) {
+__attribute__((always_inline)) inline void input_gradient_impl(const T* __restrict x, const T* __restrict dy,
+                                                               T* __restrict dx, int64_t r0, int64_t r1, int64_t C,
+                                                               const float* __restrict a, const float* __restrict b,
+                                                               const float* __restrict coef_x,
+                                                               const float* __restrict coef_d) {
   for (int64_t r = r0; r < r1; ++r) {
     const T* in = x + r * C;
     const T* grad = dy + r * C;
