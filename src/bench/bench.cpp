@@ -78,7 +78,7 @@ CaseTimes time_case(const BenchShape& s, const std::string& mode, const BenchOpt
                     const std::function<void()>& timed_start) {
   if (mode == "retrain") return {time_retrain(retrain_shape(s.name), o, timed_start)};
   torch::manual_seed(o.seed);
-  auto cfg = bench_supernet_config(s, o.op_set);
+  auto cfg = bench_supernet_config(s, o.op_set, o.channels_last);
   cfg.device = comm::select_device(o.device, "bench --device");
   cfg.precision = ops::parse_precision(o.precision, "bench --precision");
   supernet::Supernet net(cfg);
@@ -125,8 +125,9 @@ CaseTimes time_case(const BenchShape& s, const std::string& mode, const BenchOpt
 
 }  // namespace
 
-supernet::SupernetConfig bench_supernet_config(const BenchShape& s, const std::string& op_set) {
+supernet::SupernetConfig bench_supernet_config(const BenchShape& s, const std::string& op_set, bool channels_last) {
   supernet::SupernetConfig cfg;
+  cfg.channels_last = channels_last;
   cfg.in_channels = s.in_channels;
   cfg.channels = s.channels;
   cfg.layers = s.layers;

@@ -29,7 +29,7 @@ std::vector<DataParallelRow> run_data_parallel_bench(const BenchOptions& o, comm
   for (const auto& name : o.shapes) {
     const auto s = bench_shape(name);
     torch::manual_seed(o.seed);
-    const auto cfg = bench_supernet_config(s, o.op_set);
+    const auto cfg = bench_supernet_config(s, o.op_set, o.channels_last);
     supernet::Supernet net(cfg);
     std::shared_ptr<comm::ProcessGroup> borrowed(&group, [](comm::ProcessGroup*) {});
     WeightTrainer weights(net, WeightOptions{}, borrowed);

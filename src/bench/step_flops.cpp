@@ -36,8 +36,9 @@ double step_flops(const BenchShape& shape, const std::string& mode, const std::s
     cfg.layers = s.layers;
     macs = eval::network_cost(genotype::published_genotype("DARTS_V2"), cfg, s.image, s.image).multiply_adds * s.batch;
   } else {
-    macs =
-        eval::supernet_cost(bench_supernet_config(shape, op_set), shape.image, shape.image).multiply_adds * shape.batch;
+    macs = eval::supernet_cost(bench_supernet_config(shape, op_set, /*channels_last=*/true), shape.image, shape.image)
+               .multiply_adds *
+           shape.batch;
   }
   return passes * kFlopsPerMultiplyAdd * static_cast<double>(macs);
 }

@@ -35,7 +35,7 @@ int bench_command(const std::vector<std::string>& args) {
       "in PREFIX.<shape>.<mode>.txt (also printed)")("depthwise", po::value(&o.depthwise)->default_value(o.depthwise),
                                                      "depthwise-conv kernel: auto | direct | torch (for comparisons)")(
       "channels_last", po::value(&o.channels_last)->default_value(o.channels_last),
-      "retrain mode: eval network in NHWC (false: NCHW, for comparisons)")(
+      "eval network and supernet in NHWC (false: NCHW, for comparisons)")(
       "seed", po::value(&o.seed)->default_value(o.seed), "seed")(
       "device", po::value(&o.device)->default_value(o.device), "search modes: cpu | cuda | cuda:N")(
       "precision", po::value(&o.precision)->default_value(o.precision), "activations: fp32 | bf16 | fp16 (CUDA)")(

@@ -13,6 +13,8 @@ void add_data_and_supernet(core::KeyTable& t, DataConfig& d, SupernetSettings& n
   t.add("supernet.layers", &net.layers, "number of cells L").at_least(1);
   t.add("supernet.steps", &net.steps, "intermediate nodes per cell").at_least(1);
   t.add("supernet.stem_multiplier", &net.stem_multiplier, "stem width = multiplier * C").at_least(1);
+  t.add("supernet.channels_last", &net.channels_last,
+        "NHWC activations and conv weights (false: NCHW; same results up to rounding)");
   t.add("supernet.op_set", &net.op_set, "darts8 | darts7 | nasp7 | nasp12");
   t.add("supernet.normal_ops", &net.normal_ops, "explicit normal-cell ops, space separated (overrides op_set)");
   t.add("supernet.reduce_ops", &net.reduce_ops, "explicit reduction-cell ops, space separated (overrides op_set)");

@@ -37,6 +37,7 @@ supernet::SupernetConfig supernet_config(const SearchConfig& c, const data::Data
   n.layers = c.supernet.layers;
   n.steps = c.supernet.steps;
   n.stem_multiplier = c.supernet.stem_multiplier;
+  n.channels_last = c.supernet.channels_last;
   n.normal_ops = normal_op_names(c);
   n.reduce_ops = reduce_op_names(c);
   return n;

@@ -35,11 +35,17 @@ SupernetImpl::SupernetImpl(SupernetConfig config) : config_(std::move(config)) {
     c_p = c.steps * c_cur;
   }
   classifier = register_module("classifier", torch::nn::Linear(c_p, c.classes));
+  if (c.channels_last) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
   to(c.device);  // initialised on the CPU first: the same weights for a seed on every device
 }
 
 std::vector<torch::Tensor> SupernetImpl::cell_outputs(const torch::Tensor& x, const ArchMix& mix) {
-  auto s0 = stem->forward(x);  // [N, 3C, H, W]
+  auto s0 =
+      stem->forward(config_.channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x);  // [N, 3C, H, W]
   auto s1 = s0;
   std::vector<torch::Tensor> outputs;
   for (auto& cell : cells_) {

@@ -34,6 +34,9 @@ METHODS = {m: [f"--search.method={m}"] for m in ["darts_1st", "darts_2nd", "mile
                                                   "darts_sc", "milenas_sc", "random", "random_ws"]}
 METHODS["nasp"] = ["--search.method=nasp", "--supernet.op_set=nasp7"]
 METHODS["nasp_standard"] = ["--search.method=nasp", "--supernet.op_set=nasp12", "--nasp.variant=standard"]
+# The supernet runs channels-last by default; NCHW gives the same numbers for these runs except
+# where full convolutions (nasp12) pick another oneDNN kernel.
+METHODS["nasp_standard_nchw"] = METHODS["nasp_standard"] + ["--supernet.channels_last=false"]
 SEARCH = ["--supernet.channels=4", "--supernet.layers=3", "--supernet.steps=2", "--search.epochs=2",
           "--search.steps_per_epoch=3", "--data.batch_size=16", "--data.limit=96", "--search.eval_batches=2",
           "--eoinas.warmup_epochs=1", "--eoinas.prune_every=1", "--random.candidates=3", "--random.eval_batches=1",

@@ -103,3 +103,36 @@ TEST(Supernet, ArchitectureParametersAreNotNetworkWeights) {
   mix.normal.weights = torch::softmax(torch::randn({14, 8}), -1);
   EXPECT_FALSE(torch::allclose(a, net->forward(x, mix)));
 }
+
+// The NHWC supernet (the default) computes what the NCHW one computes: the same weights from the
+// same seed, logits and every gradient equal up to float rounding, gradients in the weights'
+// channels-last layout. Both op sets: darts8 runs dnas's NHWC kernels, nasp12 full convolutions.
+TEST(Supernet, ChannelsLastMatchesNchw) {
+  for (const std::string op_set : {"darts8", "nasp12"}) {
+    SCOPED_TRACE(op_set);
+    auto cfg = config(op_set, 4, 3, 3, 2);
+    std::vector<std::vector<torch::Tensor>> grads(2);
+    std::vector<torch::Tensor> logits(2);
+    for (int last = 0; last < 2; ++last) {
+      cfg.channels_last = last == 1;
+      torch::manual_seed(7);
+      supernet::Supernet net(cfg);
+      const auto mix = uniform_mix(cfg);
+      torch::manual_seed(8);
+      const auto x = torch::randn({4, 3, 16, 16});
+      logits[last] = net->forward(x, mix);
+      logits[last].pow(2).sum().backward();
+      for (const auto& p : net->parameters()) {
+        if (p.dim() == 4 && cfg.channels_last) {
+          EXPECT_TRUE(p.is_contiguous(torch::MemoryFormat::ChannelsLast));
+          EXPECT_EQ(p.grad().strides(), p.strides());
+        }
+        grads[last].push_back(p.grad().contiguous());
+      }
+    }
+    EXPECT_TRUE(torch::allclose(logits[0], logits[1], 1e-4, 1e-5));
+    ASSERT_EQ(grads[0].size(), grads[1].size());
+    for (size_t i = 0; i < grads[0].size(); ++i)
+      EXPECT_TRUE(torch::allclose(grads[0][i], grads[1][i], 1e-3, 1e-5)) << "parameter " << i;
+  }
+}

@@ -21,7 +21,7 @@ BenchShape bench_shape(const std::string& name);
 BenchShape retrain_shape(const std::string& name);
 
 // The supernet of a bench shape with the op set's normal/reduce lists.
-supernet::SupernetConfig bench_supernet_config(const BenchShape& shape, const std::string& op_set);
+supernet::SupernetConfig bench_supernet_config(const BenchShape& shape, const std::string& op_set, bool channels_last);
 
 struct BenchOptions {
   std::vector<std::string> shapes = {"small", "paper"};
@@ -31,7 +31,7 @@ struct BenchOptions {
   std::string op_set = "darts8";
   std::string depthwise = "auto";  // depthwise-conv kernel: auto | direct | torch
   std::string profile;         // PREFIX: per case, a chrome://tracing trace and the ops by self time of its timed steps
-  bool channels_last = true;   // retrain mode: the eval network in NHWC (false: NCHW, for comparisons)
+  bool channels_last = true;   // the eval network and the supernet in NHWC (false: NCHW, for comparisons)
   std::string device = "cpu";  // search modes: cpu | cuda | cuda:N (as run.device)
   std::string precision = "fp32";  // activations: fp32 | bf16 | fp16 (as run.precision)
   uint64_t seed = 0;

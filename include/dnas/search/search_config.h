@@ -27,6 +27,7 @@ struct SupernetSettings {
   int64_t layers = 8;     // supernet.layers
   int64_t steps = 4;      // supernet.steps (intermediate nodes)
   int64_t stem_multiplier = 3;
+  bool channels_last = true;                        // supernet.channels_last
   std::string op_set = "darts8";                    // supernet.op_set
   std::vector<std::string> normal_ops, reduce_ops;  // supernet.normal_ops/reduce_ops override op_set
 };

@@ -28,6 +28,7 @@ struct SupernetConfig {
   std::vector<std::string> normal_ops, reduce_ops;  // candidate ops per cell type
   torch::Device device = torch::kCPU;               // where the weights and the architecture parameters live
   ops::Precision precision = ops::Precision::Fp32;  // activations (forward under autocast unless Fp32)
+  bool channels_last = true;                        // activations and conv weights in NHWC (same results)
 };
 
 // True when cell i of an L-cell network is a reduction cell (i in {L/3, 2L/3}).
