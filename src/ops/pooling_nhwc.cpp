@@ -23,9 +23,13 @@ struct PoolPlan {
 };
 
 #pragma GCC diagnostic ignored "-Wpsabi"  // vectors never cross a non-inlined call
-constexpr int kLanes = 16;
-typedef float Vec __attribute__((vector_size(4 * kLanes)));
-typedef int32_t IVec __attribute__((vector_size(4 * kLanes)));
+// Blocks of L channels: 16, or 8 or 4 when C is narrower (the search cells at C = 4 or 8).
+template <int L>
+struct PoolLanes {
+  typedef float Vec __attribute__((vector_size(4 * L)));
+  typedef int32_t IVec __attribute__((vector_size(4 * L)));
+};
+int lanes_for(int64_t C) { return C >= 16 ? 16 : C >= 8 ? 8 : C >= 4 ? 4 : 1; }
 
 template <class T>
 __attribute__((always_inline)) inline T load(const void* p) {
@@ -38,13 +42,13 @@ __attribute__((always_inline)) inline void store(void* p, T v) {
   __builtin_memcpy(p, &v, sizeof v);
 }
 
-// Channel blocks: kLanes channels from each start; the last block ends at C and may overlap
-// the one before (writes are idempotent). Fewer channels than a block go one by one.
-std::vector<int64_t> block_starts(int64_t C) {
+// Channel blocks: L channels from each start; the last block ends at C and may overlap the one
+// before (writes are idempotent). Fewer than 4 channels go one by one (no blocks).
+std::vector<int64_t> block_starts(int64_t C, int L) {
   std::vector<int64_t> starts;
-  if (C < kLanes) return starts;
-  for (int64_t c = 0; c + kLanes <= C; c += kLanes) starts.push_back(c);
-  if (C % kLanes) starts.push_back(C - kLanes);
+  if (L == 1) return starts;
+  for (int64_t c = 0; c + L <= C; c += L) starts.push_back(c);
+  if (C % L) starts.push_back(C - L);
   return starts;
 }
 
@@ -57,9 +61,9 @@ Window window_of(const PoolPlan& p, int64_t oh, int64_t ow) {
           std::max<int64_t>(0, ow * p.S - p.P), std::min(p.W, ow * p.S - p.P + p.K)};
 }
 
-// Output pixel (oh, ow), channels [c0, c0 + kLanes): the window's first maximum and its tap
+// Output pixel (oh, ow), channels [c0, c0 + L): the window's first maximum and its tap
 // (kh*K + kw). Returns sum(x * 0), NaN when a value is not finite.
-template <int kUnused = 0>
+template <int L, class Vec = typename PoolLanes<L>::Vec, class IVec = typename PoolLanes<L>::IVec>
 __attribute__((always_inline)) inline Vec max_block(const PoolPlan& p, const float* in, float* out, int32_t* arg,
                                                     int64_t oh, int64_t ow, int64_t c0) {
   const Window w = window_of(p, oh, ow);
@@ -95,19 +99,30 @@ float max_one(const PoolPlan& p, const float* in, float* out, int32_t* arg, int6
   return finite;
 }
 
-// Output row oh of one image; false when the row read a non-finite value.
+template <int L>
+__attribute__((always_inline)) inline float max_blocks(const PoolPlan& p, const std::vector<int64_t>& blocks,
+                                                       const float* in, float* out, int32_t* arg, int64_t oh) {
+  typename PoolLanes<L>::Vec finite{};
+  for (int64_t ow = 0; ow < p.OW; ++ow)
+    for (int64_t c0 : blocks) finite += max_block<L>(p, in, out, arg, oh, ow, c0);
+  float sum = 0.f;
+  for (int l = 0; l < L; ++l) sum += finite[l];
+  return sum;
+}
+
+// Output row oh of one image in blocks of `lanes` channels; false when the row read a
+// non-finite value.
 DNAS_NHWC_CLONES
-bool max_row(const PoolPlan& p, const std::vector<int64_t>& blocks, const float* in, float* out, int32_t* arg,
-             int64_t oh) {
-  Vec finite{};
-  float finite_one = 0.f;
-  for (int64_t ow = 0; ow < p.OW; ++ow) {
-    for (int64_t c0 : blocks) finite += max_block<>(p, in, out, arg, oh, ow, c0);
-    if (blocks.empty())
-      for (int64_t c = 0; c < p.C; ++c) finite_one += max_one(p, in, out, arg, oh, ow, c);
-  }
-  for (int l = 0; l < kLanes; ++l) finite_one += finite[l];
-  return finite_one == 0.f;
+bool max_row(const PoolPlan& p, int lanes, const std::vector<int64_t>& blocks, const float* in, float* out,
+             int32_t* arg, int64_t oh) {
+  float finite = 0.f;
+  if (lanes == 16) finite = max_blocks<16>(p, blocks, in, out, arg, oh);
+  if (lanes == 8) finite = max_blocks<8>(p, blocks, in, out, arg, oh);
+  if (lanes == 4) finite = max_blocks<4>(p, blocks, in, out, arg, oh);
+  if (lanes == 1)
+    for (int64_t ow = 0; ow < p.OW; ++ow)
+      for (int64_t c = 0; c < p.C; ++c) finite += max_one(p, in, out, arg, oh, ow, c);
+  return finite == 0.f;
 }
 
 // For each input coordinate i (a row or a column), the outputs o whose window holds it and
@@ -127,12 +142,15 @@ Cover cover(int64_t in, int64_t out, int64_t K, int64_t S, int64_t P) {
   return c;
 }
 
-// Input pixel (ih, iw), channels [c0, c0 + kLanes) (or channel c0 alone when kOne): the sum
-// of the output gradients whose window chose it.
-template <bool kOne>
+// Input pixel (ih, iw), channels [c0, c0 + L) (channel c0 alone when L is 1): the sum of the
+// output gradients whose window chose it.
+template <int L>
 __attribute__((always_inline)) inline void gather_block(const PoolPlan& p, const Cover& rows, const Cover& cols,
                                                         const float* gout, const int32_t* arg, float* gin, int64_t ih,
                                                         int64_t iw, int64_t c0) {
+  constexpr bool kOne = L == 1;
+  using Vec = typename PoolLanes<L>::Vec;
+  using IVec = typename PoolLanes<L>::IVec;
   using T = std::conditional_t<kOne, float, Vec>;
   T sum{};
   for (int64_t i = rows.begin[ih]; i < rows.begin[ih + 1]; ++i) {
@@ -151,15 +169,24 @@ __attribute__((always_inline)) inline void gather_block(const PoolPlan& p, const
   store(gin + iw * p.C + c0, sum);
 }
 
-// grad_in row ih of one image.
+template <int L>
+__attribute__((always_inline)) inline void gather_blocks(const PoolPlan& p, const std::vector<int64_t>& blocks,
+                                                         const Cover& rows, const Cover& cols, const float* gout,
+                                                         const int32_t* arg, float* gin, int64_t ih) {
+  for (int64_t iw = 0; iw < p.W; ++iw)
+    for (int64_t c0 : blocks) gather_block<L>(p, rows, cols, gout, arg, gin, ih, iw, c0);
+}
+
+// grad_in row ih of one image, in blocks of `lanes` channels.
 DNAS_NHWC_CLONES
-void gather_row(const PoolPlan& p, const std::vector<int64_t>& blocks, const Cover& rows, const Cover& cols,
+void gather_row(const PoolPlan& p, int lanes, const std::vector<int64_t>& blocks, const Cover& rows, const Cover& cols,
                 const float* gout, const int32_t* arg, float* gin, int64_t ih) {
-  for (int64_t iw = 0; iw < p.W; ++iw) {
-    for (int64_t c0 : blocks) gather_block<false>(p, rows, cols, gout, arg, gin, ih, iw, c0);
-    if (blocks.empty())
-      for (int64_t c = 0; c < p.C; ++c) gather_block<true>(p, rows, cols, gout, arg, gin, ih, iw, c);
-  }
+  if (lanes == 16) gather_blocks<16>(p, blocks, rows, cols, gout, arg, gin, ih);
+  if (lanes == 8) gather_blocks<8>(p, blocks, rows, cols, gout, arg, gin, ih);
+  if (lanes == 4) gather_blocks<4>(p, blocks, rows, cols, gout, arg, gin, ih);
+  if (lanes == 1)
+    for (int64_t iw = 0; iw < p.W; ++iw)
+      for (int64_t c = 0; c < p.C; ++c) gather_block<1>(p, rows, cols, gout, arg, gin, ih, iw, c);
 }
 
 class MaxPoolNhwcFunction : public torch::autograd::Function<MaxPoolNhwcFunction> {
@@ -181,11 +208,13 @@ class MaxPoolNhwcFunction : public torch::autograd::Function<MaxPoolNhwcFunction
     const float* x = input.data_ptr<float>();
     float* y = out.data_ptr<float>();
     int32_t* a = arg.data_ptr<int32_t>();
-    const auto blocks = block_starts(p.C);
+    const int lanes = lanes_for(p.C);
+    const auto blocks = block_starts(p.C, lanes);
     std::atomic<bool> finite{true};
     at::parallel_for(0, N * p.OH, 1, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r)
-        if (!max_row(p, blocks, x + (r / p.OH) * p.H * p.W * p.C, y + r * p.OW * p.C, a + r * p.OW * p.C, r % p.OH))
+        if (!max_row(p, lanes, blocks, x + (r / p.OH) * p.H * p.W * p.C, y + r * p.OW * p.C, a + r * p.OW * p.C,
+                     r % p.OH))
           finite = false;
     });
     ctx->saved_data["plan"] = std::vector<int64_t>{p.C, p.H, p.W, p.OH, p.OW, p.K, p.S, p.P};
@@ -212,12 +241,13 @@ class MaxPoolNhwcFunction : public torch::autograd::Function<MaxPoolNhwcFunction
     const float* gp = g.data_ptr<float>();
     const int32_t* a = saved[0].data_ptr<int32_t>();
     float* gi = grad_input.data_ptr<float>();
-    const auto blocks = block_starts(p.C);
+    const int lanes = lanes_for(p.C);
+    const auto blocks = block_starts(p.C, lanes);
     const Cover rows = cover(p.H, p.OH, p.K, p.S, p.P), cols = cover(p.W, p.OW, p.K, p.S, p.P);
     at::parallel_for(0, N * p.H, 1, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const int64_t out_image = (r / p.H) * p.OH * p.OW * p.C;
-        gather_row(p, blocks, rows, cols, gp + out_image, a + out_image, gi + r * p.W * p.C, r % p.H);
+        gather_row(p, lanes, blocks, rows, cols, gp + out_image, a + out_image, gi + r * p.W * p.C, r % p.H);
       }
     });
     return {grad_input, {}, {}};

@@ -73,7 +73,7 @@ TEST_P(PoolingNhwcMatchesTorch, ForwardAndGradient) {
 
 INSTANTIATE_TEST_SUITE_P(Pools, PoolingNhwcMatchesTorch,
                          ::testing::Combine(::testing::Values(3, 5), ::testing::Values(1, 2), ::testing::Bool(),
-                                            ::testing::Values(3, 20)));
+                                            ::testing::Values(3, 4, 8, 12, 20)));
 
 // Non-finite windows on the NCHW direct kernel: a window that is all NaN, all -inf or holds +inf
 // must give torch's values and send its gradient to an in-image cell (an all-NaN corner window
