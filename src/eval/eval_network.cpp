@@ -4,6 +4,7 @@
 
 #include "dnas/core/error.h"
 #include "dnas/ops/batch_norm.h"
+#include "dnas/ops/memory_layout.h"
 #include "dnas/supernet/supernet.h"
 
 namespace dnas::eval {
@@ -66,11 +67,7 @@ EvalNetworkImpl::EvalNetworkImpl(const genotype::Genotype& genotype, const EvalN
   }
   if (c.auxiliary) auxiliary_head = register_module("auxiliary_head", AuxHead(c_aux, c.classes, c.stem == "imagenet"));
   classifier = register_module("classifier", torch::nn::Linear(c_p, c.classes));
-  if (c.channels_last) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-  }
+  if (c.channels_last) ops::weights_to_channels_last(*this);
 }
 
 EvalOutput EvalNetworkImpl::forward(const torch::Tensor& x) {

@@ -4,6 +4,7 @@
 
 #include "dnas/core/error.h"
 #include "dnas/genotype/cell_topology.h"
+#include "dnas/ops/memory_layout.h"
 
 namespace dnas::supernet {
 
@@ -35,11 +36,7 @@ SupernetImpl::SupernetImpl(SupernetConfig config) : config_(std::move(config)) {
     c_p = c.steps * c_cur;
   }
   classifier = register_module("classifier", torch::nn::Linear(c_p, c.classes));
-  if (c.channels_last) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
-  }
+  if (c.channels_last) ops::weights_to_channels_last(*this);
   to(c.device);  // initialised on the CPU first: the same weights for a seed on every device
 }
 
