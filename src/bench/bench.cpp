@@ -19,6 +19,7 @@
 #include "dnas/eval/eval_network.h"
 #include "dnas/genotype/published.h"
 #include "dnas/loop/threads.h"
+#include "dnas/optim/sgd_step.h"
 #include "dnas/ops/depthwise_conv.h"
 #include "dnas/ops/op_names.h"
 #include "dnas/search/eoinas.h"
@@ -60,8 +61,7 @@ std::vector<double> time_retrain(const BenchShape& s, const BenchOptions& o, con
         torch::cross_entropy_loss(out.logits, batch.y) + 0.4 * torch::cross_entropy_loss(out.aux_logits, batch.y);
     sgd.zero_grad();
     loss.backward();
-    torch::nn::utils::clip_grad_norm_(net->parameters(), 5.0);
-    sgd.step();
+    optim::clip_and_step(sgd, /*max_norm=*/5.0);
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (i > 0) times.push_back(dt);
   }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "dnas/optim/sgd_step.h"
 #include "dnas/store/module_state.h"
 
 namespace dnas::search {
@@ -36,8 +37,7 @@ BatchStats WeightTrainer::step(const TensorBatch& batch, const supernet::ArchMix
     for (const auto& p : net->parameters()) grads.push_back(p.grad());  // undefined ones are skipped
     group_->average(grads);
   }
-  if (options_.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), options_.grad_clip);
-  optimizer.step();
+  optim::clip_and_step(optimizer, options_.grad_clip);
   if (timing_) {
     const auto t2 = now();
     times_.forward += std::chrono::duration<double>(t1 - t0).count();

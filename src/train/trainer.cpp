@@ -14,6 +14,7 @@
 #include "dnas/eval/drop_path.h"
 #include "dnas/loop/epoch_loop.h"
 #include "dnas/loop/run_start.h"
+#include "dnas/optim/sgd_step.h"
 #include "dnas/store/h5_file.h"
 #include "dnas/store/provenance.h"
 #include "dnas/store/results_layout.h"
@@ -223,8 +224,7 @@ class TrainSession {
     // The averaged gradients are the same on every rank, so all ranks skip the same steps.
     const bool finite = scaler_.unscale(net_->parameters());
     if (finite) {
-      if (c_.optim.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net_->parameters(), c_.optim.grad_clip);
-      sgd_.step();
+      optim::clip_and_step(sgd_, c_.optim.grad_clip);
     }
     scaler_.update(finite);
     return loop::StepStats{loop::batch_stats(out.logits, y, loss.item<double>()), std::nullopt};
