@@ -16,6 +16,8 @@ Layer conv(int64_t c_in, int64_t c_out, std::vector<int64_t> kernel, std::vector
            std::vector<int64_t> pad) {
   Layer l{Layer::Kind::Conv};
   l.conv = torch::nn::Conv2d(torch::nn::Conv2dOptions(c_in, c_out, kernel).stride(stride).padding(pad).bias(false));
+  l.pointwise =
+      kernel == std::vector<int64_t>{1, 1} && stride == std::vector<int64_t>{1, 1} && pad == std::vector<int64_t>{0, 0};
   return l;
 }
 

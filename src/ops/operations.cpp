@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "dnas/ops/batch_norm.h"
+#include "dnas/ops/pointwise_conv.h"
 #include "dnas/ops/pooling.h"
 #include "dnas/ops/stride2_grids.h"
 
@@ -33,7 +34,7 @@ torch::Tensor FactorizedReduceImpl::forward_activated(const torch::Tensor& relu_
 // as stride-1 1x1 convs on the grids (same result, a quarter of the input read).
 torch::Tensor FactorizedReduceImpl::reduce(const torch::Tensor& x, bool relu) {
   const auto [even, odd] = stride2_grids(x, relu);
-  return batch_norm(*bn, torch::cat({torch::conv2d(even, conv_1->weight), torch::conv2d(odd, conv_2->weight)},
+  return batch_norm(*bn, torch::cat({conv1x1(even, conv_1->weight), conv1x1(odd, conv_2->weight)},
                                     /*dim=*/1));
 }
 
@@ -88,7 +89,7 @@ torch::Tensor ConvChainImpl::run_from(size_t first, torch::Tensor x) {
         break;
       }
       case Layer::Kind::Conv:
-        x = layer.conv(x);
+        x = layer.pointwise ? conv1x1(x, layer.conv->weight) : layer.conv(x);
         break;
       case Layer::Kind::Depthwise:
         x = layer.depthwise(x);

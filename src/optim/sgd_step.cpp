@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "dnas/store/module_state.h"
 #include "../ops/parallel_kernels.h"
+#include "dnas/store/module_state.h"
 
 namespace dnas::optim {
 namespace {
@@ -39,7 +39,7 @@ DNAS_SGD_CLONES void update_elements(float* __restrict p, float* __restrict g, f
       if (first_step) {
         buf = d;  // buf = clone(d)
       } else {
-        const float decayed = m[i] * s.momentum;        // buf.mul_(momentum)
+        const float decayed = m[i] * s.momentum;       // buf.mul_(momentum)
         buf = std::fma(d, s.one_minus_damp, decayed);  // .add_(d, 1 - dampening)
       }
       m[i] = buf;
@@ -57,8 +57,7 @@ bool fused_loop_fits(const torch::Tensor& p, const torch::Tensor& g) {
 }
 
 // libtorch's SGD::step() for one parameter, in tensor operations (any device and dtype).
-void step_with_tensor_ops(torch::Tensor& p, torch::Tensor& buf, bool first_step,
-                          const torch::optim::SGDOptions& o) {
+void step_with_tensor_ops(torch::Tensor& p, torch::Tensor& buf, bool first_step, const torch::optim::SGDOptions& o) {
   auto d = p.grad();
   if (o.weight_decay() != 0) d = d.add(p, o.weight_decay());
   if (o.momentum() != 0) {

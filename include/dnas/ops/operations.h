@@ -76,6 +76,7 @@ class ConvChainImpl : public CandidateOpImpl {
   struct Layer {
     enum class Kind { Relu, Conv, Depthwise, Norm } kind;
     torch::nn::Conv2d conv{nullptr};
+    bool pointwise = false;  // conv is 1x1, stride 1, unpadded, bias-free: runs as ops::conv1x1
     DepthwiseConv2d depthwise{nullptr};
     torch::nn::BatchNorm2d norm{nullptr};
   };
