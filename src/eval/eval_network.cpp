@@ -73,7 +73,7 @@ EvalNetworkImpl::EvalNetworkImpl(const genotype::Genotype& genotype, const EvalN
 EvalOutput EvalNetworkImpl::forward(const torch::Tensor& x) {
   ops::AutocastScope autocast(config_.precision, x.device());
   torch::Tensor s0, s1;
-  const auto input = config_.channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+  const auto input = config_.channels_last ? ops::to_channels_last(x) : x;
   if (stem) {
     s0 = s1 = ops::forward_sequential(stem, input);  // [N, 3C, H, W]
   } else {

@@ -41,8 +41,7 @@ SupernetImpl::SupernetImpl(SupernetConfig config) : config_(std::move(config)) {
 }
 
 std::vector<torch::Tensor> SupernetImpl::cell_outputs(const torch::Tensor& x, const ArchMix& mix) {
-  auto s0 =
-      stem->forward(config_.channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x);  // [N, 3C, H, W]
+  auto s0 = stem->forward(config_.channels_last ? ops::to_channels_last(x) : x);  // [N, 3C, H, W]
   auto s1 = s0;
   std::vector<torch::Tensor> outputs;
   for (auto& cell : cells_) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "dnas/ops/memory_layout.h"
 #include "dnas/ops/op_factory.h"
 #include "dnas/ops/op_names.h"
 
@@ -117,3 +118,21 @@ TEST_P(FactorizedReduceGrids, ForwardAndGradientsEqualTheShiftedConvForm) {
 
 INSTANTIATE_TEST_SUITE_P(EvenOddAndLayouts, FactorizedReduceGrids,
                          ::testing::Combine(::testing::Values(6, 7), ::testing::Bool()));
+
+// A one-channel batch keeps NCHW strides under contiguous(ChannelsLast), and a convolution of it
+// then writes NCHW; to_channels_last gives it NHWC strides, the same values.
+TEST(MemoryLayout, OneChannelBatchLeadsTheStemToChannelsLast) {
+  const auto x = torch::randn({4, 1, 6, 5});
+  const auto w = torch::randn({12, 1, 3, 3}).contiguous(torch::MemoryFormat::ChannelsLast);
+  EXPECT_EQ(torch::conv2d(x.contiguous(torch::MemoryFormat::ChannelsLast), w, {}, 1, 1).stride(1), 30);
+  const auto nhwc = dnas::ops::to_channels_last(x);
+  EXPECT_EQ(nhwc.stride(1), 1);
+  EXPECT_TRUE(torch::equal(nhwc, x));
+  const auto y = torch::conv2d(nhwc, w, {}, 1, 1);
+  EXPECT_EQ(y.stride(1), 1);
+  EXPECT_TRUE(y.is_contiguous(torch::MemoryFormat::ChannelsLast));
+  EXPECT_TRUE(torch::allclose(y, torch::conv2d(x, w, {}, 1, 1), 1e-5, 1e-6));
+  // Three channels: the plain conversion.
+  const auto x3 = torch::randn({2, 3, 4, 4});
+  EXPECT_TRUE(dnas::ops::to_channels_last(x3).is_contiguous(torch::MemoryFormat::ChannelsLast));
+}

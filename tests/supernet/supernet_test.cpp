@@ -107,6 +107,29 @@ TEST(Supernet, ArchitectureParametersAreNotNetworkWeights) {
 // The NHWC supernet (the default) computes what the NCHW one computes: the same weights from the
 // same seed, logits and every gradient equal up to float rounding, gradients in the weights'
 // channels-last layout. Both op sets: darts8 runs dnas's NHWC kernels, nasp12 full convolutions.
+// A one-channel batch (Fashion-MNIST) is contiguous in both layouts; the activations after the
+// stem must still be channels-last, and the logits those of the NCHW network.
+TEST(Supernet, OneChannelInputRunsChannelsLast) {
+  auto cfg = config("darts8", 4, 3, /*in_channels=*/1, 2);
+  std::vector<torch::Tensor> logits(2);
+  for (int last = 0; last < 2; ++last) {
+    cfg.channels_last = last == 1;
+    torch::manual_seed(7);
+    supernet::Supernet net(cfg);
+    torch::manual_seed(8);
+    const auto x = torch::randn({4, 1, 16, 16});
+    const auto outputs = net->cell_outputs(x, uniform_mix(cfg));
+    if (cfg.channels_last) {
+      for (const auto& s : outputs) {
+        EXPECT_TRUE(s.is_contiguous(torch::MemoryFormat::ChannelsLast));
+        EXPECT_EQ(s.stride(1), 1);  // NHWC, not the NCHW strides a one-channel input led to
+      }
+    }
+    logits[last] = net->forward(x, uniform_mix(cfg));
+  }
+  EXPECT_TRUE(torch::allclose(logits[0], logits[1], 1e-4, 1e-5));
+}
+
 TEST(Supernet, ChannelsLastMatchesNchw) {
   for (const std::string op_set : {"darts8", "nasp12"}) {
     SCOPED_TRACE(op_set);
