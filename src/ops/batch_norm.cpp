@@ -76,7 +76,7 @@ __attribute__((always_inline)) inline void normalize_rows_impl(const T* __restri
     T* out = y + r * C;
     for (int64_t c = 0; c < C; ++c) {
       const float v = affine(widen(in[c]), a[c], b[c]);
-      put(out + c, kRelu ? (v > 0.f ? v : 0.f) : v);
+      put(out + c, kRelu ? (v > 0.f || v != v ? v : 0.f) : v);  // a NaN stays NaN, as torch::relu keeps it
     }
   }
 }

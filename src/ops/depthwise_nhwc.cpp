@@ -24,7 +24,8 @@ using BF16 = c10::BFloat16;
 template <int L>
 struct Lanes : ActivationLanes<L> {
   using Vec = typename ActivationLanes<L>::Vec;
-  __attribute__((always_inline)) static Vec relu(Vec v) { return v > Vec{} ? v : Vec{}; }
+  // A NaN stays NaN, as torch::relu keeps it (a diverged run must not look finite).
+  __attribute__((always_inline)) static Vec relu(Vec v) { return (v > Vec{}) | (v != v) ? v : Vec{}; }
   // v where mask > 0, else 0 (a NaN of v is zeroed too, as a ReLU gradient does).
   __attribute__((always_inline)) static Vec keep_where_positive(Vec v, Vec mask) { return mask > Vec{} ? v : Vec{}; }
 };

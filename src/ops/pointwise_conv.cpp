@@ -3,6 +3,7 @@
 // outputs stay in registers; fixed sizes are instantiated for 4 and 8 channels.
 #include "dnas/ops/pointwise_conv.h"
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -226,7 +227,7 @@ bool pointwise_nhwc_supported(const torch::Tensor& input, const torch::Tensor& w
          weight.size(0) <= kMaxChannels && input.numel() > 0 &&
          input.is_contiguous(torch::MemoryFormat::ChannelsLast) &&
          (weight.is_contiguous() || weight.is_contiguous(torch::MemoryFormat::ChannelsLast)) &&
-         depthwise_mode() != DepthwiseMode::Torch;
+         depthwise_mode() != DepthwiseMode::Torch && !at::autocast::is_cpu_enabled();
 }
 
 torch::Tensor pointwise_conv2d_nhwc(const torch::Tensor& input, const torch::Tensor& weight) {

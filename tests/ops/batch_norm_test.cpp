@@ -130,6 +130,18 @@ TEST(BatchNormKernel, ResultsDoNotDependOnWhereTheTensorsLie) {
   at::set_num_threads(threads);
 }
 
+// A NaN input gives NaN statistics, and the fused ReLU keeps them NaN as torch::relu does: a
+// diverged run must not look finite.
+TEST(BatchNormKernel, FusedReluKeepsNaN) {
+  auto x = torch::randn({2, 4, 3, 3});
+  x[1][2][0][1] = std::numeric_limits<float>::quiet_NaN();
+  torch::nn::BatchNorm2d bn(4);
+  const auto y = dnas::ops::batch_norm(*bn, x.contiguous(kChannelsLast), /*relu=*/true);
+  const auto expected = reference_bn(x, torch::ones({4}), torch::zeros({4}), /*relu=*/true).isnan();
+  EXPECT_TRUE(expected.select(1, 2).all().item<bool>());  // channel 2's mean is NaN
+  EXPECT_TRUE(torch::equal(y.isnan(), expected));
+}
+
 TEST(BatchNormKernel, NchwInputsGoThroughTorch) {
   torch::manual_seed(6);
   auto x = torch::randn({2, 3, 4, 4});

@@ -86,6 +86,18 @@ INSTANTIATE_TEST_SUITE_P(Geometries, DepthwiseNhwcMatchesTorch,
                                            std::make_tuple(5, 1, 2, 8, false), std::make_tuple(3, 2, 1, 21, true),
                                            std::make_tuple(5, 2, 2, 5, true), std::make_tuple(7, 1, 1, 3, false)));
 
+// The fused ReLU of the input keeps a NaN (torch::relu does), so it reaches the output.
+TEST(DepthwiseNhwc, FusedReluKeepsNaN) {
+  DepthwiseGeometry g{3, 1, 1, 1};
+  auto x = torch::randn({1, 8, 5, 5});
+  x[0][3][2][2] = std::numeric_limits<float>::quiet_NaN();
+  const auto w = torch::randn({8, 1, 3, 3});
+  const auto y = dnas::ops::depthwise_conv2d_nhwc(x.contiguous(torch::MemoryFormat::ChannelsLast), w, g, true);
+  const auto yr = torch::conv2d(torch::relu(x), w, {}, 1, 1, 1, 8);
+  EXPECT_EQ(yr.isnan().sum().item<int64_t>(), 9);  // the 3x3 outputs that read the NaN
+  EXPECT_TRUE(torch::equal(y.isnan(), yr.isnan()));
+}
+
 TEST(DepthwiseNhwc, GradientsDoNotDependOnTheThreadCount) {
   torch::manual_seed(9);
   auto base = torch::randn({4, 24, 12, 12}).contiguous(torch::MemoryFormat::ChannelsLast);

@@ -2,6 +2,7 @@
 #include "dnas/ops/pointwise_conv.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -72,6 +73,11 @@ TEST(PointwiseConv, TakesOnlyWhatItSupports) {
   auto wide = torch::randn({2, 16, 5, 5}).contiguous(torch::MemoryFormat::ChannelsLast);
   EXPECT_FALSE(dnas::ops::pointwise_nhwc_supported(wide, torch::randn({16, 16, 1, 1})));
   EXPECT_FALSE(dnas::ops::pointwise_nhwc_supported(nhwc, torch::randn({16, 4, 1, 1})));
+  // Under CPU autocast the convolution is torch's, in bf16.
+  at::autocast::set_cpu_enabled(true);
+  EXPECT_FALSE(dnas::ops::pointwise_nhwc_supported(nhwc, w));
+  at::autocast::set_cpu_enabled(false);
+  EXPECT_TRUE(dnas::ops::pointwise_nhwc_supported(nhwc, w));
   // conv1x1 runs torch::conv2d where the kernel does not apply: same values.
   auto nchw = torch::randn({2, 4, 5, 5});
   EXPECT_TRUE(torch::equal(dnas::ops::conv1x1(nchw, w), torch::conv2d(nchw, w)));

@@ -8,7 +8,8 @@ namespace dnas::ops {
 
 // Whether the direct kernel takes this call: input [N, Cin, H, W] float32, channels-last
 // contiguous, on the CPU; weight [Cout, Cin, 1, 1] float32 with Cin, Cout <= 8; and the
-// direct kernels are on (DepthwiseMode::Torch turns them all off).
+// direct kernels are on (DepthwiseMode::Torch turns them all off) and CPU autocast is off (under
+// bf16 autocast the convolution runs in bf16, as torch::conv2d).
 bool pointwise_nhwc_supported(const torch::Tensor& input, const torch::Tensor& weight);
 
 // input [N, Cin, H, W] (NHWC), weight [Cout, Cin, 1, 1] -> [N, Cout, H, W] (NHWC). Differentiable
