@@ -1,6 +1,6 @@
 // Direct 1x1 convolution on channels-last float32: an [N*H*W, Cin] matrix of pixels times the
-// [Cin, Cout] weights, and its two gradients. Channel counts are small (<= 8), so each pixel's
-// outputs stay in registers; fixed sizes are instantiated for 4 and 8 channels.
+// [Cin, Cout] weights, and its two gradients. Channel counts are small (<= 16): each pixel's
+// outputs, and each weight-gradient row, stay in registers as vectors of 4 or 8 lanes.
 #include "dnas/ops/pointwise_conv.h"
 
 #include <ATen/autocast_mode.h>
@@ -15,8 +15,9 @@
 namespace dnas::ops {
 namespace {
 
-// Widest channel count the kernel takes: from 16 channels on, oneDNN is faster.
-constexpr int64_t kMaxChannels = 8;
+// Widest channel count (in and out) the kernel takes: at 32 and more, oneDNN's blocked kernels
+// win at some shapes (measured: 32->32, 48->16 and 36->36 channels are slower here).
+constexpr int64_t kMaxChannels = 16;
 // Multiply-adds per thread below which a loop stays on one thread.
 constexpr int64_t kGrainProducts = 32768;
 // Pixels per partial sum of the weight gradient: fixed, so the sums do not depend on threads.
@@ -37,115 +38,96 @@ struct FloatLanes {
   __attribute__((always_inline)) static void store(float* p, Vec v) { __builtin_memcpy(p, &v, sizeof(Vec)); }
 };
 
-// Lanes per vector for a fixed channel count: 8 where it divides, else 4, else none (scalar).
-constexpr int lanes_for(int channels) {
-  return channels > 0 && channels % 8 == 0 ? 8 : channels > 0 && channels % 4 == 0 ? 4 : 0;
-}
-
 // out[p, o] = sum over i of in[p, i] * mat[i, o], for pixels [p0, p1); in is [P, I], mat
-// [I, O], out [P, O]. kI, kO > 0 fix the sizes at compile time; a fixed kO is vectorised.
-template <int kI, int kO>
-__attribute__((always_inline)) inline void rows_times_matrix_impl(const float* __restrict in,
-                                                                  const float* __restrict mat, float* __restrict out,
-                                                                  int64_t p0, int64_t p1, int64_t I_, int64_t O_) {
-  const int64_t I = kI > 0 ? kI : I_, O = kO > 0 ? kO : O_;
-  constexpr int L = lanes_for(kO);
-  if constexpr (L > 0) {
-    using F = FloatLanes<L>;
-    constexpr int B = kO / L;  // vectors per output row
-    for (int64_t p = p0; p < p1; ++p) {
-      const float* x = in + p * I;
-      typename F::Vec acc[B];
-      for (int b = 0; b < B; ++b) acc[b] = x[0] * F::load(mat + b * L);
-      for (int64_t i = 1; i < I; ++i)
-        for (int b = 0; b < B; ++b) acc[b] += x[i] * F::load(mat + i * kO + b * L);
-      for (int b = 0; b < B; ++b) F::store(out + p * kO + b * L, acc[b]);
-    }
-  } else {
-    for (int64_t p = p0; p < p1; ++p) {
-      const float* x = in + p * I;
-      float acc[kMaxChannels];
-      for (int64_t o = 0; o < O; ++o) acc[o] = x[0] * mat[o];
-      for (int64_t i = 1; i < I; ++i)
-        for (int64_t o = 0; o < O; ++o) acc[o] += x[i] * mat[i * O + o];
-      float* y = out + p * O;
-      for (int64_t o = 0; o < O; ++o) y[o] = acc[o];
-    }
+// [I, O], out [P, O]. Each output row is kB vectors of L lanes (O = kB * L), kept in registers;
+// the sum runs over i in order.
+template <int L, int kB>
+__attribute__((always_inline)) inline void rows_times_matrix_lanes(const float* __restrict in,
+                                                                   const float* __restrict mat, float* __restrict out,
+                                                                   int64_t p0, int64_t p1, int64_t I) {
+  using F = FloatLanes<L>;
+  constexpr int O = L * kB;
+  for (int64_t p = p0; p < p1; ++p) {
+    const float* x = in + p * I;
+    typename F::Vec acc[kB];
+    for (int b = 0; b < kB; ++b) acc[b] = x[0] * F::load(mat + b * L);
+    for (int64_t i = 1; i < I; ++i)
+      for (int b = 0; b < kB; ++b) acc[b] += x[i] * F::load(mat + i * O + b * L);
+    for (int b = 0; b < kB; ++b) F::store(out + p * O + b * L, acc[b]);
   }
 }
 
-// acc[o, i] = sum over pixels [p0, p1) of g[p, o] * x[p, i]; x is [P, I], g [P, O]. A fixed kI
-// is vectorised.
-template <int kI, int kO>
-__attribute__((always_inline)) inline void outer_product_sums_impl(const float* __restrict x, const float* __restrict g,
-                                                                   float* __restrict acc, int64_t p0, int64_t p1,
-                                                                   int64_t I_, int64_t O_) {
-  const int64_t I = kI > 0 ? kI : I_, O = kO > 0 ? kO : O_;
-  constexpr int L = lanes_for(kI);
-  if constexpr (L > 0 && kO > 0) {
-    using F = FloatLanes<L>;
-    constexpr int B = kI / L;  // vectors per row of x
-    typename F::Vec sums[kO][B] = {};
-    for (int64_t p = p0; p < p1; ++p) {
-      typename F::Vec xv[B];
-      for (int b = 0; b < B; ++b) xv[b] = F::load(x + p * kI + b * L);
-      const float* gp = g + p * kO;
-      for (int o = 0; o < kO; ++o)
-        for (int b = 0; b < B; ++b) sums[o][b] += gp[o] * xv[b];
-    }
-    for (int o = 0; o < kO; ++o)
-      for (int b = 0; b < B; ++b) F::store(acc + o * kI + b * L, sums[o][b]);
-  } else {
-    float sums[kMaxChannels * kMaxChannels] = {};
-    for (int64_t p = p0; p < p1; ++p) {
-      const float* xp = x + p * I;
-      const float* gp = g + p * O;
-      for (int64_t o = 0; o < O; ++o)
-        for (int64_t i = 0; i < I; ++i) sums[o * I + i] += gp[o] * xp[i];
-    }
-    for (int64_t k = 0; k < O * I; ++k) acc[k] = sums[k];
+// The same for any O (up to kMaxChannels), one lane at a time.
+__attribute__((always_inline)) inline void rows_times_matrix_scalar(const float* __restrict in,
+                                                                    const float* __restrict mat, float* __restrict out,
+                                                                    int64_t p0, int64_t p1, int64_t I, int64_t O) {
+  for (int64_t p = p0; p < p1; ++p) {
+    const float* x = in + p * I;
+    float acc[kMaxChannels];
+    for (int64_t o = 0; o < O; ++o) acc[o] = x[0] * mat[o];
+    for (int64_t i = 1; i < I; ++i)
+      for (int64_t o = 0; o < O; ++o) acc[o] += x[i] * mat[i * O + o];
+    for (int64_t o = 0; o < O; ++o) out[p * O + o] = acc[o];
   }
 }
 
-// Sizes instantiated at compile time: 4 and 8 channels in and out; any other size up to
-// kMaxChannels takes the runtime-sized loop.
-template <template <int, int> class Kernel, class... Args>
-__attribute__((always_inline)) inline void dispatch_sizes(int64_t I, int64_t O, Args... args) {
-  auto fixed = [&](auto i, auto o) { Kernel<decltype(i)::value, decltype(o)::value>::run(args..., I, O); };
-  using C4 = std::integral_constant<int, 4>;
-  using C8 = std::integral_constant<int, 8>;
-  using C0 = std::integral_constant<int, 0>;
-  if (I == 4 && O == 4) return fixed(C4{}, C4{});
-  if (I == 8 && O == 8) return fixed(C8{}, C8{});
-  if (I == 4 && O == 8) return fixed(C4{}, C8{});
-  if (I == 8 && O == 4) return fixed(C8{}, C4{});
-  return fixed(C0{}, C0{});
+// acc[o, i] = sum over pixels [p0, p1) of g[p, o] * x[p, i], in pixel order; x is [P, I], g
+// [P, O]. Each row of acc is kB vectors of L lanes (I = kB * L), kept in registers.
+template <int L, int kB>
+__attribute__((always_inline)) inline void outer_product_sums_lanes(const float* __restrict x,
+                                                                    const float* __restrict g, float* __restrict acc,
+                                                                    int64_t p0, int64_t p1, int64_t O) {
+  using F = FloatLanes<L>;
+  constexpr int I = L * kB;
+  for (int64_t o = 0; o < O; ++o) {
+    typename F::Vec sums[kB] = {};
+    for (int64_t p = p0; p < p1; ++p) {
+      const float go = g[p * O + o];
+      for (int b = 0; b < kB; ++b) sums[b] += go * F::load(x + p * I + b * L);
+    }
+    for (int b = 0; b < kB; ++b) F::store(acc + o * I + b * L, sums[b]);
+  }
 }
 
-template <int kI, int kO>
-struct RowsTimesMatrix {
-  __attribute__((always_inline)) static void run(const float* in, const float* mat, float* out, int64_t p0, int64_t p1,
-                                                 int64_t I, int64_t O) {
-    rows_times_matrix_impl<kI, kO>(in, mat, out, p0, p1, I, O);
+__attribute__((always_inline)) inline void outer_product_sums_scalar(const float* __restrict x,
+                                                                     const float* __restrict g, float* __restrict acc,
+                                                                     int64_t p0, int64_t p1, int64_t I, int64_t O) {
+  for (int64_t o = 0; o < O; ++o) {
+    float sums[kMaxChannels] = {};
+    for (int64_t p = p0; p < p1; ++p)
+      for (int64_t i = 0; i < I; ++i) sums[i] += g[p * O + o] * x[p * I + i];
+    for (int64_t i = 0; i < I; ++i) acc[o * I + i] = sums[i];
   }
-};
+}
 
-template <int kI, int kO>
-struct OuterProductSums {
-  __attribute__((always_inline)) static void run(const float* x, const float* g, float* acc, int64_t p0, int64_t p1,
-                                                 int64_t I, int64_t O) {
-    outer_product_sums_impl<kI, kO>(x, g, acc, p0, p1, I, O);
-  }
-};
+// Calls f(lanes, vectors) as compile-time constants for a row of n floats: 4 lanes for n = 4,
+// 8 lanes for 8 and 16; false when n takes the scalar loop. Every path is inlined into the
+// caller's target clone (a call out of it would run without the clone's instruction set).
+template <class F>
+__attribute__((always_inline)) inline bool with_row_lanes(int64_t n, F&& f) {
+  using std::integral_constant;
+  if (n == 4) return f(integral_constant<int, 4>{}, integral_constant<int, 1>{}), true;
+  if (n == 8) return f(integral_constant<int, 8>{}, integral_constant<int, 1>{}), true;
+  if (n == 16) return f(integral_constant<int, 8>{}, integral_constant<int, 2>{}), true;
+  return false;
+}
 
 DNAS_PW_CLONES void rows_times_matrix(const float* in, const float* mat, float* out, int64_t p0, int64_t p1, int64_t I,
                                       int64_t O) {
-  dispatch_sizes<RowsTimesMatrix>(I, O, in, mat, out, p0, p1);
+  const bool vectorised = with_row_lanes(
+      O, [&](auto lanes, auto vectors) __attribute__((always_inline)) {
+        rows_times_matrix_lanes<decltype(lanes)::value, decltype(vectors)::value>(in, mat, out, p0, p1, I);
+      });
+  if (!vectorised) rows_times_matrix_scalar(in, mat, out, p0, p1, I, O);
 }
 
 DNAS_PW_CLONES void outer_product_sums(const float* x, const float* g, float* acc, int64_t p0, int64_t p1, int64_t I,
                                        int64_t O) {
-  dispatch_sizes<OuterProductSums>(I, O, x, g, acc, p0, p1);
+  const bool vectorised = with_row_lanes(
+      I, [&](auto lanes, auto vectors) __attribute__((always_inline)) {
+        outer_product_sums_lanes<decltype(lanes)::value, decltype(vectors)::value>(x, g, acc, p0, p1, O);
+      });
+  if (!vectorised) outer_product_sums_scalar(x, g, acc, p0, p1, I, O);
 }
 
 int64_t pixel_grain(int64_t I, int64_t O) { return std::max<int64_t>(64, kGrainProducts / (I * O)); }

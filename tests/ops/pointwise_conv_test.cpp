@@ -24,10 +24,10 @@ Result run(bool direct, const torch::Tensor& x0, const torch::Tensor& w0, const 
 
 TEST(PointwiseConv, MatchesTorchConv2d) {
   torch::manual_seed(3);
-  // (N, Cin, Cout, H, W): the fixed-size kernels (4, 8) and the runtime-sized loop.
-  const std::vector<std::array<int64_t, 5>> shapes{{8, 4, 4, 16, 16}, {2, 8, 8, 7, 9}, {2, 4, 8, 6, 6},
-                                                   {2, 8, 4, 3, 11},  {2, 3, 5, 9, 7}, {1, 1, 8, 2, 3},
-                                                   {4, 6, 7, 33, 31}, {1, 8, 1, 5, 5}};
+  // (N, Cin, Cout, H, W): the vectorised rows (4, 8 and 16 channels) and the scalar loop.
+  const std::vector<std::array<int64_t, 5>> shapes{
+      {8, 4, 4, 16, 16}, {2, 8, 8, 7, 9}, {2, 4, 8, 6, 6}, {2, 8, 4, 3, 11},  {3, 16, 16, 5, 5}, {2, 16, 4, 4, 4},
+      {2, 12, 16, 6, 5}, {2, 3, 5, 9, 7}, {1, 1, 8, 2, 3}, {4, 6, 7, 33, 31}, {1, 8, 1, 5, 5},   {1, 16, 16, 40, 40}};
   for (const auto& [N, I, O, H, W] : shapes) {
     SCOPED_TRACE(::testing::Message() << "N " << N << " Cin " << I << " Cout " << O << " " << H << "x" << W);
     auto x = torch::randn({N, I, H, W}).contiguous(torch::MemoryFormat::ChannelsLast);
@@ -70,9 +70,9 @@ TEST(PointwiseConv, TakesOnlyWhatItSupports) {
   EXPECT_FALSE(dnas::ops::pointwise_nhwc_supported(torch::randn({2, 4, 5, 5}), w));  // NCHW
   EXPECT_FALSE(dnas::ops::pointwise_nhwc_supported(nhwc.to(torch::kBFloat16), w));
   EXPECT_FALSE(dnas::ops::pointwise_nhwc_supported(nhwc, torch::randn({4, 4, 3, 3})));
-  auto wide = torch::randn({2, 16, 5, 5}).contiguous(torch::MemoryFormat::ChannelsLast);
-  EXPECT_FALSE(dnas::ops::pointwise_nhwc_supported(wide, torch::randn({16, 16, 1, 1})));
-  EXPECT_FALSE(dnas::ops::pointwise_nhwc_supported(nhwc, torch::randn({16, 4, 1, 1})));
+  auto wide = torch::randn({2, 32, 5, 5}).contiguous(torch::MemoryFormat::ChannelsLast);
+  EXPECT_FALSE(dnas::ops::pointwise_nhwc_supported(wide, torch::randn({16, 32, 1, 1})));
+  EXPECT_FALSE(dnas::ops::pointwise_nhwc_supported(nhwc, torch::randn({32, 4, 1, 1})));
   // Under CPU autocast the convolution is torch's, in bf16.
   at::autocast::set_cpu_enabled(true);
   EXPECT_FALSE(dnas::ops::pointwise_nhwc_supported(nhwc, w));

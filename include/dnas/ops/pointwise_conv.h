@@ -1,13 +1,13 @@
 #pragma once
 // 1x1 convolution (stride 1, no bias, one group) on channels-last float32 CPU tensors as a
-// direct kernel: at small NAS search shapes (4 and 8 channels) oneDNN spends most of each call on
+// direct kernel: at NAS search shapes (4 to 16 channels) oneDNN spends most of each call on
 // per-call set-up, while the products themselves take a few microseconds.
 #include <torch/types.h>
 
 namespace dnas::ops {
 
 // Whether the direct kernel takes this call: input [N, Cin, H, W] float32, channels-last
-// contiguous, on the CPU; weight [Cout, Cin, 1, 1] float32 with Cin, Cout <= 8; and the
+// contiguous, on the CPU; weight [Cout, Cin, 1, 1] float32 with Cin, Cout <= 16; and the
 // direct kernels are on (DepthwiseMode::Torch turns them all off) and CPU autocast is off (under
 // bf16 autocast the convolution runs in bf16, as torch::conv2d).
 bool pointwise_nhwc_supported(const torch::Tensor& input, const torch::Tensor& weight);
