@@ -24,8 +24,9 @@ using BF16 = c10::BFloat16;
 template <int L>
 struct Lanes : ActivationLanes<L> {
   using Vec = typename ActivationLanes<L>::Vec;
-  // A NaN stays NaN, as torch::relu keeps it (a diverged run must not look finite).
-  __attribute__((always_inline)) static Vec relu(Vec v) { return (v > Vec{}) | (v != v) ? v : Vec{}; }
+  // A NaN stays NaN, as torch::relu keeps it (a diverged run must not look finite); one compare,
+  // so 16-lane vectors stay one select (an OR of two masks made GCC split them: 6x slower).
+  __attribute__((always_inline)) static Vec relu(Vec v) { return v < Vec{} ? Vec{} : v; }
   // v where mask > 0, else 0 (a NaN of v is zeroed too, as a ReLU gradient does).
   __attribute__((always_inline)) static Vec keep_where_positive(Vec v, Vec mask) { return mask > Vec{} ? v : Vec{}; }
 };
