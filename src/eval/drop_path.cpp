@@ -4,13 +4,18 @@
 
 namespace dnas::eval {
 
-torch::Tensor drop_path(const torch::Tensor& x, double drop_prob) {
-  if (drop_prob <= 0.0) return x;
+torch::Tensor drop_path_factors(const torch::Tensor& x, double drop_prob) {
+  if (drop_prob <= 0.0) return {};
   const double keep = 1.0 - drop_prob;
   std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
   shape[0] = x.size(0);
   auto mask = torch::empty(shape, x.options()).bernoulli_(keep);  // [N, 1, 1, 1]
-  return x * (mask / keep);
+  return mask / keep;
+}
+
+torch::Tensor drop_path(const torch::Tensor& x, double drop_prob) {
+  if (drop_prob <= 0.0) return x;
+  return x * drop_path_factors(x, drop_prob);
 }
 
 double drop_path_rate(double p_max, int64_t epoch, int64_t epochs) {

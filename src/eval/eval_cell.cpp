@@ -6,6 +6,7 @@
 #include "dnas/eval/drop_path.h"
 #include "dnas/ops/op_factory.h"
 #include "dnas/ops/op_names.h"
+#include "dnas/ops/scaled_sum.h"
 
 namespace dnas::eval {
 
@@ -56,14 +57,14 @@ torch::Tensor EvalCellImpl::forward_activated(const torch::Tensor& relu_s0, cons
 torch::Tensor EvalCellImpl::run_nodes(std::vector<torch::Tensor> states, double drop_prob) {
   size_t k = 0;
   for (const auto& node : cell_.nodes) {
-    torch::Tensor sum;
+    std::vector<torch::Tensor> terms, factors;
     for (const auto& gene : node) {
-      auto h = ops_[k]->forward(states[static_cast<size_t>(gene.src)]);
-      if (drop_prob > 0.0 && !is_identity_[k]) h = drop_path(h, drop_prob);
-      sum = sum.defined() ? sum + h : h;
+      terms.push_back(ops_[k]->forward(states[static_cast<size_t>(gene.src)]));
+      factors.push_back(is_identity_[k] ? torch::Tensor() : drop_path_factors(terms.back(), drop_prob));
       ++k;
     }
-    states.push_back(sum);  // undefined for a node without genes (never read)
+    // Undefined for a node without genes (never read).
+    states.push_back(terms.empty() ? torch::Tensor() : ops::scaled_sum(terms, factors));
   }
   std::vector<torch::Tensor> out;
   for (int s : cell_.concat) out.push_back(states[static_cast<size_t>(s)]);

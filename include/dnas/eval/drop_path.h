@@ -9,6 +9,10 @@ namespace dnas::eval {
 // generator. p = 0 returns x itself.
 torch::Tensor drop_path(const torch::Tensor& x, double drop_prob);
 
+// The factors mask / (1 - p) of drop_path for a batch like x: [N, 1, ..., 1] in x's dtype, drawn
+// as drop_path draws them; undefined for p = 0.
+torch::Tensor drop_path_factors(const torch::Tensor& x, double drop_prob);
+
 // Linear schedule p_e = p_max * e / E (epoch e 0-based of E).
 double drop_path_rate(double p_max, int64_t epoch, int64_t epochs);
 
