@@ -1,5 +1,6 @@
-// A cell node's drop-path products and their sum in one pass: the tensor-op form reads and
-// writes each term three times (mask product, sum, and their two backward nodes).
+// A cell node's drop-path products and their sum in one pass: the tensor form h0 * m0 + h1 * m1
+// makes three passes over the activations forward (two products, a sum) and two backward (one
+// per product); the kernel makes one each way.
 #include "dnas/ops/scaled_sum.h"
 
 #include <ATen/autocast_mode.h>
