@@ -114,8 +114,9 @@ struct ScaledSumFunction : public torch::autograd::Function<ScaledSumFunction> {
   }
 };
 
-// Whether a tensor's samples are each one run of consecutive elements in the same order as
-// the first term's (dense NCHW or NHWC, the same strides).
+// Whether the kernel takes these terms: float32 on the CPU with autocast off, one shape and one
+// dense layout (NCHW or NHWC, so each sample is one run of consecutive elements), and float32
+// per-sample factors that need no gradient.
 bool kernel_takes(const std::vector<torch::Tensor>& terms, const std::vector<torch::Tensor>& scales) {
   const auto& x0 = terms[0];
   if (!x0.device().is_cpu() || x0.scalar_type() != torch::kFloat || x0.dim() < 1 || x0.size(0) == 0 ||
